@@ -175,9 +175,15 @@ def iter_files(corpus_dir: Path) -> Iterator[Path]:
 
 
 def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
-    """Load every supported file under ``corpus_dir``; raise ``CorpusError`` if none is usable."""
+    """Load every supported file under ``corpus_dir`` (or that one file); raise ``CorpusError``
+    if no document is usable."""
     root = Path(corpus_dir)
-    if not root.is_dir():
+    if root.is_file():  # a single file (e.g. one JSONL of many documents) is a corpus too
+        files: list[Path] = [root]
+        root = root.parent
+    elif root.is_dir():
+        files = list(iter_files(root))
+    else:
         raise CorpusError(f"Corpus folder not found: {root}. Put posts there or pass --corpus DIR.")
     result = CorpusLoad()
     seen: dict[str, str] = {}
@@ -191,7 +197,7 @@ def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
         seen[doc.id] = doc.source or doc.id
         result.documents.append(doc)
 
-    for path in iter_files(root):
+    for path in files:
         rel = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:

@@ -108,7 +108,7 @@ def _bm25_tokenize(texts: list[str], *, ids: bool) -> Any:
     import bm25s
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+    return bm25s.tokenize(texts, stopwords="en_plus", stemmer=Stemmer.Stemmer("english"),
                           return_ids=ids, show_progress=False)
 
 

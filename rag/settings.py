@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(128, ge=8, description="HNSW search breadth (approximate index only).")
 
     k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
+    sentence_pool: int = Field(
+        10, ge=1, le=200, description="Passages whose sentences the extractive answerer considers "
+        "(the k shown, plus the next ranked up to this many).")
     candidates: int = Field(
         50, ge=1, description="Candidates each retriever (dense, BM25) hands to the fusion."
     )

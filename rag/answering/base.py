@@ -28,6 +28,7 @@ class GenerationRequest:
     question: str
     passages: tuple[Passage, ...]
     history: tuple[Turn, ...] = ()
+    more_passages: tuple[Passage, ...] = ()  # the next-ranked candidates, for backends that read more
     query_vector: np.ndarray | None = field(default=None, repr=False)  # the embedded question
     index: Index | None = field(default=None, repr=False)  # the loaded index (sentence vectors...)
 

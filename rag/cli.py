@@ -1,0 +1,222 @@
+"""The ``rag`` command: index, ask, eval, serve, status.
+
+Only click and the standard library load at start-up; torch, sentence-transformers and
+gradio are imported by the commands that need them, so ``rag --help`` and a no-op
+``rag index`` stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_USAGE = 2
+
+
+def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the product's own errors into one clear line and a non-zero exit, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from rag.errors import RagError
+
+        try:
+            return func(*args, **kwargs)
+        except RagError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _settings(**overrides: Any):
+    from pydantic import ValidationError
+
+    from rag.settings import Settings
+
+    try:
+        return Settings().with_overrides(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise click.UsageError(f"Invalid setting: {problems}") from None
+
+
+corpus_option = click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path),
+                             help="Corpus folder or file [env RAG_CORPUS_DIR; default ./corpus].")
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
+                            help="Index folder [env RAG_INDEX_DIR; default ./index].")
+backend_option = click.option("--backend", help="Answering backend (extractive, openai, or a plugin) "
+                              "[env RAG_BACKEND].")
+k_option = click.option("--k", type=click.IntRange(1, 100), help="Passages to retrieve [default 5].")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rag-mutuals", prog_name="rag")
+def cli() -> None:
+    """Ask questions about the posts; every answer quotes them word for word."""
+
+
+@cli.command()
+@corpus_option
+@index_option
+@click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@_friendly
+def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet: bool) -> None:
+    """Build or update the index (only new and changed posts are embedded)."""
+    from rag.index import IndexBuilder
+
+    cfg = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+
+    def log(message: str) -> None:
+        if not quiet or message.startswith("warning"):
+            click.echo(message, err=message.startswith("warning"))
+
+    report = IndexBuilder(cfg, log=log, progress=not quiet and sys.stderr.isatty()).run(rebuild=rebuild)
+    if not quiet:
+        click.echo(f"Index: {report.index_dir} ({report.chunks_total} chunks, "
+                   f"{report.chunks_embedded} embedded now, {report.seconds:.2f} s)")
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.notice:
+        click.secho(answer.notice, fg="yellow")
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            where = c.url or c.source or c.doc_id
+            head = " — ".join(x for x in (c.title, c.date) if x) or c.doc_id
+            click.echo(f"[{c.marker}] {head}\n    {where}")
+    elif not answer.found and answer.passages:
+        click.echo("\nClosest passages:")
+        for p in answer.passages:
+            snippet = " ".join(p.text.split())[:160]
+            click.echo(f"- {p.title or p.source or p.doc_id}: {snippet}...")
+    for quote in answer.unverified:
+        click.secho(f"Unverified quotation (not found in the posts): {quote}", fg="yellow")
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@index_option
+@backend_option
+@k_option
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_friendly
+def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, k: int | None,
+        as_json: bool) -> None:
+    """Answer QUESTION with quotes from the posts."""
+    from rag.errors import EmptyQuestionError
+    from rag.pipeline import RAG, clean_question
+
+    cfg = _settings(index_dir=index_dir)
+    text = " ".join(question)
+    try:
+        clean_question(text, cfg.max_question_chars)
+    except EmptyQuestionError as exc:
+        raise click.UsageError(str(exc)) from None
+    rag = _open(cfg, backend)
+    answer = rag.answer(text, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+
+
+def _open(cfg: Any, backend: str | None):
+    from rag.errors import IndexMissingError
+    from rag.index import IndexBuilder
+    from rag.pipeline import RAG
+
+    overrides = {"backend": backend} if backend else {}
+    try:
+        return RAG.open(cfg.index_dir, **overrides)
+    except IndexMissingError:
+        click.echo(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first.", err=True)
+        IndexBuilder(cfg, log=lambda m: click.echo(m, err=True)).run()
+        return RAG.open(cfg.index_dir, **overrides)
+
+
+@cli.command(name="eval")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("eval/questions.jsonl"), show_default=True,
+              help="Question set (dev format or benchmark format).")
+@index_option
+@backend_option
+@k_option
+@click.option("--limit", type=click.IntRange(1), help="Use only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_friendly
+def evaluate_cmd(questions: Path, index_dir: Path | None, backend: str | None, k: int | None,
+                 limit: int | None, as_json: bool) -> None:
+    """Run a question set and report answer quality, retrieval and latency."""
+    from rag.evaluation import evaluate, read_questions
+
+    try:
+        qs = read_questions(questions)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    qs = qs[:limit] if limit else qs
+    rag = _open(_settings(index_dir=index_dir), backend)
+    rag.answer(qs[0]["question"])  # warm up: the model load is not part of the latency
+    report = evaluate(rag, qs, k=k)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+
+
+@cli.command()
+@index_option
+@_friendly
+def status(index_dir: Path | None) -> None:
+    """Show what the index holds and how it was built."""
+    from rag.index import Index
+
+    cfg = _settings(index_dir=index_dir)
+    info = Index.open(cfg.index_dir, cfg, check=False).status()
+    for key, value in info.items():
+        click.echo(f"{key:>10}: {value}")
+
+
+@cli.command()
+@index_option
+@corpus_option
+@backend_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--auth", envvar="RAG_AUTH", help="user:password required to use the app [env RAG_AUTH].")
+@click.option("--share", is_flag=True, help="Also open a public Gradio share link (off by default).")
+@_friendly
+def serve(index_dir: Path | None, corpus_dir: Path | None, backend: str | None, host: str, port: int,
+          auth: str | None, share: bool) -> None:
+    """Start the chat app in the browser (builds the index first if it is missing)."""
+    from rag.app import serve as run_app
+
+    credentials = None
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise click.UsageError("--auth takes user:password")
+        credentials = (user, password)
+    cfg = _settings(index_dir=index_dir, corpus_dir=corpus_dir)
+    rag = _open(cfg, backend)
+    run_app(rag, host=host, port=port, auth=credentials, share=share)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""``rag eval``: run a question set and measure answers and retrieval.
+
+Two formats are read, one JSON object per line:
+- dev format: ``question``, ``answerable``, and for answerable ones ``source`` (a file name)
+  and ``expected_any`` (phrases, any of which the quoted answer should contain);
+- benchmark format: ``question``, ``answers`` (gold strings, may be empty), ``doc_ids``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.pipeline import RAG
+from rag.types import Answer
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "`": "'"})
+
+
+def normalise(text: str) -> str:
+    """Lower case, typographic quotes made plain, whitespace folded: for comparing phrases."""
+    return " ".join(text.translate(_QUOTES).lower().split())
+
+
+def read_questions(path: str | Path) -> list[dict[str, Any]]:
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict) or not str(record.get("question", "")).strip():
+                raise ValueError(f"{path}:{n}: expected an object with a 'question'")
+            out.append(record)
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _doc_matches(doc_id: str, source: str | None, wanted: str) -> bool:
+    stem = Path(wanted).stem
+    return doc_id in (wanted, stem) or (source is not None and Path(source.split(":")[0]).stem == stem)
+
+
+def verbatim(rag: RAG, answer: Answer) -> bool:
+    """The invariant: every citation is exactly the document's text at its offsets."""
+    return all(rag.document(c.doc_id).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+@dataclass
+class EvalReport:
+    kind: str
+    count: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "count": self.count, "metrics": self.metrics, "failures": self.failures}
+
+    def lines(self) -> list[str]:
+        out = [f"{self.count} questions ({self.kind} format)"]
+        for key, value in self.metrics.items():
+            out.append(f"  {key:<34} {value:.3f}" if isinstance(value, float) else f"  {key:<34} {value}")
+        for f in self.failures[:20]:
+            out.append(f"  FAIL {f['why']}: {f['question'][:90]}")
+        if len(self.failures) > 20:
+            out.append(f"  ... and {len(self.failures) - 20} more failures")
+        return out
+
+
+def evaluate(rag: RAG, questions: list[dict[str, Any]], *, k: int | None = None, backend: str | None = None,
+             progress: Callable[[int, int], None] | None = None) -> EvalReport:
+    bench = any("doc_ids" in q for q in questions)
+    return (_evaluate_benchmark if bench else _evaluate_dev)(rag, questions, k, backend, progress)
+
+
+def _timed_answers(rag: RAG, questions: Iterable[dict[str, Any]], k: int | None, backend: str | None,
+                   progress: Callable[[int, int], None] | None):
+    qs = list(questions)
+    for i, q in enumerate(qs):
+        t0 = time.perf_counter()
+        answer = rag.answer(q["question"], k=k, backend=backend)
+        yield q, answer, time.perf_counter() - t0
+        if progress:
+            progress(i + 1, len(qs))
+
+
+def _evaluate_dev(rag, questions, k, backend, progress) -> EvalReport:
+    report = EvalReport("dev", len(questions))
+    latencies, post_ok, phrase_ok, refused_ok, verbatim_ok = [], [], [], [], []
+    answerable_n = unanswerable_n = 0
+    for q, answer, secs in _timed_answers(rag, questions, k, backend, progress):
+        latencies.append(secs)
+        verbatim_ok.append(verbatim(rag, answer))
+        if q.get("answerable", True):
+            answerable_n += 1
+            cited = any(_doc_matches(c.doc_id, c.source, q["source"]) for c in answer.citations) \
+                if q.get("source") else answer.found
+            quoted = normalise(" ".join(c.quote for c in answer.citations))
+            phrase = answer.found and any(normalise(e) in quoted for e in q.get("expected_any", []))
+            post_ok.append(cited)
+            phrase_ok.append(phrase or not q.get("expected_any"))
+            if not (cited and phrase_ok[-1]):
+                report.failures.append({"question": q["question"], "why": "expected post/phrase not quoted",
+                                        "answer": answer.text[:300]})
+        else:
+            unanswerable_n += 1
+            refused_ok.append(not answer.found)
+            if answer.found:
+                report.failures.append({"question": q["question"], "why": "answered an unanswerable question",
+                                        "answer": answer.text[:300]})
+    m = report.metrics
+    m["answerable"] = answerable_n
+    m["unanswerable"] = unanswerable_n
+    m["expected post cited"] = _mean(post_ok)
+    m["expected phrase quoted"] = _mean(phrase_ok)
+    m["unanswerable refused"] = _mean(refused_ok)
+    m["quotes verbatim"] = _mean(verbatim_ok)
+    m["latency p50 ms"] = 1000 * _percentile(latencies, 0.5)
+    m["latency p95 ms"] = 1000 * _percentile(latencies, 0.95)
+    return report
+
+
+def _mean(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def _evaluate_benchmark(rag, questions, k, backend, progress) -> EvalReport:
+    report = EvalReport("benchmark", len(questions))
+    recall = {1: [], 5: [], 10: []}
+    ndcg, latencies, in_quotes, in_top5, verbatim_ok = [], [], [], [], []
+    for q, answer, secs in _timed_answers(rag, questions, k, backend, progress):
+        latencies.append(secs)
+        gold = {str(d) for d in q.get("doc_ids", [])}
+        ranked = _ranked_docs(rag, q["question"], 10)
+        for cut in recall:
+            recall[cut].append(bool(gold & set(ranked[:cut])))
+        dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in gold)
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
+        ndcg.append(dcg / ideal if ideal else 0.0)
+        verbatim_ok.append(verbatim(rag, answer))
+        answers = [normalise(a) for a in q.get("answers", []) if a.strip()]
+        if answers:
+            quoted = normalise(" ".join(c.quote for c in answer.citations))
+            hit = any(a in quoted for a in answers)
+            in_quotes.append(hit)
+            top5 = normalise(" ".join(p.text for p in answer.passages[:5]))
+            in_top5.append(any(a in top5 for a in answers))
+            if not hit:
+                report.failures.append({"question": q["question"], "why": "gold answer not quoted",
+                                        "answer": answer.text[:200]})
+    m = report.metrics
+    for cut, values in recall.items():
+        m[f"recall@{cut}"] = _mean(values)
+    m["nDCG@10"] = statistics.fmean(ndcg) if ndcg else float("nan")
+    if in_quotes:
+        m["gold answer in quotes"] = _mean(in_quotes)
+        m["gold answer in top-5 passages"] = _mean(in_top5)
+    m["quotes verbatim"] = _mean(verbatim_ok)
+    m["latency p50 ms"] = 1000 * _percentile(latencies, 0.5)
+    m["latency p95 ms"] = 1000 * _percentile(latencies, 0.95)
+    return report
+
+
+def _ranked_docs(rag: RAG, question: str, n: int) -> list[str]:
+    """Distinct document ids in retrieval order, enough to fill ``n``."""
+    seen: list[str] = []
+    for p in rag.retrieve(question, k=max(3 * n, 30)):
+        if p.doc_id not in seen:
+            seen.append(p.doc_id)
+        if len(seen) >= n:
+            break
+    return seen
+

@@ -1,0 +1,217 @@
+"""The ``RAG`` object: question in, ``Answer`` out. The CLI, the app and scripts all use it.
+
+Answering costs one embedding of the question, a FAISS search, a BM25 search and vector
+arithmetic over stored sentence vectors; nothing is re-embedded at query time.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answering import create_backend
+from rag.answering.base import AnswerBackend, Draft, GenerationRequest
+from rag.answering.citations import quote_citations, quotes_text
+from rag.embedding import Embedder
+from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
+from rag.index import Index, build_index
+from rag.retrieval import HybridRetriever
+from rag.settings import Settings
+from rag.types import Answer, Document, Passage, Turn
+
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|then)\b|\b(that|this|those|these|it|they|them|their|he|she|"
+    r"his|her|its)\b", re.IGNORECASE)
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    """A question fit to search with: control characters dropped, whitespace folded, length capped."""
+    if not isinstance(question, str):
+        raise EmptyQuestionError("The question must be text.")
+    chars = (" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in question)
+    text = " ".join("".join(ch for ch in chars if unicodedata.category(ch) not in {"Cf", "Cs", "Co"})
+                    .split())
+    if not text:
+        raise EmptyQuestionError("Please ask a question: the question is empty.")
+    return text[:max_chars]
+
+
+def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) -> tuple[Turn, ...]:
+    """Accept Turn objects, {"role", "content"} dicts (Gradio messages) or (role, content) pairs."""
+    turns: list[Turn] = []
+    for item in history or ():
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, dict):
+            role, content = item.get("role"), item.get("content")
+            if role in ("user", "assistant") and isinstance(content, str) and content.strip():
+                turns.append(Turn(role, content))
+        elif isinstance(item, Sequence) and len(item) == 2 and item[0] in ("user", "assistant"):
+            turns.append(Turn(item[0], str(item[1])))
+    return tuple(turns)
+
+
+def search_text(question: str, history: tuple[Turn, ...]) -> str:
+    """What to search for: a follow-up question is read together with the previous question."""
+    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+    if previous and _FOLLOW_UP.search(question):
+        return f"{previous} {question}"
+    return question
+
+
+def _holds(passage: Passage, span: Any) -> bool:
+    return passage.doc_id == span.doc_id and passage.start < span.end and span.start < passage.end
+
+
+class RAG:
+    """A loaded index plus the model and a backend: the long-lived object to answer with."""
+
+    def __init__(self, index: Index, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.index = index
+        self.settings = index.settings if settings is None else settings
+        self.embedder = embedder or Embedder(self.settings.embedding_model,
+                                             batch_size=self.settings.embedding_batch_size,
+                                             allow_downloads=self.settings.allow_downloads)
+        self._backends: dict[str, AnswerBackend] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, **settings: Any) -> RAG:
+        cfg = Settings().with_overrides(index_dir=index_dir, **settings)
+        index = Index.open(cfg.index_dir, cfg)
+        return cls(index, index.settings)
+
+    # -- stages
+
+    def backend(self, name: str | None = None) -> AnswerBackend:
+        key = (name or self.settings.backend).strip().lower()
+        with self._lock:
+            if key not in self._backends:
+                self._backends[key] = create_backend(key, self.settings)
+            return self._backends[key]
+
+    def _prepare(self, question: Any, history: Any, k: int | None
+                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage]]:
+        text = clean_question(question, self.settings.max_question_chars)
+        turns = as_turns(history)
+        query = search_text(text, turns)
+        vector = self.embedder.encode_query(query)
+        retriever = HybridRetriever(self.index, candidates=self.settings.candidates,
+                                    rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
+                                    lexical_weight=self.settings.lexical_weight)
+        passages = retriever.run(query, vector, max(k or self.settings.k, self.settings.sentence_pool))
+        return text, turns, vector, passages
+
+    def retrieve(self, question: str, k: int | None = None,
+                 history: Sequence[Turn] | None = None) -> list[Passage]:
+        """The passages hybrid search finds for a question, best first."""
+        return self._prepare(question, history, k)[3][: k or self.settings.k]
+
+    def stream(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
+               backend: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text pieces as a backend produces them, then the final ``Answer``."""
+        text, turns, vector, pool = self._prepare(question, history, k)
+        shown = k or self.settings.k
+        passages = pool[:shown]
+        request = GenerationRequest(question=text, passages=tuple(passages), history=turns,
+                                    more_passages=tuple(pool[shown:]), query_vector=vector,
+                                    index=self.index)
+        chosen = self.backend(backend)
+        draft: Draft | None = None
+        notice = None
+        try:
+            for piece in chosen.run(request):
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield piece
+        except BackendError as exc:
+            if chosen.name == "extractive" or not self.settings.llm_fallback:
+                raise
+            notice = f"{exc} Showing the extractive answer instead."
+            chosen = self.backend("extractive")
+            draft = next(p for p in chosen.run(request) if isinstance(p, Draft))
+        if draft is None:
+            raise RagError(f"The {chosen.name!r} backend gave no answer.")
+        yield self._finish(text, draft, pool, shown, chosen.name, notice)
+
+    def answer(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
+               backend: str | None = None) -> Answer:
+        """Answer a question with verbatim quoted citations (or an honest refusal)."""
+        result = None
+        for piece in self.stream(question, history=history, k=k, backend=backend):
+            if isinstance(piece, Answer):
+                result = piece
+        assert result is not None
+        return result
+
+    def _finish(self, question: str, draft: Draft, pool: list[Passage], shown: int, backend: str,
+                notice: str | None) -> Answer:
+        unverified: tuple[str, ...] = ()
+        passages = pool[:shown]
+        if draft.spans is not None:
+            # a quote may come from a passage ranked below the k shown: show that passage too
+            for span in draft.spans:
+                if not any(_holds(p, span) for p in passages):
+                    passages += [p for p in pool[shown:] if _holds(p, span)][:1]
+            citations = quote_citations(draft.spans, self.index.document)
+            text = quotes_text(citations) if draft.found and citations else draft.text
+            found = draft.found and bool(citations)
+        else:
+            from rag.answering.verify import verify_answer
+
+            checked = verify_answer(draft.text, passages)
+            text, citations, unverified = checked.text, checked.citations, checked.unverified
+            found = draft.found
+        return Answer(question=question, text=text, citations=tuple(citations), found=found,
+                      passages=tuple(passages), backend=backend, unverified=tuple(unverified),
+                      notice=notice or draft.notice)
+
+    # -- lookups
+
+    def document(self, doc_id: str) -> Document:
+        doc = self.index.document(doc_id)
+        if doc is None:
+            raise KeyError(f"No document {doc_id!r} in the index.")
+        return doc
+
+    def status(self) -> dict[str, Any]:
+        return self.index.status()
+
+
+def load(index_dir: str | Path | None = None, backend: str = "extractive", **settings: Any) -> RAG:
+    """Open an index for repeated use: ``rag.load().answer("...")``."""
+    return RAG.open(index_dir, backend=backend, **settings)
+
+
+_default: RAG | None = None
+_default_lock = threading.Lock()
+
+
+def default_rag() -> RAG:
+    """The default index, opened once per process; built first (with a message) if missing."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            cfg = Settings()
+            try:
+                _default = RAG.open(cfg.index_dir)
+            except IndexMissingError:
+                print(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first...",
+                      file=sys.stderr)
+                build_index(log=lambda msg: print(msg, file=sys.stderr))
+                _default = RAG.open(cfg.index_dir)
+        return _default
+
+
+def answer(question: str, **options: Any) -> Answer:
+    """Answer a question from the default index (``from rag import answer``).
+
+    Options: ``k``, ``backend``, ``history``.
+    """
+    return default_rag().answer(question, **options)
