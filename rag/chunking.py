@@ -83,8 +83,8 @@ class Budget:
 
 def _cut(text: str, span: Span, fits: Callable[[int, int], bool]) -> list[Span]:
     """Cut a too-long span into consecutive pieces that each fit, at word boundaries if possible."""
-    words = [Span(span.start + m.start(), span.start + m.end())
-             for m in _WORD.finditer(text, span.start, span.end)]
+    # finditer(text, pos, endpos) reports positions in the whole text, not relative to pos
+    words = [Span(m.start(), m.end()) for m in _WORD.finditer(text, span.start, span.end)]
     pieces: list[Span] = []
     i = 0
     while i < len(words):

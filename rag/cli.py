@@ -117,7 +117,7 @@ def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, 
         as_json: bool) -> None:
     """Answer QUESTION with quotes from the posts."""
     from rag.errors import EmptyQuestionError
-    from rag.pipeline import RAG, clean_question
+    from rag.pipeline import clean_question
 
     cfg = _settings(index_dir=index_dir)
     text = " ".join(question)

@@ -94,15 +94,31 @@ def _load_text(path: Path, doc_id: str, source: str) -> Iterator[Document]:
 
 
 def _load_markdown(path: Path, doc_id: str, source: str) -> Iterator[Document]:
-    import frontmatter
     import yaml
+    from frontmatter.default_handlers import YAMLHandler
 
-    raw = _read_text(path)
-    try:
-        meta, body = frontmatter.parse(raw)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise SkipFile(f"malformed front matter: {first}") from None
+    # Only YAML front matter ("---" lines) is metadata. python-frontmatter's automatic detection
+    # would also read a post starting with a lone "{" line as JSON front matter (and crash on it),
+    # and it silently drops front matter that is unclosed or not a mapping.
+    handler = YAMLHandler()
+    text = _read_text(path).strip()
+    meta: Any = {}
+    body = text
+    if handler.detect(text):
+        try:
+            front, body = handler.split(text)
+        except ValueError:
+            raise SkipFile("malformed front matter: no closing '---' line") from None
+        try:
+            meta = handler.load(front)
+        except yaml.YAMLError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+            raise SkipFile(f"malformed front matter: {first}") from None
+        if meta is None:  # an empty front matter block
+            meta = {}
+        if not isinstance(meta, dict):
+            raise SkipFile("malformed front matter: expected 'key: value' lines")
+        body = body.strip()
     if not body.strip():
         raise SkipFile("no text after the front matter")
     title = meta.get("title")
@@ -114,12 +130,19 @@ def _load_markdown(path: Path, doc_id: str, source: str) -> Iterator[Document]:
                         source=source)
 
 
+_HTML_BLOCKS = [
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+    "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul",
+]
+
+
 def _load_html(path: Path, doc_id: str, source: str) -> Iterator[Document]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_read_text(path), "html.parser")
     title_tag = soup.find("title") or soup.find("h1")
-    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    title = " ".join(title_tag.get_text(" ").split()) if title_tag else None  # as a browser shows it
     url = date = None
     canonical = soup.find("link", rel="canonical")
     if canonical and canonical.get("href"):
@@ -132,7 +155,12 @@ def _load_html(path: Path, doc_id: str, source: str) -> Iterator[Document]:
             date = meta.get("content")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
-    lines = [" ".join(line.split()) for line in soup.get_text("\n").splitlines()]
+    # Line breaks only around block elements: inline ones (<a>, <em>, <b>...) stay inside their
+    # sentence, since a line break always ends a sentence for the chunker.
+    for tag in soup.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
     text = "\n".join(line for line in lines if line)
     if not text:
         raise SkipFile("no text in the HTML")
@@ -141,7 +169,9 @@ def _load_html(path: Path, doc_id: str, source: str) -> Iterator[Document]:
 
 def _load_jsonl(path: Path, _doc_id: str, source: str, warn: Callable[[str], None]) -> Iterator[Document]:
     text = _read_text(path)
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Records end at "\n" only: str.splitlines() would also split inside a JSON string holding
+    # U+2028, U+0085 or a form feed, which JSON allows unescaped.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{source}:{lineno}"

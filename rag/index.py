@@ -182,6 +182,8 @@ class IndexBuilder:
 
         kind = resolve_kind(self.settings, old.chunk_count if old else 0)
         if old and not (added or changed or removed) and old.kind == resolve_kind(self.settings, old.chunk_count):
+            old.close()
+            self._clean(index_dir, keep=old.manifest["generation"])  # leftovers of a killed build
             self.log("Index is up to date.")
             return IndexReport(unchanged=tuple(unchanged), chunks_total=old.chunk_count,
                                sentences_total=old.sentence_count, skipped=tuple(loaded.warnings),
@@ -347,11 +349,14 @@ class IndexBuilder:
 
     @staticmethod
     def _clean(index_dir: Path, keep: str) -> None:
+        """Remove every generation but ``keep``, and what killed builds left half-written."""
         for path in index_dir.iterdir():
             if path.is_dir() and path.name != keep and (
                 path.name.startswith("gen-") or path.name.startswith(".tmp-gen-")
             ):
                 shutil.rmtree(path, ignore_errors=True)
+            elif path.is_file() and path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
 
 
 def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
@@ -496,6 +501,11 @@ class Index:
         """The BM25 terms of a text (stemmed, stopwords removed)."""
         return _bm25_tokenize([text], ids=False)[0] if text.strip() else []
 
+    @staticmethod
+    def terms_of(texts: Sequence[str]) -> list[list[str]]:
+        """The BM25 terms of each text, in one call."""
+        return _bm25_tokenize(list(texts), ids=False) if texts else []
+
     # -- lookups
 
     def passages(self, rows: Sequence[int], scores: Sequence[float]) -> list[Passage]:
@@ -534,6 +544,12 @@ class Index:
         r = self.db.execute("SELECT id, text, title, date, url, source, hash FROM documents "
                             "WHERE id = ?", (doc_id,)).fetchone()
         return Document(*r) if r else None
+
+    def document_slice(self, doc_id: str, start: int, end: int) -> str:
+        """``document(doc_id).text[start:end]`` without loading the whole text."""
+        row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                              (start + 1, end - start, doc_id)).fetchone()
+        return row[0] if row else ""
 
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM documents ORDER BY idx")]

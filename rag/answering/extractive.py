@@ -52,6 +52,65 @@ def _sentence_text(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start:end - passage.start]
 
 
+PHRASE_WEIGHT = 0.2
+"""Weight of phrase evidence: the share of the question's adjacent term pairs found adjacent in the sentence."""
+
+CONTEXT_SHARE = 0.25
+"""Share of the lexical evidence that may come from the sentence just before (where names often are)."""
+
+NAME_PENALTY = 0.3
+"""Subtracted, in proportion, when names in the question (capitalised words) appear nowhere in the posts."""
+
+TYPE_PENALTY = 0.2
+"""Subtracted from a sentence that lacks what the question asks for (a number, a date)."""
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|third|quarter|"
+                     r"per ?cent)\b", re.IGNORECASE)
+_WHEN = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d{{1,2}}(st|nd|rd|th)?|{_MONTHS}|monday|tuesday|wednesday|"
+                   r"thursday|friday|saturday|sunday|yesterday|today|tomorrow|century|decade|year|years|"
+                   r"ago|since|until|during|before|after|when|spring|summer|autumn|winter)\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"^\s*(how (many|much|often|long|large|big|old|far)|what (percentage|proportion|"
+                          r"number|amount|share)|what is the (population|cost|number|size|amount))\b"
+                          r"|\bhow (many|much)\b", re.IGNORECASE)
+_ASKS_WHEN = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|date|month|day|decade|century|time))\b",
+                        re.IGNORECASE)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*[a-z][\w'’-]*")
+
+
+def expected_answer_type(question: str) -> re.Pattern[str] | None:
+    """What a sentence must contain to answer the question, for "when" and "how many" questions."""
+    if _ASKS_WHEN.search(question):
+        return _WHEN
+    if _ASKS_NUMBER.search(question):
+        return _NUMBER
+    return None
+
+
+def unknown_names(question: str, index: object) -> float:
+    """Share of the names in the question (capitalised words past the first) unknown to the posts."""
+    names = [m.group() for m in _NAME.finditer(question.strip())]
+    if not names:
+        return 0.0
+    terms = index.terms_of(names)  # type: ignore[attr-defined]
+    vocab = index.bm25.vocab_dict  # type: ignore[attr-defined]
+    named = [t for t in terms if t]
+    if not named:
+        return 0.0
+    return sum(1 for t in named if not any(x in vocab for x in t)) / len(named)
+
+
+MAX_FORWARD = 2
+"""At most this many following sentences are added to close a quotation."""
+
+
+def opens_quotation(text: str) -> bool:
+    """True when the text opens a quotation it does not close."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
 def is_fragment(text: str) -> bool:
     """A sentence that leans on the one before it ("This is...", or very short)."""
     return len(text.split()) < FRAGMENT_WORDS or bool(_DEPENDENT_START.match(text.strip()))
@@ -70,43 +129,74 @@ class ExtractiveBackend:
         index = request.index
         if index is None or request.query_vector is None:
             raise ValueError("the extractive backend needs the index and the question vector")
-        idf = index.idf(request.question)
-        total_idf = sum(idf.values())
-        seen: set[int] = set()
-        rows, meta = [], []
         pool = request.passages + request.more_passages
+        rows: list[int] = []
+        meta: list[tuple[int, int, int]] = []
+        seen: set[int] = set()
         for p, passage in enumerate(pool):
             for row, start, end in index.sentences_of(passage.row):
-                if row in seen:
-                    continue
-                seen.add(row)
-                rows.append(row)
-                meta.append((p, start, end))
+                if row not in seen:
+                    seen.add(row)
+                    rows.append(row)
+                    meta.append((p, start, end))
         if not rows:
             return []
-        order = np.argsort(rows)  # mmap reads in order
+        order = np.argsort(rows)  # read the memory-mapped vectors in file order
         vectors = np.empty((len(rows), index.sentence_vectors.shape[1]), np.float32)
         vectors[order] = index.sentence_vectors[np.asarray(rows)[order]]
         cosines = vectors @ np.asarray(request.query_vector, np.float32)
+
+        texts = [_sentence_text(pool[p], a, b) for p, a, b in meta]
+        term_lists = index.terms_of(texts)
+        term_sets = [set(t) for t in term_lists]
+        by_row = dict(zip(rows, term_sets, strict=True))
+        idf = index.idf(request.question)
+        total = sum(idf.values())
+        missing_names = unknown_names(request.question, index)
+        wants = expected_answer_type(request.question)
+        q_terms = index.terms(request.question)
+        q_pairs = set(zip(q_terms, q_terms[1:], strict=False))
+
+        def coverage(terms: set[str]) -> float:
+            return sum(w for t, w in idf.items() if t in terms) / total if total else 0.0
+
         scored = []
-        for row, (p, start, end), cosine in zip(rows, meta, cosines, strict=True):
-            passage = pool[p]
-            text = _sentence_text(passage, start, end)
-            terms = set(index.terms(text))
-            lexical = sum(w for t, w in idf.items() if t in terms) / total_idf if total_idf else 0.0
-            scored.append(ScoredSentence(row, passage.doc_id, start, end, text,
-                                         float(cosine) + LEXICAL_WEIGHT * lexical, float(cosine),
+        for row, (p, start, end), cosine, text, terms, seq in zip(rows, meta, cosines, texts, term_sets,
+                                                                   term_lists, strict=True):
+            own = coverage(terms)
+            phrase = len(q_pairs & set(zip(seq, seq[1:], strict=False))) / len(q_pairs) if q_pairs else 0.0
+            context = coverage(terms | by_row.get(row - 1, set()))  # names often sit one sentence back
+            lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
+            penalty = NAME_PENALTY * missing_names
+            if wants and not wants.search(text):
+                penalty += TYPE_PENALTY
+            score = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase - penalty
+            scored.append(ScoredSentence(row, pool[p].doc_id, start, end, text, score, float(cosine),
                                          lexical, p))
         scored.sort(key=lambda s: (-s.score, s.row))
         return scored
 
     def _span(self, request: GenerationRequest, best: ScoredSentence) -> tuple[int, int]:
-        """The sentence's span, widened to the sentence before it when it is a fragment."""
+        """The sentence's span, widened so that it reads on its own: to the sentence before
+        when it is a fragment, and to the sentences after while it opens a quotation it does
+        not close or ends on a colon or semicolon."""
         start, end = best.start, best.end
-        if is_fragment(best.text) and request.index is not None:
-            before = request.index.neighbour_sentence(best.row, -1)
+        index = request.index
+        if index is None:
+            return start, end
+        if is_fragment(best.text):
+            before = index.neighbour_sentence(best.row, -1)
             if before is not None:
                 start = before[1]
+        row, text = best.row, best.text
+        for _ in range(MAX_FORWARD):
+            if not (opens_quotation(text) or text.rstrip().endswith((":", ";"))):
+                break
+            after = index.neighbour_sentence(row, +1)
+            if after is None:
+                break
+            row, end = after[0], after[2]
+            text = index.document_slice(best.doc_id, start, end)
         return start, end
 
     def run(self, request: GenerationRequest) -> Iterator[str | Draft]:
