@@ -24,3 +24,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# the test suite's example plugin backend (found through the rag.backends entry point)
+[ "$extras" != test ] || .venv/bin/python -c "import rag_echo_backend" 2>/dev/null || .venv/bin/python -m pip install -q --disable-pip-version-check -e tests/plugins/rag_echo_backend

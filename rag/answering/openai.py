@@ -38,8 +38,7 @@ from the posts, each with its post's title and date. Follow these rules:
 - Answer only from the passages. Do not use any other knowledge.
 - Support what you say with short quotations copied exactly, word for word, from the \
 passages, in double quotation marks, each followed by the number of the passage it comes \
-from in square brackets, like this: The author calls mutuals “an alternative to capitalist \
-forms of ownership” [2].
+from in square brackets, like this: The author calls the scheme “a bold experiment” [2].
 - Never change, shorten or join the words inside quotation marks, and never put in \
 quotation marks anything that is not in the passages.
 - Use only the passage numbers you were given.
@@ -65,6 +64,8 @@ NO_KEY = "not-needed"
 """Sent when no key is configured: local servers (Ollama, llama.cpp) accept any key."""
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+LENGTH_NOTICE = "The language model's answer was cut off at its length limit."
 
 
 def passage_block(n: int, passage: Passage) -> str:
@@ -115,12 +116,14 @@ def build_messages(question: str, passages: Sequence[Passage], history: Sequence
 
 
 def is_refusal(text: str) -> bool:
-    """True if the answer is (or opens with) the refusal phrase, give or take case and quotes."""
+    """True if the answer is the refusal phrase, or opens with it as a whole sentence (give or take
+    case, quote marks and "don't"): "...this question fully, but" is an answer, not a refusal."""
     def key(s: str) -> str:
-        return " ".join(s.replace("’", "'").strip(" \t\n\"“”'").lower().split()).rstrip(".")
+        folded = " ".join(s.replace("’", "'").strip(" \t\n\"“”'").lower().split())
+        return folded.replace("don't", "do not").rstrip(".")
 
     answer, phrase = key(text), key(REFUSAL_PHRASE)
-    return answer == phrase or answer.startswith(phrase + ".") or answer.startswith(phrase + " ")
+    return answer == phrase or answer.startswith(phrase + ".")
 
 
 def _public_url(url: str) -> str:
@@ -169,30 +172,38 @@ class OpenAIBackend:
                                   self.settings.llm_context_tokens)
         log.debug("asking %s at %s with %d messages", self.model, _public_url(self.base_url), len(messages))
         pieces: list[str] = []
+        finish: str | None = None
+        started = False
         try:
             stream = self.client().chat.completions.create(
                 model=self.model, messages=messages, stream=True, temperature=TEMPERATURE)
+            started = True
             try:
                 for chunk in stream:
                     if not chunk.choices:
                         continue
-                    delta = chunk.choices[0].delta.content
-                    if delta:
-                        pieces.append(delta)
-                        yield delta
+                    choice = chunk.choices[0]
+                    finish = choice.finish_reason or finish
+                    if choice.delta and choice.delta.content:
+                        pieces.append(choice.delta.content)
+                        yield choice.delta.content
             finally:
                 stream.close()
         except Exception as exc:
-            error = self._error(exc)
+            error = self._error(exc, started)
             if error is None:
                 raise
-            raise error from None  # the cause may quote the request's headers: not re-raised
+            raise error from None  # the cause may echo the key back from the server: not chained
+        if finish is None:  # a close-delimited stream that broke off looks like one that ended
+            raise BackendError(f"The stream from the language model server at {_public_url(self.base_url)} "
+                               "ended before the answer was finished.")
         text = "".join(pieces).strip()
         if not text:
             raise BackendError(f"The language model {self.model!r} returned an empty answer.")
-        yield Draft(text=text, found=not is_refusal(text), spans=None)
+        notice = LENGTH_NOTICE if finish == "length" else None
+        yield Draft(text=text, found=not is_refusal(text), spans=None, notice=notice)
 
-    def _error(self, exc: Exception) -> BackendError | None:
+    def _error(self, exc: Exception, started: bool = False) -> BackendError | None:
         """A BackendError with a message for people (and never the key) for an ``openai`` error."""
         import openai
 
@@ -203,12 +214,14 @@ class OpenAIBackend:
         server = f"The language model server at {url}"
         retries = self.settings.llm_max_retries
         tried = f" (tried {retries + 1} times)" if retries else ""
-        if transport and "Timeout" in type(exc).__name__:
-            message = (f"The language model server at {url} stopped sending its answer for more than "
+        # the client wraps transport errors while connecting; those met while streaming come raw
+        started = started or transport
+        timeout = isinstance(exc, openai.APITimeoutError) or "Timeout" in type(exc).__name__
+        if started and timeout:
+            message = (f"{server} stopped sending its answer for more than "
                        f"{self.settings.llm_timeout:g} seconds.")
-        elif transport:
-            message = (f"The connection to the language model server at {url} broke off "
-                       f"({type(exc).__name__}).")
+        elif started and (transport or isinstance(exc, openai.APIConnectionError)):
+            message = f"The connection to the language model server at {url} broke off mid-answer."
         elif isinstance(exc, ValueError):
             message = f"{server} sent a response that could not be read ({type(exc).__name__})."
         elif isinstance(exc, openai.APITimeoutError):
