@@ -8,6 +8,7 @@ sentence contains. Below ``Settings.refusal_threshold`` the answer is a refusal.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ def _sentence_text(passage: Passage, start: int, end: int) -> str:
 
 
 PHRASE_WEIGHT = 0.2
-"""Weight of phrase evidence: the share of the question's adjacent term pairs found adjacent in the sentence."""
+"""Weight of phrase evidence: the share of the question's adjacent term pairs that are adjacent
+in the sentence too."""
 
 CONTEXT_SHARE = 0.25
 """Share of the lexical evidence that may come from the sentence just before (where names often are)."""
@@ -155,7 +157,7 @@ class ExtractiveBackend:
         missing_names = unknown_names(request.question, index)
         wants = expected_answer_type(request.question)
         q_terms = index.terms(request.question)
-        q_pairs = set(zip(q_terms, q_terms[1:], strict=False))
+        q_pairs = set(itertools.pairwise(q_terms))
 
         def coverage(terms: set[str]) -> float:
             return sum(w for t, w in idf.items() if t in terms) / total if total else 0.0
@@ -164,7 +166,7 @@ class ExtractiveBackend:
         for row, (p, start, end), cosine, text, terms, seq in zip(rows, meta, cosines, texts, term_sets,
                                                                    term_lists, strict=True):
             own = coverage(terms)
-            phrase = len(q_pairs & set(zip(seq, seq[1:], strict=False))) / len(q_pairs) if q_pairs else 0.0
+            phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
             context = coverage(terms | by_row.get(row - 1, set()))  # names often sit one sentence back
             lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
             penalty = NAME_PENALTY * missing_names
@@ -178,8 +180,8 @@ class ExtractiveBackend:
 
     def _span(self, request: GenerationRequest, best: ScoredSentence) -> tuple[int, int]:
         """The sentence's span, widened so that it reads on its own: to the sentence before
-        when it is a fragment, and to the sentences after while it opens a quotation it does
-        not close or ends on a colon or semicolon."""
+        when it is a fragment, and to the next one or two when they close a quotation it opens
+        (or complete a sentence ending on a colon or semicolon)."""
         start, end = best.start, best.end
         index = request.index
         if index is None:
@@ -188,15 +190,17 @@ class ExtractiveBackend:
             before = index.neighbour_sentence(best.row, -1)
             if before is not None:
                 start = before[1]
-        row, text = best.row, best.text
-        for _ in range(MAX_FORWARD):
-            if not (opens_quotation(text) or text.rstrip().endswith((":", ";"))):
-                break
-            after = index.neighbour_sentence(row, +1)
-            if after is None:
-                break
-            row, end = after[0], after[2]
-            text = index.document_slice(best.doc_id, start, end)
+        if opens_quotation(best.text) or best.text.rstrip().endswith((":", ";")):
+            row, text, stop = best.row, best.text, end
+            for _ in range(MAX_FORWARD):
+                after = index.neighbour_sentence(row, +1)
+                if after is None:
+                    break
+                row, stop = after[0], after[2]
+                text = index.document_slice(best.doc_id, best.start, stop)
+                if not opens_quotation(text):  # only take the extension if it closes the quotation
+                    end = stop
+                    break
         return start, end
 
     def run(self, request: GenerationRequest) -> Iterator[str | Draft]:

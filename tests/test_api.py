@@ -1,0 +1,101 @@
+"""The Python API: rag.load, rag.answer, the Answer shape, bad input and missing indexes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import rag
+from rag import EmptyQuestionError, IndexMissingError
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x1b"])
+def test_empty_questions_are_a_clear_value_error(rag_obj, question):
+    with pytest.raises(EmptyQuestionError, match="empty") as info:
+        rag_obj.answer(question)
+    assert isinstance(info.value, ValueError)
+
+
+def test_non_text_question_is_a_clear_error(rag_obj):
+    with pytest.raises(EmptyQuestionError):
+        rag_obj.answer(None)  # type: ignore[arg-type]
+
+
+def test_a_very_long_question_is_truncated_and_answered(rag_obj):
+    question = "Who should control local libraries and swimming pools? " + "blah " * 20_000
+    assert len(question) > 100_000
+    answer = rag_obj.answer(question)
+    assert len(answer.question) <= rag_obj.settings.max_question_chars
+    for c in answer.citations:
+        assert rag_obj.document(c.doc_id).text[c.start:c.end] == c.quote
+
+
+@pytest.mark.parametrize("question", [
+    "¿Quién debería controlar las bibliotecas?", "图书馆应该由谁控制", "🏊 who controls swimming pools? 🏊",
+    "who\x00 controls\x1b[31m libraries\u200b?", "' OR 1=1; DROP TABLE documents; --", "[1] [2] “” \"\""])
+def test_odd_questions_are_answered_without_error(rag_obj, question):
+    answer = rag_obj.answer(question)
+    assert isinstance(answer.found, bool)
+    for c in answer.citations:
+        assert rag_obj.document(c.doc_id).text[c.start:c.end] == c.quote
+    assert rag_obj.document(rag_obj.index.document_ids()[0])  # the store is intact
+
+
+def test_answer_to_dict_is_json_with_the_documented_shape(rag_obj):
+    answer = rag_obj.answer("Who chairs the independent Commission on Ownership?")
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(data) == {"question", "text", "found", "backend", "citations", "passages", "unverified",
+                         "notice"}
+    assert data["found"] is True and data["backend"] == "extractive"
+    citation = data["citations"][0]
+    assert set(citation) == {"marker", "quote", "doc_id", "title", "date", "url", "source", "start", "end",
+                             "score"}
+    assert "Will Hutton" in citation["quote"]
+    assert set(data["passages"][0]) >= {"doc_id", "title", "text", "start", "end", "score"}
+
+
+def test_answer_is_frozen(rag_obj):
+    answer = rag_obj.answer("Who chairs the independent Commission on Ownership?")
+    with pytest.raises(AttributeError):
+        answer.found = False  # type: ignore[misc]
+
+
+def test_document_lookup(rag_obj):
+    doc = rag_obj.document("001_b29524489ad9d262")
+    assert doc.title == "Mutual Benefit?" and doc.date == "2010-06-04" and doc.url is None
+    assert doc.source == "001_b29524489ad9d262.md"
+    with pytest.raises(KeyError):
+        rag_obj.document("no-such-post")
+
+
+def test_loading_a_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(IndexMissingError, match="rag index"):
+        rag.load(tmp_path / "nothing-here")
+
+
+def test_unknown_backend_lists_the_available_ones(rag_obj):
+    with pytest.raises(rag.UnknownBackendError, match="extractive"):
+        rag_obj.answer("Who chairs the commission?", backend="no-such-backend")
+
+
+@pytest.mark.slow
+def test_from_rag_import_answer_builds_the_missing_default_index_and_answers(tmp_path):
+    """In a fresh process: the default index is missing, so answer() builds it, says so, then answers."""
+    code = ("from rag import answer\n"
+            "a = answer('Who should control local libraries and swimming pools?')\n"
+            "print(a.found, a.citations[0].doc_id)\n"
+            "b = answer('What is the tallest mountain in Africa?')\n"
+            "print(b.found)\n")
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_CORPUS_DIR": str(ROOT / "corpus"),
+           "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "002_9aeafe8f51407061", "False"]
+    assert "building it" in out.stderr
+    assert (tmp_path / "index" / "manifest.json").exists()

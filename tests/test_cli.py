@@ -1,0 +1,93 @@
+"""The rag command: ask (text and JSON), friendly errors, and a light start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RAG = Path(sys.executable).with_name("rag")
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RAG), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
+
+
+def test_help_does_not_import_torch_or_gradio():
+    code = ("import sys\nfrom rag.cli import cli\n"
+            "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'gradio', 'faiss') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ask_prints_the_answer_and_its_sources(built_index):
+    out = run("ask", "--index", str(built_index), "Who chairs the independent Commission on Ownership?")
+    assert out.returncode == 0, out.stderr
+    assert "Will Hutton" in out.stdout
+    assert "Sources:" in out.stdout and "[1] Conservatives express support" in out.stdout
+
+
+def test_ask_json_prints_answer_to_dict(built_index):
+    out = run("ask", "--json", "--k", "3", "--index", str(built_index), "Who funds the commission?")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["found"] is True and len(data["passages"]) >= 3
+    assert data["citations"][0]["quote"] in Path("corpus", data["citations"][0]["source"]).read_text()
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_an_empty_question_is_a_friendly_message(built_index, question):
+    out = run("ask", "--index", str(built_index), question)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "question is empty" in out.stderr
+
+
+def test_ask_without_an_index_offers_to_build_it_and_a_bad_corpus_is_a_clear_error(tmp_path):
+    out = run("ask", "--index", str(tmp_path / "idx"), "anything",
+              env={"RAG_CORPUS_DIR": str(tmp_path / "no-corpus")})
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "Corpus folder not found" in out.stderr
+
+
+def test_unknown_backend_is_a_clear_error(built_index):
+    out = run("ask", "--backend", "nope", "--index", str(built_index), "Who funds the commission?")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "Available backends" in out.stderr
+
+
+def test_invalid_setting_from_the_environment_is_a_usage_error(built_index):
+    out = run("ask", "--index", str(built_index), "question", env={"RAG_K": "zero"})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "Invalid setting" in out.stderr
+
+
+def test_eval_reports_on_the_dev_set(built_index, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"question": "Who should control local libraries and swimming pools?", "answerable": true, '
+        '"source": "002_9aeafe8f51407061.txt", "expected_any": ["controlled by local people"]}\n'
+        '{"question": "What is the tallest mountain in Africa?", "answerable": false}\n')
+    out = run("eval", "--index", str(built_index), "--questions", str(questions), "--json")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)["metrics"]
+    assert metrics["expected phrase quoted"] == 1.0 and metrics["unanswerable refused"] == 1.0
+    assert metrics["quotes verbatim"] == 1.0 and metrics["latency p50 ms"] > 0
+
+
+def test_eval_reads_the_benchmark_format(built_index, tmp_path):
+    questions = tmp_path / "b.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "Who chairs the Commission on Ownership?",
+                                     "answers": ["Will Hutton"], "doc_ids": ["004_ed1ab547c62872da"]}) + "\n")
+    out = run("eval", "--index", str(built_index), "--questions", str(questions), "--json")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)["metrics"]
+    assert metrics["recall@1"] == 1.0 and metrics["nDCG@10"] == 1.0
+    assert metrics["gold answer in quotes"] == 1.0
