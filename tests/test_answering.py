@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -72,7 +73,7 @@ def test_quotes_never_duplicate_or_overlap(rag_obj):
     for q in ANSWERABLE:
         answer = rag_obj.answer(q["question"])
         spans = sorted((c.doc_id, c.start, c.end) for c in answer.citations)
-        for (d1, _s1, e1), (d2, s2, _e2) in zip(spans, spans[1:], strict=False):
+        for (d1, _s1, e1), (d2, s2, _e2) in itertools.pairwise(spans):
             assert d1 != d2 or e1 <= s2, answer.text
         assert len({normalise(c.quote) for c in answer.citations}) == len(answer.citations)
 
