@@ -88,12 +88,16 @@ class Settings(BaseSettings):
         "(found=False). Calibrated on answerable vs unanswerable questions; see README.",
     )
     max_question_chars: int = Field(
-        2000, ge=16, description="Longer questions are cut to this many characters (the model reads ~256 tokens)."
+        2000, ge=16,
+        description="Longer questions are cut to this many characters (the model reads ~256 tokens).",
     )
 
-    llm_model: str | None = Field(None, description="Model name for the OpenAI-compatible backend (RAG_LLM_MODEL).")
-    llm_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible API (or OPENAI_BASE_URL).")
-    llm_api_key: str | None = Field(None, description="API key (or OPENAI_API_KEY). Never logged.", repr=False)
+    llm_model: str | None = Field(
+        None, description="Model name for the OpenAI-compatible backend (RAG_LLM_MODEL).")
+    llm_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible API (or OPENAI_BASE_URL).")
+    llm_api_key: str | None = Field(
+        None, description="API key (or OPENAI_API_KEY). Never logged.", repr=False)
     llm_context_tokens: int = Field(
         4096, ge=256, description="Token budget for the prompt's passages, measured with tiktoken."
     )
