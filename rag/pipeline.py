@@ -167,7 +167,7 @@ class RAG:
 
             checked = verify_answer(draft.text, passages)
             text, citations, unverified = checked.text, checked.citations, checked.unverified
-            found = draft.found
+            found = draft.found and bool(citations)  # an answer is "found" only when grounded in a quote
         return Answer(question=question, text=text, citations=tuple(citations), found=found,
                       passages=tuple(passages), backend=backend, unverified=tuple(unverified),
                       notice=notice or draft.notice)
