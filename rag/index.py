@@ -147,7 +147,8 @@ class IndexBuilder:
             with FileLock(str(index_dir / LOCK), timeout=0):
                 return self._run(index_dir, rebuild)
         except Timeout:
-            raise IndexBusyError(f"Another build of {index_dir} is running; try again when it ends.") from None
+            raise IndexBusyError(
+                f"Another build of {index_dir} is running; try again when it ends.") from None
 
     def _run(self, index_dir: Path, rebuild: bool) -> IndexReport:
         started = time.perf_counter()
@@ -180,8 +181,8 @@ class IndexBuilder:
         self.log(f"Plan: {len(added)} added, {len(changed)} changed, {len(removed)} removed, "
                  f"{len(unchanged)} unchanged.")
 
-        kind = resolve_kind(self.settings, old.chunk_count if old else 0)
-        if old and not (added or changed or removed) and old.kind == resolve_kind(self.settings, old.chunk_count):
+        same_kind = old is not None and old.kind == resolve_kind(self.settings, old.chunk_count)
+        if old and same_kind and not (added or changed or removed):
             old.close()
             self._clean(index_dir, keep=old.manifest["generation"])  # leftovers of a killed build
             self.log("Index is up to date.")
@@ -267,7 +268,7 @@ class IndexBuilder:
         for doc, chunks, sentences, _prefix in plans:
             svec = np.zeros((len(sentences), dim), np.float32)
             first_vec = job
-            for c in range(len(chunks)):
+            for _ in chunks:
                 _, _, mine = owners[job]
                 if mine:
                     svec[mine] = sent_lists[job]
