@@ -18,6 +18,7 @@ build settings) keep their vectors: only new and changed documents are embedded.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -36,6 +37,7 @@ from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
+from rag.lexical import terms, terms_of
 from rag.settings import IndexKind, Settings
 from rag.types import Chunk, Document, IndexReport, Passage
 
@@ -94,22 +96,61 @@ def _mismatch(manifest: dict[str, Any], settings: Settings, only: Iterable[str])
             for k in only if k in wanted and built.get(k) != wanted[k]]
 
 
+AUTO_APPROXIMATE = IndexKind.IVF
+"""The approximate index ``auto`` picks above ``exact_search_max`` chunks (see benchmarks/results)."""
+IVF_TRAIN_PER_LIST = 64  # k-means training points per IVF cell (faiss wants at least 39)
+
+
 def resolve_kind(settings: Settings, n_chunks: int) -> IndexKind:
     if settings.index_kind != IndexKind.AUTO:
         return settings.index_kind
-    return IndexKind.FLAT if n_chunks <= settings.exact_search_max else IndexKind.HNSW
+    return IndexKind.FLAT if n_chunks <= settings.exact_search_max else AUTO_APPROXIMATE
+
+
+def ivf_lists(settings: Settings, n_vectors: int) -> int:
+    """IVF cells for ``n_vectors``: ``settings.ivf_nlist``, or about 4·√n; never under 39 points a cell."""
+    wanted = settings.ivf_nlist or int(4 * math.sqrt(n_vectors))
+    return max(1, min(wanted, n_vectors // 39))
+
+
+def build_dense(vectors: np.ndarray, kind: IndexKind, settings: Settings) -> Any:
+    """The FAISS index of one kind over normalised vectors (inner product = cosine)."""
+    import faiss
+
+    n, dim = vectors.shape
+    if kind == IndexKind.HNSW:
+        dense = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        dense.hnsw.efConstruction = max(80, settings.hnsw_m * 4)
+    elif kind == IndexKind.IVF:
+        nlist = ivf_lists(settings, n)
+        dense = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors
+        if n > nlist * IVF_TRAIN_PER_LIST:  # a seeded sample: the same corpus gives the same index
+            picked = np.random.default_rng(0).choice(n, nlist * IVF_TRAIN_PER_LIST, replace=False)
+            sample = vectors[np.sort(picked)]
+        dense.train(np.ascontiguousarray(sample, np.float32))
+    else:
+        dense = faiss.IndexFlatIP(dim)
+    dense.add(np.ascontiguousarray(vectors, np.float32))
+    return dense
+
+
+def open_dense(path: Path, kind: IndexKind, settings: Settings) -> Any:
+    """Read a FAISS index memory-mapped (flat and HNSW vectors, IVF lists): pages load as searches
+    touch them, and processes opening the same index share them."""
+    import faiss
+
+    mmap = faiss.IO_FLAG_MMAP if kind == IndexKind.IVF else faiss.IO_FLAG_MMAP_IFC
+    index = faiss.read_index(str(path), mmap | faiss.IO_FLAG_READ_ONLY)
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = settings.hnsw_ef_search
+    if hasattr(index, "nprobe"):
+        index.nprobe = settings.ivf_nprobe
+    return index
 
 
 def bm25_text(doc: Document, chunk_text: str) -> str:
     return f"{doc.title}\n{chunk_text}" if doc.title else chunk_text
-
-
-def _bm25_tokenize(texts: list[str], *, ids: bool) -> Any:
-    import bm25s
-    import Stemmer
-
-    return bm25s.tokenize(texts, stopwords="en_plus", stemmer=Stemmer.Stemmer("english"),
-                          return_ids=ids, show_progress=False)
 
 
 # --------------------------------------------------------------------------- building
@@ -137,6 +178,14 @@ class IndexBuilder:
                                              allow_downloads=settings.allow_downloads)
         self.log = log or (lambda _msg: None)
         self.progress = progress
+        self.stage_seconds: dict[str, float] = {}
+        """Seconds of the last build per stage: plan, chunk, embed, store, vectors, dense, bm25, sync."""
+        self._last_lap = 0.0
+
+    def _lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + now - self._last_lap
+        self._last_lap = now
 
     def run(self, *, rebuild: bool = False) -> IndexReport:
         from filelock import FileLock, Timeout
@@ -152,6 +201,7 @@ class IndexBuilder:
 
     def _run(self, index_dir: Path, rebuild: bool) -> IndexReport:
         started = time.perf_counter()
+        self.stage_seconds, self._last_lap = {}, started
         loaded = load_corpus(self.settings.corpus_dir)
         for warning in loaded.warnings:
             self.log(f"warning: {warning}")
@@ -191,6 +241,7 @@ class IndexBuilder:
                                seconds=time.perf_counter() - started, index_dir=str(index_dir))
 
         todo = [d for d in docs if d.id not in old_hashes or old_hashes[d.id] != d.content_hash]
+        self._lap("plan")
         fresh = self._embed(todo)
         rows: list[_DocRows] = []
         for doc in docs:
@@ -242,6 +293,7 @@ class IndexBuilder:
                 spans = [(sentences[i][0] + shift, sentences[i][1] + shift) for i in mine]
                 jobs.append((prefix + doc.text[chunk.start:chunk.end], spans))
                 owners.append((p, c, mine))
+        self._lap("chunk")
         dim_vecs: list[np.ndarray] = []
         sent_out: list[list[np.ndarray]] = []
         bar = None
@@ -279,6 +331,7 @@ class IndexBuilder:
                 idx = [local[(s.start, s.end)] for s in chunk.sentences]
                 crow.append((chunk.start, chunk.end, min(idx), max(idx) + 1))
             result[doc.id] = _DocRows(doc, crow, sentences, chunk_vecs[first_vec:job], svec)
+        self._lap("embed")
         return result
 
     # -- writing
@@ -312,22 +365,20 @@ class IndexBuilder:
         db.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sent_rows)
         db.commit()
         db.close()
+        self._lap("store")
 
         np.save(tmp / "chunk_vectors.npy", chunk_vecs)
         np.save(tmp / "sentence_vectors.npy", sent_vecs)
-        if kind == IndexKind.HNSW:
-            dense = faiss.IndexHNSWFlat(dim, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            dense.hnsw.efConstruction = max(80, self.settings.hnsw_m * 4)
-        else:
-            dense = faiss.IndexFlatIP(dim)
-        dense.add(chunk_vecs)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        self._lap("vectors")
+        faiss.write_index(build_dense(chunk_vecs, kind, self.settings), str(tmp / "dense.faiss"))
+        self._lap("dense")
 
         import bm25s
 
         bm25 = bm25s.BM25()
-        bm25.index(_bm25_tokenize(bm25_corpus, ids=True), show_progress=False)
+        bm25.index(terms_of(bm25_corpus), show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
+        self._lap("bm25")
 
         for path in tmp.rglob("*"):
             if path.is_file():
@@ -335,6 +386,7 @@ class IndexBuilder:
                     os.fsync(fh.fileno())
         final = index_dir / generation
         os.replace(tmp, final)
+        self._lap("sync")
         manifest = {
             "format_version": FORMAT_VERSION,
             "generation": generation,
@@ -381,7 +433,6 @@ class Index:
         self.settings = settings
         self.path = index_dir / manifest["generation"]
         self._local = threading.local()
-        self._lock = threading.Lock()
         self._closed = False
 
     @classmethod
@@ -423,12 +474,7 @@ class Index:
 
     @cached_property
     def dense(self) -> Any:
-        import faiss
-
-        index = faiss.read_index(str(self.path / "dense.faiss"))
-        if hasattr(index, "hnsw"):
-            index.hnsw.efSearch = self.settings.hnsw_ef_search
-        return index
+        return open_dense(self.path / "dense.faiss", self.kind, self.settings)
 
     @cached_property
     def bm25(self) -> Any:
@@ -475,18 +521,20 @@ class Index:
         return rows[0][keep], scores[0][keep]
 
     def search_lexical(self, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        tokens = _bm25_tokenize([text], ids=False)
-        if not tokens or not tokens[0]:
+        vocab = self.bm25.vocab_dict
+        tokens = [t for t in terms(text) if t in vocab]
+        if not tokens:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        n = min(n, self.chunk_count)
-        with self._lock:  # bm25s keeps scratch state; keep it to one query at a time
-            rows, scores = self.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
-        keep = scores[0] > 0
-        return rows[0][keep].astype(np.int64), scores[0][keep]
+        scores = self.bm25.get_scores(tokens)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.astype(np.int64), scores[top].astype(np.float32)
 
     def idf(self, text: str) -> dict[str, float]:
         """BM25 idf of each (stemmed, stopword-free) term of ``text``; unknown terms get the max."""
-        tokens = _bm25_tokenize([text], ids=False)[0] if text.strip() else []
+        tokens = terms(text)
         vocab = self.bm25.vocab_dict
         indptr = self.bm25.scores["indptr"]
         total = self.chunk_count
@@ -500,12 +548,12 @@ class Index:
     @staticmethod
     def terms(text: str) -> list[str]:
         """The BM25 terms of a text (stemmed, stopwords removed)."""
-        return _bm25_tokenize([text], ids=False)[0] if text.strip() else []
+        return terms(text)
 
     @staticmethod
     def terms_of(texts: Sequence[str]) -> list[list[str]]:
-        """The BM25 terms of each text, in one call."""
-        return _bm25_tokenize(list(texts), ids=False) if texts else []
+        """The BM25 terms of each text."""
+        return terms_of(texts)
 
     # -- lookups
 

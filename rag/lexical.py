@@ -1,0 +1,50 @@
+"""The lexical analyser shared by the BM25 index and the extractive answerer.
+
+Lower-cased word tokens of two or more characters (bm25s's default pattern), English
+stopwords removed, Snowball-stemmed. One cached analyser: no per-call set-up at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+class Analyzer:
+    """Text → BM25 terms."""
+
+    def __init__(self) -> None:
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        self._stem = Stemmer.Stemmer("english").stemWords
+        self._stopwords = frozenset(STOPWORDS_EN_PLUS)
+
+    def terms(self, text: str) -> list[str]:
+        return list(self._cached(text))
+
+    @lru_cache(maxsize=65_536)  # noqa: B019 - one analyser per process; sentences recur across questions
+    def _cached(self, text: str) -> tuple[str, ...]:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in self._stopwords]
+        return tuple(self._stem(words)) if words else ()
+
+    def terms_of(self, texts: Iterable[str]) -> list[list[str]]:
+        return [self.terms(t) for t in texts]
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def terms(text: str) -> list[str]:
+    """The BM25 terms of a text."""
+    return analyzer().terms(text)
+
+
+def terms_of(texts: Sequence[str]) -> list[list[str]]:
+    """The BM25 terms of each text."""
+    return analyzer().terms_of(texts)
