@@ -19,7 +19,7 @@ from rag.answering.base import AnswerBackend, Draft, GenerationRequest
 from rag.answering.citations import quote_citations, quotes_text
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
-from rag.index import Index, build_index
+from rag.index import MANIFEST, Index, build_index, read_manifest
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, Document, Passage, Turn
@@ -79,12 +79,34 @@ class RAG:
                                              allow_downloads=self.settings.allow_downloads)
         self._backends: dict[str, AnswerBackend] = {}
         self._lock = threading.Lock()
+        self._manifest_stamp = self._stamp()
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, **settings: Any) -> RAG:
         cfg = Settings().with_overrides(index_dir=index_dir, **settings)
         index = Index.open(cfg.index_dir, cfg)
         return cls(index, index.settings)
+
+    # -- the index, reopened when a rebuild replaces it (a running app keeps answering)
+
+    def _stamp(self) -> int:
+        try:
+            return (self.index.index_dir / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def current_index(self) -> Index:
+        """The index to answer from. After ``rag index`` has written a new generation, the next
+        question opens it (a stat of manifest.json per question; the old one is deleted)."""
+        stamp = self._stamp()
+        if stamp != self._manifest_stamp:
+            with self._lock:
+                if stamp != self._manifest_stamp:
+                    manifest = read_manifest(self.index.index_dir)
+                    if manifest and manifest.get("generation") != self.index.manifest.get("generation"):
+                        self.index = Index.open(self.index.index_dir, self.settings)
+                    self._manifest_stamp = stamp
+        return self.index
 
     # -- stages
 
@@ -96,16 +118,17 @@ class RAG:
             return self._backends[key]
 
     def _prepare(self, question: Any, history: Any, k: int | None
-                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage]]:
+                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage], Index]:
         text = clean_question(question, self.settings.max_question_chars)
         turns = as_turns(history)
         query = search_text(text, turns)
         vector = self.embedder.encode_query(query)
-        retriever = HybridRetriever(self.index, candidates=self.settings.candidates,
+        index = self.current_index()
+        retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
                                     lexical_weight=self.settings.lexical_weight)
         passages = retriever.run(query, vector, max(k or self.settings.k, self.settings.sentence_pool))
-        return text, turns, vector, passages
+        return text, turns, vector, passages, index
 
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:
@@ -115,12 +138,12 @@ class RAG:
     def stream(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text pieces as a backend produces them, then the final ``Answer``."""
-        text, turns, vector, pool = self._prepare(question, history, k)
+        text, turns, vector, pool, index = self._prepare(question, history, k)
         shown = k or self.settings.k
         passages = pool[:shown]
         request = GenerationRequest(question=text, passages=tuple(passages), history=turns,
                                     more_passages=tuple(pool[shown:]), query_vector=vector,
-                                    index=self.index)
+                                    index=index)
         chosen = self.backend(backend)
         draft: Draft | None = None
         notice = None
@@ -138,7 +161,7 @@ class RAG:
             draft = next(p for p in chosen.run(request) if isinstance(p, Draft))
         if draft is None:
             raise RagError(f"The {chosen.name!r} backend gave no answer.")
-        yield self._finish(text, draft, pool, shown, chosen.name, notice)
+        yield self._finish(text, draft, pool, shown, chosen.name, notice, index)
 
     def answer(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
@@ -151,7 +174,7 @@ class RAG:
         return result
 
     def _finish(self, question: str, draft: Draft, pool: list[Passage], shown: int, backend: str,
-                notice: str | None) -> Answer:
+                notice: str | None, index: Index) -> Answer:
         unverified: tuple[str, ...] = ()
         passages = pool[:shown]
         if draft.spans is not None:
@@ -159,7 +182,7 @@ class RAG:
             for span in draft.spans:
                 if not any(_holds(p, span) for p in passages):
                     passages += [p for p in pool[shown:] if _holds(p, span)][:1]
-            citations = quote_citations(draft.spans, self.index.document)
+            citations = quote_citations(draft.spans, index.document)
             text = quotes_text(citations) if draft.found and citations else draft.text
             found = draft.found and bool(citations)
         else:
@@ -175,13 +198,13 @@ class RAG:
     # -- lookups
 
     def document(self, doc_id: str) -> Document:
-        doc = self.index.document(doc_id)
+        doc = self.current_index().document(doc_id)
         if doc is None:
             raise KeyError(f"No document {doc_id!r} in the index.")
         return doc
 
     def status(self) -> dict[str, Any]:
-        return self.index.status()
+        return self.current_index().status()
 
 
 def load(index_dir: str | Path | None = None, backend: str = "extractive", **settings: Any) -> RAG:

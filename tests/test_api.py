@@ -99,3 +99,33 @@ def test_from_rag_import_answer_builds_the_missing_default_index_and_answers(tmp
     assert out.stdout.split() == ["True", "002_9aeafe8f51407061", "False"]
     assert "building it" in out.stderr
     assert (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_a_long_lived_rag_keeps_answering_after_the_index_is_rebuilt(built_index, corpus_copy, embedder,
+                                                                     tmp_path):
+    """A running app holds a RAG; `rag index` then replaces the generation it was reading."""
+    import shutil
+    import threading
+
+    from rag.index import Index, IndexBuilder
+    from rag.pipeline import RAG
+    from rag.settings import Settings
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir)
+    index = Index.open(index_dir)
+    live = RAG(index, index.settings, embedder=embedder)
+    question = "Who should control local libraries and swimming pools?"
+    assert live.answer(question).citations[0].doc_id == "002_9aeafe8f51407061"
+
+    (corpus_copy / "002_9aeafe8f51407061.md").unlink()
+    report = IndexBuilder(Settings(corpus_dir=corpus_copy, index_dir=index_dir), embedder=embedder).run()
+    assert report.removed == ("002_9aeafe8f51407061",) and report.chunks_embedded == 0
+
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(live.answer(question)))  # a fresh thread
+    worker.start()
+    worker.join()
+    answer = results[0]
+    assert all(c.doc_id != "002_9aeafe8f51407061" for c in answer.citations)
+    assert "002_9aeafe8f51407061" not in live.current_index().document_ids()
