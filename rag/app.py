@@ -15,6 +15,7 @@ import html
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +37,18 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
 )
 EMPTY_QUESTION = ("Please type a question first, for example “Who should control local libraries and "
                   "swimming pools?”")
+CHAT_PLACEHOLDER = ("**Ask about the posts.** Answers quote the posts word for word, with [n] markers; "
+                    "the quoted posts appear under *Sources*.")
 GENERIC_ERROR = "Something went wrong while answering. Please try again; the details are in the server log."
 HISTORY_TURNS = 20  # the core reads follow-ups against the previous question; older turns add nothing
 MAX_K = 20
 CONCURRENCY = 4  # answers run at once; more requests wait in the queue (2 CPU cores is the usual box)
+UNTITLED = "Untitled post"
 CONTEXT_CHARS = 320  # document text shown around a quote when no retrieved passage holds it
 
-# Markdown/LaTeX syntax characters, written as entities so that the chat's Markdown renderer treats
-# corpus text as plain characters even if it ever parses inside our HTML.
-_MD_ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:"})
+# HTML's special characters plus Markdown/LaTeX syntax, all as numeric entities in one pass, so that
+# the chat's Markdown renderer treats corpus text as plain characters even if it parsed inside our HTML.
+_ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'\\`*_{}[]()#+-!|~$:="})
 _HTTP_URL = re.compile(r"https?://[^\s\"'<>`\\\x00-\x1f\x7f]+", re.IGNORECASE)
 _EXTRACTIVE_PARAGRAPH = re.compile(r"“(?P<quote>.*)” \[(?P<marker>\d+)\]", re.DOTALL)
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -70,9 +74,10 @@ CSS = """
 .rag-sources h3 { margin: 0.2em 0 0.5em; }
 .rag-source { border: 1px solid rgba(127,127,127,.3); border-radius: 8px; padding: 0.6em 0.8em;
   margin-bottom: 0.7em; }
-.rag-source-head { font-weight: 600; }
+.rag-source-head, .rag-title { font-weight: 600; }
+.rag-sources h3, #rag-header h1 { font-weight: 600; }
 .rag-meta { font-size: 0.85em; opacity: 0.85; word-break: break-all; }
-.rag-passage { font-size: 0.92em; margin-top: 0.4em; max-height: 16em; overflow-y: auto; }
+.rag-passage { font-size: 0.92em; margin-top: 0.4em; max-height: 24em; overflow-y: auto; }
 .rag-passage mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
 .rag-status { font-size: 0.85em; opacity: 0.85; }
 .rag-hint { opacity: 0.75; }
@@ -84,8 +89,8 @@ CSS = """
 
 def esc(text: Any) -> str:
     """Corpus text made inert: HTML-escaped, Markdown syntax as entities, newlines as <br>."""
-    escaped = html.escape("" if text is None else str(text), quote=True).translate(_MD_ENTITIES)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    escaped = ("" if text is None else str(text)).translate(_ENTITIES)
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def safe_link(url: str | None) -> str:
@@ -108,7 +113,7 @@ def where(url: str | None, source: str | None) -> str:
 
 
 def _heading(title: str | None, date: str | None, fallback: str) -> str:
-    parts = [f"<b>{esc(title or fallback)}</b>"]
+    parts = [f'<span class="rag-title">{esc(title or fallback)}</span>']
     if date:
         parts.append(esc(date))
     return " · ".join(parts)
@@ -126,7 +131,7 @@ def _markers(text: str, markers: set[int]) -> str:
 
 
 def _quote_block(citation: Citation) -> str:
-    label = citation.title or citation.source or citation.doc_id
+    label = citation.title or citation.url or citation.source or citation.doc_id
     return (f'<blockquote class="rag-quote">“{esc(citation.quote)}” '
             f'<span class="rag-marker">[{citation.marker}]</span></blockquote>'
             f'<div class="rag-from">[{citation.marker}] {esc(label)}'
@@ -169,7 +174,8 @@ def answer_html(answer: Answer) -> str:
                 parts.append(f"<p>{_markers(paragraph.strip(), set(by_marker))}</p>")
         parts.extend(_quote_block(c) for c in answer.citations if c.marker not in shown)
     parts.append(_unverified_block(answer.unverified))
-    return f'<div class="rag-answer {"rag-found" if answer.found else "rag-not-found"}">{"".join(parts)}</div>'
+    kind = "rag-found" if answer.found else "rag-not-found"
+    return f'<div class="rag-answer {kind}">{"".join(parts)}</div>'
 
 
 def streaming_html(text: str) -> str:
@@ -181,8 +187,18 @@ def message_html(text: str, kind: str = "hint") -> str:
     return f'<div class="rag-answer rag-{kind}">{esc(text)}</div>'
 
 
-def _highlighted(text: str, start: int, end: int) -> str:
-    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+def _around(text: str, start: int, end: int) -> str:
+    """``text`` with [start, end) highlighted, cut at word boundaries to CONTEXT_CHARS either side,
+    so the highlight is in view even in a long passage."""
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    if lo > 0:
+        gap = re.search(r"\s", text[lo:start])
+        lo = lo + gap.end() if gap else lo
+    if hi < len(text):
+        gaps = [m.start() for m in re.finditer(r"\s", text[end:hi])]
+        hi = end + gaps[-1] if gaps else hi
+    return (("… " if lo > 0 else "") + esc(text[lo:start]) + f"<mark>{esc(text[start:end])}</mark>"
+            + esc(text[end:hi]) + (" …" if hi < len(text) else ""))
 
 
 def _context(citation: Citation, passages: Sequence[Passage],
@@ -191,7 +207,7 @@ def _context(citation: Citation, passages: Sequence[Passage],
     for p in passages:
         if (p.doc_id == citation.doc_id and p.start <= citation.start and citation.end <= p.end
                 and p.text[citation.start - p.start:citation.end - p.start] == citation.quote):
-            return _highlighted(p.text, citation.start - p.start, citation.end - p.start)
+            return _around(p.text, citation.start - p.start, citation.end - p.start)
     doc = None
     if document is not None:
         try:
@@ -199,17 +215,13 @@ def _context(citation: Citation, passages: Sequence[Passage],
         except (KeyError, RagError):
             doc = None
     if doc is not None and doc.text[citation.start:citation.end] == citation.quote:
-        lo = max(0, citation.start - CONTEXT_CHARS)
-        hi = min(len(doc.text), citation.end + CONTEXT_CHARS)
-        text = doc.text[lo:hi]
-        return (("… " if lo else "") + _highlighted(text, citation.start - lo, citation.end - lo)
-                + (" …" if hi < len(doc.text) else ""))
+        return _around(doc.text, citation.start, citation.end)
     return f"<mark>{esc(citation.quote)}</mark>"
 
 
 def _passage_card(p: Passage, label: str = "") -> str:
     return (f'<div class="rag-source rag-passage-card"><div class="rag-source-head">{label}'
-            f'{_heading(p.title, p.date, p.source or p.doc_id)}</div>'
+            f'{_heading(p.title, p.date, UNTITLED)}</div>'
             f'<div class="rag-meta">{where(p.url, p.source)}</div>'
             f'<div class="rag-passage">{esc(p.text)}</div></div>')
 
@@ -223,7 +235,7 @@ def sources_html(answer: Answer, document: Callable[[str], Document] | None = No
             parts.append(
                 f'<div class="rag-source rag-cited" id="rag-source-{c.marker}">'
                 f'<div class="rag-source-head"><span class="rag-marker">[{c.marker}]</span> '
-                f'{_heading(c.title, c.date, c.source or c.doc_id)}</div>'
+                f'{_heading(c.title, c.date, UNTITLED)}</div>'
                 f'<div class="rag-meta">{where(c.url, c.source)}</div>'
                 f'<div class="rag-passage">{_context(c, answer.passages, document)}</div></div>')
         cited = {c.doc_id for c in answer.citations}
@@ -243,8 +255,8 @@ def sources_html(answer: Answer, document: Callable[[str], Document] | None = No
     return "".join(parts)
 
 
-SOURCES_PLACEHOLDER = ('<div class="rag-sources"><h3>Sources</h3><p class="rag-hint">Ask a question: the posts '
-                       "quoted in the answer appear here, with the quoted words highlighted.</p></div>")
+SOURCES_PLACEHOLDER = ('<div class="rag-sources"><h3>Sources</h3><p class="rag-hint">Ask a question: the '
+                       "posts quoted in the answer appear here, with the quoted words highlighted.</p></div>")
 
 
 def status_html(status: dict[str, Any]) -> str:
@@ -272,16 +284,18 @@ def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: l
     ``turns`` is the plain-text conversation (questions and ``Answer.text``) given to the core
     as history, so follow-up questions are read against the previous one.
     """
-    chat = list(chat or [])
+    before = list(chat or [])
     turns = list(turns or [])
     text = question.strip() if isinstance(question, str) else ""
     if not text:
-        chat.append({"role": "assistant", "content": message_html(EMPTY_QUESTION)})
-        yield chat, None, turns, ""
+        yield [*before, {"role": "assistant", "content": message_html(EMPTY_QUESTION)}], None, turns, ""
         return
-    chat.append({"role": "user", "content": message_html(text, "question")})
-    chat.append({"role": "assistant", "content": message_html("Searching the posts…")})
-    yield chat, None, turns, ""
+    asked = [*before, {"role": "user", "content": message_html(text, "question")}]
+
+    def shown(content: str) -> list[dict[str, Any]]:  # a new list per step: each yield is a snapshot
+        return [*asked, {"role": "assistant", "content": content}]
+
+    yield shown(message_html("Searching the posts…")), None, turns, ""
     try:
         streamed, final = "", None
         for piece in rag.stream(text, history=turns[-HISTORY_TURNS:], k=_k(k, rag.settings.k),
@@ -290,22 +304,18 @@ def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: l
                 final = piece
             elif piece:
                 streamed += piece
-                chat[-1] = {"role": "assistant", "content": streaming_html(streamed)}
-                yield chat, None, turns, ""
+                yield shown(streaming_html(streamed)), None, turns, ""
         if final is None:
             raise RagError("The answering backend gave no answer.")
     except RagError as exc:
-        chat[-1] = {"role": "assistant", "content": message_html(str(exc), "error")}
-        yield chat, None, turns, ""
+        yield shown(message_html(str(exc), "error")), None, turns, ""
         return
     except Exception:
         log.exception("answering %r failed", text)
-        chat[-1] = {"role": "assistant", "content": message_html(GENERIC_ERROR, "error")}
-        yield chat, None, turns, ""
+        yield shown(message_html(GENERIC_ERROR, "error")), None, turns, ""
         return
-    chat[-1] = {"role": "assistant", "content": answer_html(final)}
-    turns += [{"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
-    yield chat, sources_html(final, rag.document), turns, ""
+    turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
+    yield shown(answer_html(final)), sources_html(final, rag.document), turns, ""
 
 
 def api_answer(rag: RAG, question: str) -> dict[str, Any]:
@@ -343,17 +353,18 @@ def build_app(rag: RAG) -> gr.Blocks:
         return api_answer(rag, question)
 
     with gr.Blocks(title="Ask the posts: mutuals and public services", analytics_enabled=False) as demo:
-        gr.HTML("<h1 style='margin-bottom:0'>Ask the posts: mutuals and public services</h1>"
-                "<p class='rag-hint'>Questions are answered from UK blog posts (2010–2012) about turning "
-                "public services into mutuals and co-operatives. Every answer quotes the posts word for word; "
-                "when they don't answer a question, the app says so.</p>")
+        gr.HTML("<div id='rag-header'><h1 style='margin-bottom:0'>Ask the posts: mutuals and public "
+                "services</h1>"
+                "<p class='rag-hint'>Questions are answered from UK blog posts (2010–2012) about "
+                "turning public services into mutuals and co-operatives. Every answer quotes the posts "
+                "word for word; when they don't answer a question, the app says so.</p></div>")
         turns = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Conversation", elem_id="rag-chat", height=560,
                                      latex_delimiters=[], sanitize_html=True, allow_tags=False,
                                      render_markdown=True, feedback_options=None, buttons=[],
-                                     group_consecutive_messages=False)
+                                     group_consecutive_messages=False, placeholder=CHAT_PLACEHOLDER)
                 with gr.Row():
                     question = gr.Textbox(placeholder="Ask a question about the posts…", show_label=False,
                                           elem_id="rag-question", scale=5, max_lines=4, autofocus=True,
@@ -361,7 +372,8 @@ def build_app(rag: RAG) -> gr.Blocks:
                     ask = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
                 gr.HTML("<span class='rag-hint'>Try one of these:</span>")
                 with gr.Row():
-                    examples = [gr.Button(q, size="sm", elem_classes=["rag-example"]) for q in EXAMPLE_QUESTIONS]
+                    examples = [gr.Button(q, size="sm", elem_classes=["rag-example"])
+                                for q in EXAMPLE_QUESTIONS]
                 clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
             with gr.Column(scale=2):
                 sources = gr.HTML(SOURCES_PLACEHOLDER, elem_id="rag-sources", max_height=700, padding=True,
@@ -382,6 +394,9 @@ def build_app(rag: RAG) -> gr.Blocks:
             button.click(on_ask, inputs=[button, chatbot, turns, backend, k], **common)
         clear.click(lambda: ([], SOURCES_PLACEHOLDER, [], ""), outputs=outputs, queue=False,
                     api_visibility="private")
+        # the chat's own bin icon empties the chat: forget the conversation and its sources too
+        chatbot.clear(lambda: (SOURCES_PLACEHOLDER, []), outputs=[sources, turns], queue=False,
+                      api_visibility="private")
         gr.api(answer, api_name="answer", concurrency_id="answer")
 
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=100)
@@ -397,13 +412,22 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, s
             "ssr_mode": False, "pwa": False, "show_error": False, "inbrowser": False, "max_file_size": "1mb"}
 
 
+def _warm_up(rag: RAG) -> None:
+    try:
+        rag.retrieve("mutual public services", k=1)
+    except Exception:  # the app still starts; each request then reports its own error
+        log.exception("warming up the model and index failed")
+
+
 def serve(rag: RAG, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
           share: bool = False, *, block: bool = True) -> gr.Blocks:
     """Start the app. ``block=False`` returns once the server is up (for tests and notebooks)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    # load the model and indexes now, so the first visitor doesn't wait and concurrent first
-    # requests don't all load the model at once
-    rag.retrieve("mutual public services", k=1)
+    # Load the model and indexes before opening the doors, so the first visitor doesn't wait and
+    # concurrent first requests don't each load the model; it overlaps with importing Gradio.
+    warm = threading.Thread(target=_warm_up, args=(rag,), name="rag-warm-up", daemon=True)
+    warm.start()
     demo = build_app(rag)
+    warm.join()
     demo.launch(prevent_thread_lock=not block, **launch_options(host, port, auth, share))
     return demo
