@@ -24,9 +24,10 @@ class SentenceVectors(StrEnum):
 class IndexKind(StrEnum):
     """The FAISS index used for dense search."""
 
-    AUTO = "auto"  # exact search up to `exact_search_max` chunks, HNSW above
-    FLAT = "flat"  # exact inner-product search
+    AUTO = "auto"  # exact search up to `exact_search_max` chunks, IVF above
+    FLAT = "flat"  # exact inner-product search (memory-mapped)
     HNSW = "hnsw"  # approximate graph search
+    IVF = "ivf"  # approximate search over k-means cells (inverted lists memory-mapped)
 
 
 class Settings(BaseSettings):
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     )
     hnsw_m: int = Field(32, ge=4, description="HNSW graph degree (approximate index only).")
     hnsw_ef_search: int = Field(128, ge=8, description="HNSW search breadth (approximate index only).")
+    ivf_nlist: int = Field(
+        0, ge=0, description="IVF cells (k-means centroids); 0 picks about 4·√chunks (IVF index only).")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF cells searched per query (IVF index only).")
 
     k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
     sentence_pool: int = Field(
