@@ -307,6 +307,7 @@ def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: l
                 yield shown(streaming_html(streamed)), None, turns, ""
         if final is None:
             raise RagError("The answering backend gave no answer.")
+        shown_answer, shown_sources = answer_html(final), sources_html(final, rag.document)
     except RagError as exc:
         yield shown(message_html(str(exc), "error")), None, turns, ""
         return
@@ -315,7 +316,7 @@ def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: l
         yield shown(message_html(GENERIC_ERROR, "error")), None, turns, ""
         return
     turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
-    yield shown(answer_html(final)), sources_html(final, rag.document), turns, ""
+    yield shown(shown_answer), shown_sources, turns, ""
 
 
 def api_answer(rag: RAG, question: str) -> dict[str, Any]:
