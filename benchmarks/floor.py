@@ -235,7 +235,7 @@ def serve_memory() -> dict[str, Any]:
             "goal": "reported (no goal set); ratio to a process that only loads the model and embeds a query"}
 
 
-def run(reps: int = 3, squad_docs_n: int = 300) -> dict[str, Any]:
+def run(reps: int = 3, squad_docs_n: int = 120) -> dict[str, Any]:
     WORK.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {}
     steps = [("startup", lambda: startup(max(reps, 5))), ("cold_ask", lambda: cold_ask(reps)),

@@ -122,7 +122,7 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
     return out
 
 
-def run(reps: int = 3, squad_docs_n: int = 300) -> dict[str, Any]:
+def run(reps: int = 3, squad_docs_n: int = 120) -> dict[str, Any]:
     from benchmarks.floor import squad_docs
 
     WORK.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ class ComposedEmbedder(Embedder):
 # --------------------------------------------------------------------------- the real model, sampled
 
 
-def model_sample(n_chunks: int = 64) -> dict[str, Any]:
+def model_sample(n_chunks: int = 48) -> dict[str, Any]:
     """Real-model throughput on generated chunks (chunk pass) and on their sentences (sentence pass)."""
     posts = list(generate.posts(n_chunks, seed=99))
     inv = generate.inventory()
@@ -125,8 +126,8 @@ def model_sample(n_chunks: int = 64) -> dict[str, Any]:
     sentences = [inv[s] for c in chunks for s in c]
     embedder = Embedder()
     embedder.encode_texts(texts[:8])  # load and warm
-    chunk_s = median([timed(lambda: embedder.encode_texts(texts))[0] for _ in range(3)])
-    sent_s = median([timed(lambda: embedder.encode_texts(sentences))[0] for _ in range(3)])
+    chunk_s = median([timed(lambda: embedder.encode_texts(texts))[0] for _ in range(2)])
+    sent_s = median([timed(lambda: embedder.encode_texts(sentences))[0] for _ in range(2)])
     return {"sample_chunks": len(texts), "sentences_per_chunk": len(sentences) / len(texts),
             "chunks_per_s": len(texts) / chunk_s, "sentences_per_s": len(sentences) / sent_s}
 
@@ -358,25 +359,30 @@ def probe_lexical(base: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- section
 
 
-def run(full_sizes: tuple[int, ...], dense_sizes: tuple[int, ...], hnsw_max: int) -> dict[str, Any]:
+def run(full_sizes: tuple[int, ...], dense_sizes: tuple[int, ...], hnsw_max: int,
+        checkpoint: Callable[[dict[str, Any]], None] = lambda _out: None) -> dict[str, Any]:
+    """All scale measurements; ``checkpoint`` is called with the results so far after each step."""
     out: dict[str, Any] = {"method": __doc__}
     log("scale: timing the real model on a sample")
     sample = model_sample()
     out["model_sample"] = sample
     sizes = sorted({*full_sizes, *dense_sizes})
     out["extrapolated_embedding"] = {str(n): extrapolate(sample, n) for n in sizes}
+    checkpoint(out)
     for n in full_sizes:
         try:
             out[f"full_{n}"] = full_pipeline(n)
         except Exception as exc:
             out[f"full_{n}"] = {"error": f"{type(exc).__name__}: {exc}"}
         log(f"scale: full {n}: {json.dumps(out[f'full_{n}'], default=str)[:1500]}")
+        checkpoint(out)
     for n in dense_sizes:
         kinds = ("flat", "ivf") + (("hnsw",) if n <= hnsw_max else ())
         try:
             out[f"dense_{n}"] = dense_and_lexical(n, kinds, with_bm25=True)
         except Exception as exc:
             out[f"dense_{n}"] = {"error": f"{type(exc).__name__}: {exc}"}
+        checkpoint(out)
     return out
 
 
