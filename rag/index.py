@@ -45,8 +45,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
 BUILD_KEYS = ("embedding_model", "chunk_tokens", "chunk_overlap", "title_in_embedding",
-              "sentence_vectors")
+              "sentence_vectors", "embedding_backend")
 """Settings that change what is embedded: an index built with others cannot be reused."""
+MANIFEST_DEFAULTS = {"embedding_backend": "torch"}
+"""Build settings of indexes written before the setting existed (so they still open)."""
 
 EMBED_GROUP = 256  # chunks handed to the model per call (it sorts them by length inside)
 
@@ -61,8 +63,13 @@ CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_idx INTEGER NOT NULL, start
 
 
 def build_settings(settings: Settings) -> dict[str, Any]:
-    return {key: str(getattr(settings, key)) if key == "sentence_vectors" else getattr(settings, key)
-            for key in BUILD_KEYS}
+    return {key: str(getattr(settings, key)) if key in ("sentence_vectors", "embedding_backend")
+            else getattr(settings, key) for key in BUILD_KEYS}
+
+
+def built_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The build settings an index was made with, including those older manifests leave out."""
+    return {**MANIFEST_DEFAULTS, **manifest.get("settings", {})}
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -90,7 +97,7 @@ def _write_atomic(path: Path, data: str) -> None:
 
 
 def _mismatch(manifest: dict[str, Any], settings: Settings, only: Iterable[str]) -> list[str]:
-    built = manifest.get("settings", {})
+    built = built_settings(manifest)
     wanted = build_settings(settings)
     return [f"{k}: index has {built.get(k)!r}, asked for {wanted[k]!r}"
             for k in only if k in wanted and built.get(k) != wanted[k]]
@@ -173,9 +180,7 @@ class IndexBuilder:
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
                  log: Callable[[str], None] | None = None, progress: bool = False) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedding_model,
-                                             batch_size=settings.embedding_batch_size,
-                                             allow_downloads=settings.allow_downloads)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.log = log or (lambda _msg: None)
         self.progress = progress
         self.stage_seconds: dict[str, float] = {}
@@ -458,7 +463,7 @@ class Index:
                     f"The index in {index_dir} was built with other settings ({'; '.join(problems)}). "
                     f"Run: rag index --rebuild --index {index_dir}")
         # the index's own build settings win for everything it was built with
-        settings = settings.with_overrides(**manifest.get("settings", {}))
+        settings = settings.with_overrides(**built_settings(manifest))
         return cls(index_dir, manifest, settings)
 
     # -- resources, opened lazily and shared between threads

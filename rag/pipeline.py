@@ -74,9 +74,7 @@ class RAG:
     def __init__(self, index: Index, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.index = index
         self.settings = index.settings if settings is None else settings
-        self.embedder = embedder or Embedder(self.settings.embedding_model,
-                                             batch_size=self.settings.embedding_batch_size,
-                                             allow_downloads=self.settings.allow_downloads)
+        self.embedder = embedder or Embedder.from_settings(self.settings)
         self._backends: dict[str, AnswerBackend] = {}
         self._lock = threading.Lock()
         self._manifest_stamp = self._stamp()

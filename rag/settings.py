@@ -21,6 +21,19 @@ class SentenceVectors(StrEnum):
     INDEPENDENT = "independent"  # each sentence encoded on its own: one more model pass per sentence
 
 
+class EmbeddingBackend(StrEnum):
+    """What runs the embedding model. The ONNX backends export the model once with torch and then
+    embed with ONNX Runtime and numpy alone, so answering never imports torch."""
+
+    TORCH = "torch"  # sentence-transformers on PyTorch
+    ONNX = "onnx"  # the same model exported to ONNX (fp32), run by ONNX Runtime
+    ONNX_INT8 = "onnx-int8"  # ONNX with int8 weights, except the feed-forward output layers
+
+
+DEFAULT_EMBEDDING_BACKEND = EmbeddingBackend.TORCH
+"""The backend used when none is configured (see the README for the measurements behind it)."""
+
+
 class IndexKind(StrEnum):
     """The FAISS index used for dense search."""
 
@@ -42,6 +55,18 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default is the packaged "
         "all-MiniLM-L6-v2, loaded by path with no network access.",
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        DEFAULT_EMBEDDING_BACKEND,
+        description="What runs the embedding model: torch (sentence-transformers), onnx (ONNX Runtime, "
+        "fp32) or onnx-int8 (ONNX Runtime, int8 weights). The ONNX backends export the model once "
+        "(needs torch) and then answer without importing torch. A build setting: changing it "
+        "re-embeds the index.",
+    )
+    onnx_cache_dir: Path | None = Field(
+        None,
+        description="Where ONNX exports of embedding models are kept (shared by all indexes); "
+        "default $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Chunks per model batch when indexing.")
     allow_downloads: bool = Field(
