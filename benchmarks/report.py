@@ -121,7 +121,9 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             d = dense.get(kind)
             if not d or "probe" not in d or "chosen" not in d["probe"]:
                 continue
-            c = d["probe"]["chosen"]
+            from benchmarks.scale import choose
+
+            c = choose(d["probe"]["sweep"])
             param = {"ivf": f"nprobe {c['param']}, nlist {d.get('nlist')}", "hnsw": f"efSearch {c['param']}"}
             rows.append((f"{n:,} chunks, FAISS {kind}{' (' + param[kind] + ')' if kind in param else ''}",
                          f"build {d['build_seconds']:.0f} s, {d['file_mb']:.0f} MB; "
@@ -129,7 +131,13 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          f"recall@10 {c['recall_at_10']:.3f} (tie-aware {c['recall_at_10_tie_aware']:.3f}); "
                          f"RSS +{d['probe']['rss_mb_added_opened']:.0f} MB opened, "
                          f"+{d['probe']['rss_mb_added_after_search']:.0f} MB after search",
-                         "recall ≥ 0.95", _verdict(c["recall_at_10"] >= 0.95)))
+                         "recall ≥ 0.95", _verdict(c["recall_at_10_tie_aware"] >= 0.95)))
+            if len(d["probe"]["sweep"]) > 1:
+                rows.append((f"{n:,} chunks, FAISS {kind}: {'nprobe' if kind == 'ivf' else 'efSearch'} → "
+                             "p50 ms / recall@10 / tie-aware", "; ".join(
+                                 f"{x['param']}: {x['p50_ms']:.2f} / {x['recall_at_10']:.3f} / "
+                                 f"{x['recall_at_10_tie_aware']:.3f}" for x in d["probe"]["sweep"]),
+                             "sweep", "n/a"))
         bm = dense.get("bm25")
         if bm and "probe" in bm:
             rows.append((f"{n:,} chunks, BM25 (bm25s, mmap)",
