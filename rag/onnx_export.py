@@ -217,8 +217,7 @@ def quantize_int8(source: Path, target: Path) -> list[str]:
 
 def agreement(model: SentenceTransformer, onnx_path: Path, tokenizer_path: Path, max_seq_length: int,
               texts: Sequence[str]) -> list[float]:
-    """Cosine between the ONNX and the torch vectors of each text (batched together, so padding and
-    truncation are exercised)."""
+    """Cosine between the ONNX and the torch vectors of each text, embedded as answering does."""
     import numpy as np
 
     from rag.embedding import OnnxModel
