@@ -30,7 +30,7 @@ class EmbeddingBackend(StrEnum):
     ONNX_INT8 = "onnx-int8"  # ONNX with int8 weights, except the feed-forward output layers
 
 
-DEFAULT_EMBEDDING_BACKEND = EmbeddingBackend.ONNX_INT8
+DEFAULT_EMBEDDING_BACKEND = EmbeddingBackend.ONNX
 """The backend used when none is configured (see the README for the measurements behind it)."""
 
 
