@@ -113,6 +113,30 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{_f(probe.get('answer_p50_ratio'))} ({_f(probe.get('answer_p50_ms'), 1)} ms)", "≤ 1.5",
                      _verdict(None if probe.get("answer_p50_ratio") is None
                               else probe["answer_p50_ratio"] <= 1.5)))
+    for key, again in r.items():
+        if not key.startswith("reindex_") or "chunks" not in again:
+            continue
+        probe = again.get("probe", {})
+        stages = ", ".join(f"{k} {v:.0f}" for k, v in again["stage_seconds"].items())
+        rows.append((f"Same {again['chunks']:,}-chunk index updated in place with the current defaults "
+                     f"(→ {again['index_kind']}, {again['chunks_embedded']} chunks re-embedded)",
+                     f"{again['seconds']:.0f} s ({stages} s); {again['index_mb']:.0f} MB on disk",
+                     "measured", "n/a"))
+        rows.append((f"{again['chunks']:,} chunks ({again['index_kind']}): dense / BM25 search p50; "
+                     "answer p50 ÷ embedding",
+                     f"{_f(probe.get('dense_p50_ms'))} / {_f(probe.get('lexical_p50_ms'))} ms; "
+                     f"{_f(probe.get('answer_p50_ratio'))} ({_f(probe.get('answer_p50_ms'), 1)} ms ÷ "
+                     f"{_f(probe.get('embed_p50_ms'), 1)} ms)", "≤ 1.5",
+                     _verdict(None if probe.get("answer_p50_ratio") is None
+                              else probe["answer_p50_ratio"] <= 1.5)))
+        rows.append((f"{again['chunks']:,} chunks ({again['index_kind']}): RSS opened / after search / after "
+                     "answers (heap + mapped files)",
+                     f"{_f(probe.get('rss_mb_opened'), 0)} / {_f(probe.get('rss_mb_after_search'), 0)} / "
+                     f"{_f(probe.get('rss_mb_after_answers'), 0)} MB "
+                     f"({_f(probe.get('rssanon_mb_after_answers'), 0)} + "
+                     f"{_f(probe.get('rssfile_mb_after_answers'), 0)}); Python objects +"
+                     f"{(probe.get('objects_after_search') or 0) - (probe.get('objects_start') or 0):,} "
+                     "after search", "no per-chunk objects", "n/a"))
     for key, dense in r.items():
         if not key.startswith("dense_") or "chunks" not in dense:
             continue

@@ -432,6 +432,8 @@ def main() -> None:
         result = probe_dense(args[0], args[1])
     elif cmd == "probe-lexical":
         result = probe_lexical(args[0])
+    elif cmd == "full":
+        result = full_pipeline(int(args[0]))
     elif cmd == "reindex":
         result = reindex(int(args[0]))
     elif cmd == "dense":
