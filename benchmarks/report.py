@@ -118,8 +118,8 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             continue
         probe = again.get("probe", {})
         stages = ", ".join(f"{k} {v:.0f}" for k, v in again["stage_seconds"].items())
-        rows.append((f"Same {again['chunks']:,}-chunk index updated in place with the current defaults "
-                     f"(→ {again['index_kind']}, {again['chunks_embedded']} chunks re-embedded)",
+        rows.append((f"Same index updated in place, one post added ({again['chunks']:,} chunks, "
+                     f"{again['index_kind']}, {again['chunks_embedded']} chunks embedded)",
                      f"{again['seconds']:.0f} s ({stages} s); {again['index_mb']:.0f} MB on disk",
                      "measured", "n/a"))
         rows.append((f"{again['chunks']:,} chunks ({again['index_kind']}): dense / BM25 search p50; "

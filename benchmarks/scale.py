@@ -172,14 +172,20 @@ def full_pipeline(n_chunks: int) -> dict[str, Any]:
     return out
 
 
-def reindex(n_chunks: int) -> dict[str, Any]:
-    """Update the full-pipeline index in place with the current settings (no document changed: vectors are
-    reused; a different ``auto`` index kind rebuilds only what depends on it), then probe it again."""
+def reindex(n_chunks: int, add_one: bool = False) -> dict[str, Any]:
+    """Update the full-pipeline index in place: with nothing changed (a no-op), or with one post added
+    (only it is embedded; the others' rows and vectors are reused), then probe it again."""
     from rag.index import IndexBuilder
     from rag.settings import Settings
 
     base = WORK / f"scale-{n_chunks}"
-    settings = Settings(corpus_dir=base / "corpus.jsonl", index_dir=base / "index")
+    corpus = base / "corpus.jsonl"
+    if add_one:
+        extra = next(generate.posts(1, seed=12345))
+        corpus = base / "corpus-plus-one.jsonl"
+        corpus.write_text((base / "corpus.jsonl").read_text(encoding="utf-8") + json.dumps(
+            {"id": extra.id, "title": extra.title, "text": extra.text()}) + "\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=base / "index")
     builder = IndexBuilder(settings, embedder=ComposedEmbedder(), log=lambda m: log(f"scale reindex: {m}"))
     seconds, report = timed(builder.run)
     manifest = json.loads((base / "index" / "manifest.json").read_text())
@@ -435,7 +441,7 @@ def main() -> None:
     elif cmd == "full":
         result = full_pipeline(int(args[0]))
     elif cmd == "reindex":
-        result = reindex(int(args[0]))
+        result = reindex(int(args[0]), add_one="--add-one" in args)
     elif cmd == "dense":
         result = dense_and_lexical(int(args[0]), tuple(args[1].split(",")), with_bm25=False)
     else:
