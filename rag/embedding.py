@@ -85,7 +85,8 @@ class OnnxModel:
     activation tensor by its own range, so in a batch a text's vector would depend on the other
     texts and the padding beside it (cosine 0.994 between the same chunk alone and batched): one at
     a time, a text always gets the same vector, at index time and at query time. It is also the
-    faster way on a 2-core CPU (no padding): 14 vs 9 chunks/s int8, 12 vs 7 fp32, measured."""
+    faster way on a 2-core CPU (no padding; measured on a shared machine, batch 1 vs 32: 14 vs 9
+    chunks/s int8, 12 vs 7 fp32)."""
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, max_seq_length: int, *,
                  batch_size: int = 1, threads: int | None = None) -> None:
