@@ -92,6 +92,16 @@ def dir_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 2**20
 
 
+def _embedding_backend() -> str:
+    """The product's embedding backend as configured now (figures depend on it)."""
+    try:
+        from rag.settings import Settings
+
+        return str(getattr(Settings(), "embedding_backend", "torch"))
+    except Exception as exc:  # reported, never fatal
+        return f"unknown ({exc})"
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = "unknown"
@@ -104,6 +114,7 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 2**20, 1),
             "python": platform.python_version(), "load_average_at_start": os.getloadavg(),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset (torch default)"),
+            "embedding_backend": _embedding_backend(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 

@@ -185,6 +185,7 @@ def write() -> dict[str, Any]:
         lines += [f"## {name.capitalize()}", "",
                   f"{m.get('date')}; {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB RAM, "
                   f"Python {m.get('python')}; OMP_NUM_THREADS {m.get('omp_num_threads')}; "
+                  f"embedding backend {m.get('embedding_backend', 'torch')}; "
                   f"load average at start {m.get('load_average_at_start')}; "
                   f"options {data.get('options')}.", "",
                   "| figure | value | goal | |", "| --- | --- | --- | --- |"]
