@@ -12,7 +12,7 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,8 @@ def evaluate(rag: RAG, questions: list[dict[str, Any]], *, k: int | None = None,
 
 
 def _timed_answers(rag: RAG, questions: Iterable[dict[str, Any]], k: int | None, backend: str | None,
-                   progress: Callable[[int, int], None] | None):
+                   progress: Callable[[int, int], None] | None
+                   ) -> Iterator[tuple[dict[str, Any], Answer, float]]:
     qs = list(questions)
     for i, q in enumerate(qs):
         t0 = time.perf_counter()
@@ -99,7 +100,8 @@ def _timed_answers(rag: RAG, questions: Iterable[dict[str, Any]], k: int | None,
             progress(i + 1, len(qs))
 
 
-def _evaluate_dev(rag, questions, k, backend, progress) -> EvalReport:
+def _evaluate_dev(rag: RAG, questions: list[dict[str, Any]], k: int | None, backend: str | None,
+                  progress: Callable[[int, int], None] | None) -> EvalReport:
     report = EvalReport("dev", len(questions))
     latencies, post_ok, phrase_ok, refused_ok, verbatim_ok = [], [], [], [], []
     answerable_n = unanswerable_n = 0
@@ -139,10 +141,15 @@ def _mean(values: list[bool]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def _evaluate_benchmark(rag, questions, k, backend, progress) -> EvalReport:
+def _evaluate_benchmark(rag: RAG, questions: list[dict[str, Any]], k: int | None, backend: str | None,
+                        progress: Callable[[int, int], None] | None) -> EvalReport:
     report = EvalReport("benchmark", len(questions))
-    recall = {1: [], 5: [], 10: []}
-    ndcg, latencies, in_quotes, in_top5, verbatim_ok = [], [], [], [], []
+    recall: dict[int, list[bool]] = {1: [], 5: [], 10: []}
+    ndcg: list[float] = []
+    latencies: list[float] = []
+    in_quotes: list[bool] = []
+    in_top5: list[bool] = []
+    verbatim_ok: list[bool] = []
     for q, answer, secs in _timed_answers(rag, questions, k, backend, progress):
         latencies.append(secs)
         gold = {str(d) for d in q.get("doc_ids", [])}
