@@ -219,10 +219,11 @@ def probe_index(index_dir: str, answer: bool) -> dict[str, Any]:
     import bm25s  # noqa: F401  (imported first, so object counts reflect the index, not modules)
     import faiss  # noqa: F401
 
+    from rag import lexical
     from rag.index import Index
     from rag.settings import Settings
 
-    Index.terms("warm up the analyser")
+    lexical.terms("warm up the analyser")
     gc.collect()
     out: dict[str, Any] = {"rss_mb_start": rss_mb(), "objects_start": len(gc.get_objects())}
     t, index = timed(lambda: Index.open(index_dir, Settings(), check=False))

@@ -134,17 +134,10 @@ def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, 
 
 
 def _open(cfg: Any, backend: str | None):
-    from rag.errors import IndexMissingError
-    from rag.index import IndexBuilder
-    from rag.pipeline import RAG
+    from rag.pipeline import open_or_build
 
     overrides = {"backend": backend} if backend else {}
-    try:
-        return RAG.open(cfg.index_dir, **overrides)
-    except IndexMissingError:
-        click.echo(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first.", err=True)
-        IndexBuilder(cfg, log=lambda m: click.echo(m, err=True)).run()
-        return RAG.open(cfg.index_dir, **overrides)
+    return open_or_build(cfg, lambda message: click.echo(message, err=True), **overrides)
 
 
 @cli.command(name="eval")

@@ -132,9 +132,13 @@ def _evaluate_dev(rag: RAG, questions: list[dict[str, Any]], k: int | None, back
     m["expected phrase quoted"] = _mean(phrase_ok)
     m["unanswerable refused"] = _mean(refused_ok)
     m["quotes verbatim"] = _mean(verbatim_ok)
-    m["latency p50 ms"] = 1000 * _percentile(latencies, 0.5)
-    m["latency p95 ms"] = 1000 * _percentile(latencies, 0.95)
+    _add_latency(m, latencies)
     return report
+
+
+def _add_latency(metrics: dict[str, float], latencies: list[float]) -> None:
+    metrics["latency p50 ms"] = 1000 * _percentile(latencies, 0.5)
+    metrics["latency p95 ms"] = 1000 * _percentile(latencies, 0.95)
 
 
 def _mean(values: list[bool]) -> float:
@@ -178,8 +182,7 @@ def _evaluate_benchmark(rag: RAG, questions: list[dict[str, Any]], k: int | None
         m["gold answer in quotes"] = _mean(in_quotes)
         m["gold answer in top-5 passages"] = _mean(in_top5)
     m["quotes verbatim"] = _mean(verbatim_ok)
-    m["latency p50 ms"] = 1000 * _percentile(latencies, 0.5)
-    m["latency p95 ms"] = 1000 * _percentile(latencies, 0.95)
+    _add_latency(m, latencies)
     return report
 
 

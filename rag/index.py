@@ -561,16 +561,6 @@ class Index:
             out[tok] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
         return out
 
-    @staticmethod
-    def terms(text: str) -> list[str]:
-        """The BM25 terms of a text (stemmed, stopwords removed)."""
-        return terms(text)
-
-    @staticmethod
-    def terms_of(texts: Sequence[str]) -> list[list[str]]:
-        """The BM25 terms of each text."""
-        return terms_of(texts)
-
     # -- lookups
 
     def passages(self, rows: Sequence[int], scores: Sequence[float]) -> list[Passage]:

@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from rag.answering.base import AnswerBackend, Draft, GenerationRequest
 from rag.answering.citations import quote_citations, quotes_text
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
-from rag.index import MANIFEST, Index, build_index, read_manifest
+from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, Document, Passage, Turn
@@ -71,7 +71,8 @@ def _holds(passage: Passage, span: Any) -> bool:
 class RAG:
     """A loaded index plus the model and a backend: the long-lived object to answer with."""
 
-    def __init__(self, index: Index, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, index: Index, settings: Settings | None = None, *,
+                 embedder: Embedder | None = None) -> None:
         self.index = index
         self.settings = index.settings if settings is None else settings
         self.embedder = embedder or Embedder.from_settings(self.settings)
@@ -214,19 +215,22 @@ _default: RAG | None = None
 _default_lock = threading.Lock()
 
 
+def open_or_build(cfg: Settings, log: Callable[[str], None], **overrides: Any) -> RAG:
+    """Open the index at ``cfg.index_dir``; if there is none yet, say so, build it, then open it."""
+    try:
+        return RAG.open(cfg.index_dir, **overrides)
+    except IndexMissingError:
+        log(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first.")
+        IndexBuilder(cfg, log=log).run()
+        return RAG.open(cfg.index_dir, **overrides)
+
+
 def default_rag() -> RAG:
     """The default index, opened once per process; built first (with a message) if missing."""
     global _default
     with _default_lock:
         if _default is None:
-            cfg = Settings()
-            try:
-                _default = RAG.open(cfg.index_dir)
-            except IndexMissingError:
-                print(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first...",
-                      file=sys.stderr)
-                build_index(log=lambda msg: print(msg, file=sys.stderr))
-                _default = RAG.open(cfg.index_dir)
+            _default = open_or_build(Settings(), lambda msg: print(msg, file=sys.stderr))
         return _default
 
 

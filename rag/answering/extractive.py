@@ -12,12 +12,18 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.answering.base import Draft, GenerationRequest, QuoteSpan
+from rag.lexical import terms as question_terms
+from rag.lexical import terms_of
 from rag.settings import Settings
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.index import Index
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The first line of every extractive refusal (found=False)."""
@@ -91,13 +97,13 @@ def expected_answer_type(question: str) -> re.Pattern[str] | None:
     return None
 
 
-def unknown_names(question: str, index: object) -> float:
+def unknown_names(question: str, index: Index) -> float:
     """Share of the names in the question (capitalised words past the first) unknown to the posts."""
     names = [m.group() for m in _NAME.finditer(question.strip())]
     if not names:
         return 0.0
-    terms = index.terms_of(names)  # type: ignore[attr-defined]
-    vocab = index.bm25.vocab_dict  # type: ignore[attr-defined]
+    terms = terms_of(names)
+    vocab = index.bm25.vocab_dict
     named = [t for t in terms if t]
     if not named:
         return 0.0
@@ -149,14 +155,14 @@ class ExtractiveBackend:
         cosines = vectors @ np.asarray(request.query_vector, np.float32)
 
         texts = [_sentence_text(pool[p], a, b) for p, a, b in meta]
-        term_lists = index.terms_of(texts)
+        term_lists = terms_of(texts)
         term_sets = [set(t) for t in term_lists]
         by_row = dict(zip(rows, term_sets, strict=True))
         idf = index.idf(request.question)
         total = sum(idf.values())
         missing_names = unknown_names(request.question, index)
         wants = expected_answer_type(request.question)
-        q_terms = index.terms(request.question)
+        q_terms = question_terms(request.question)
         q_pairs = set(itertools.pairwise(q_terms))
 
         def coverage(terms: set[str]) -> float:
