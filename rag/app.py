@@ -297,16 +297,13 @@ def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: l
 
     yield shown(message_html("Searching the posts…")), None, turns, ""
     try:
-        streamed, final = "", None
-        for piece in rag.stream(text, history=turns[-HISTORY_TURNS:], k=_k(k, rag.settings.k),
-                                backend=backend or None):
-            if isinstance(piece, Answer):
-                final = piece
-            elif piece:
-                streamed += piece
-                yield shown(streaming_html(streamed)), None, turns, ""
-        if final is None:
-            raise RagError("The answering backend gave no answer.")
+        streamed = ""
+        response = rag.stream(text, history=turns[-HISTORY_TURNS:], k=_k(k, rag.settings.k),
+                              backend=backend or None)
+        for piece in response:
+            streamed += piece
+            yield shown(streaming_html(streamed)), None, turns, ""
+        final = response.answer()
         shown_answer, shown_sources = answer_html(final), sources_html(final, rag.document)
     except RagError as exc:
         yield shown(message_html(str(exc), "error")), None, turns, ""

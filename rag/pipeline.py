@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answering import create_backend
-from rag.answering.base import AnswerBackend, Draft, GenerationRequest
+from rag.answering.base import AnswerBackend, BackendRun, Draft, GenerationRequest
 from rag.answering.citations import quote_citations, quotes_text
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
@@ -62,6 +62,33 @@ def search_text(question: str, history: tuple[Turn, ...]) -> str:
     if previous and _FOLLOW_UP.search(question):
         return f"{previous} {question}"
     return question
+
+
+class Response:
+    """A streamed answer, as ``RAG.stream`` returns it.
+
+    Iterating yields the text pieces a backend produces as it writes (none for the extractive
+    backend); ``answer()`` finishes the stream if needed and returns the final ``Answer``.
+    """
+
+    def __init__(self, run: Iterator[str | Answer]) -> None:
+        self._run = run
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self._run:
+            if isinstance(item, Answer):
+                self._answer = item
+            else:
+                yield item
+
+    def answer(self) -> Answer:
+        """The final answer (consumes whatever text pieces were not read)."""
+        for _ in self:
+            pass
+        if self._answer is None:
+            raise RagError("The answering backend gave no answer.")
+        return self._answer
 
 
 def _holds(passage: Passage, span: Any) -> bool:
@@ -135,8 +162,13 @@ class RAG:
         return self._prepare(question, history, k)[3][: k or self.settings.k]
 
     def stream(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
-               backend: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text pieces as a backend produces them, then the final ``Answer``."""
+               backend: str | None = None) -> Response:
+        """The answer as a ``Response``: iterate it for text pieces as a backend produces them (a
+        generative backend streams; the extractive one yields none), then read ``.answer()``."""
+        return Response(self._run(question, history, k, backend))
+
+    def _run(self, question: str, history: Sequence[Any] | None, k: int | None,
+             backend: str | None) -> Iterator[str | Answer]:
         text, turns, vector, pool, index = self._prepare(question, history, k)
         shown = k or self.settings.k
         passages = pool[:shown]
@@ -144,33 +176,23 @@ class RAG:
                                     more_passages=tuple(pool[shown:]), query_vector=vector,
                                     index=index)
         chosen = self.backend(backend)
-        draft: Draft | None = None
         notice = None
+        run = BackendRun(chosen.run(request))
         try:
-            for piece in chosen.run(request):
-                if isinstance(piece, Draft):
-                    draft = piece
-                else:
-                    yield piece
+            yield from run
+            draft = run.draft
         except BackendError as exc:
             if chosen.name == "extractive" or not self.settings.llm_fallback:
                 raise
             notice = f"{exc} Showing the extractive answer instead."
             chosen = self.backend("extractive")
-            draft = next(p for p in chosen.run(request) if isinstance(p, Draft))
-        if draft is None:
-            raise RagError(f"The {chosen.name!r} backend gave no answer.")
+            draft = BackendRun(chosen.run(request)).finish()
         yield self._finish(text, draft, pool, shown, chosen.name, notice, index)
 
     def answer(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
         """Answer a question with verbatim quoted citations (or an honest refusal)."""
-        result = None
-        for piece in self.stream(question, history=history, k=k, backend=backend):
-            if isinstance(piece, Answer):
-                result = piece
-        assert result is not None
-        return result
+        return self.stream(question, history=history, k=k, backend=backend).answer()
 
     def _finish(self, question: str, draft: Draft, pool: list[Passage], shown: int, backend: str,
                 notice: str | None, index: Index) -> Answer:

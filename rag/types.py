@@ -7,6 +7,7 @@ Offsets are always character offsets into ``Document.text``:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 
@@ -24,8 +25,10 @@ class Document:
 
     @property
     def label(self) -> str:
-        """What to call the document when it has no title of its own."""
-        return self.title or self.source or self.id
+        """The post's name for people: its title, or a label made from what it states (never a file name)."""
+        from rag.labels import post_label
+
+        return post_label(self.title, self.url, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Passage:
     url: str | None = None
     source: str | None = None
     row: int = -1  # the chunk's row in the index, for looking up its sentences
+    label: str = ""  # the post's name for people (see ``rag.labels``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +83,48 @@ class Citation:
     start: int
     end: int
     score: float
+    label: str = ""  # the post's name for people (see ``rag.labels``)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AnswerType(StrEnum):
+    """What kind of answer a question asks for (see ``rag.question``)."""
+
+    FACT = "fact"  # a fact of some type: a person, an organisation, a date, a number...
+    REASON = "reason"  # why something is so
+    LIST = "list"  # several items: conditions, examples, ways
+    STANCE = "stance"  # what someone thinks, says or argues about something
+    DEFINITION = "definition"  # what something is or means
+    SUMMARY = "summary"  # the gist of a post
+    COMPARISON = "comparison"  # how two or more posts, people or parties differ or agree
+    POST = "post"  # about a post itself: when it was published, its title, its author
+
+
+class FactType(StrEnum):
+    """The type of a fact a question asks for (named-entity classes, coarse)."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    DATE = "date"  # a date or a time
+    NUMBER = "number"
+    MONEY = "money"
+    PERCENT = "percent"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSection:
+    """Quotes shown together: one post's quotes (in a comparison or a summary), or all of an answer's.
+
+    ``markers`` are the citations' markers, in the order they are shown."""
+
+    markers: tuple[int, ...]
+    heading: str | None = None  # the post's label when the answer is grouped by post
+    doc_id: str | None = None
+    date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,10 +132,17 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What every interface returns: text with [n] markers, its citations, and whether it was found.
+    """What every interface returns: a structured answer, and the same as plain text.
 
-    ``unverified`` lists quotations a generative backend produced that could not be found
-    in the cited passage; they are never presented as citations.
+    The structure: ``lead`` (one sentence in the product's own words, e.g. what the posts lack, or
+    empty), then ``sections`` of quotes, each quote a ``Citation`` referred to by its marker. An answer
+    written by a language model has no sections: its ``text`` is the model's prose with [n] markers,
+    its quotations verified. ``text`` is the whole answer rendered as plain text with [n] markers,
+    for a terminal or a chat history; interfaces render from the structure instead of parsing it.
+
+    ``found`` is False for a refusal: then ``missing`` says what the posts lack (e.g. a name they
+    never mention) and ``passages`` are the closest ones. ``unverified`` lists quotations a
+    generative backend produced that could not be found in the posts; they are never citations.
     """
 
     question: str
@@ -100,6 +153,15 @@ class Answer:
     backend: str = "extractive"
     unverified: tuple[str, ...] = ()
     notice: str | None = None  # e.g. "the language model was unreachable; showing the extractive answer"
+    kind: str = AnswerType.FACT.value  # an ``AnswerType`` value: what the question asked for
+    lead: str = ""
+    sections: tuple[AnswerSection, ...] = ()
+    missing: tuple[str, ...] = ()  # what the posts lack, for a refusal or a partial answer
+    scope: str | None = None  # the document the question named ("the UNISON post"), if any
+
+    def citation(self, marker: int) -> Citation | None:
+        """The citation shown as [marker], if any."""
+        return next((c for c in self.citations if c.marker == marker), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +169,11 @@ class Answer:
             "text": self.text,
             "found": self.found,
             "backend": self.backend,
+            "kind": self.kind,
+            "lead": self.lead,
+            "sections": [s.to_dict() for s in self.sections],
+            "missing": list(self.missing),
+            "scope": self.scope,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "unverified": list(self.unverified),

@@ -18,6 +18,7 @@ import pytest
 
 from rag import app
 from rag.errors import EmptyQuestionError, RagError
+from rag.pipeline import Response
 from rag.types import Answer, Citation, Document, Passage
 from tests.test_app_support import (
     LIBRARIES_QUESTION,
@@ -34,7 +35,8 @@ from tests.test_app_support import (
 )
 
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="alert(1)"> [x](javascript:alert(1)) $$a$$'
-ANSWER_KEYS = {"question", "text", "found", "backend", "citations", "passages", "unverified", "notice"}
+ANSWER_KEYS = {"question", "text", "found", "backend", "citations", "passages", "unverified", "notice",
+               "kind", "lead", "sections", "missing", "scope"}  # the first eight since the first release
 
 
 # -- fixtures and helpers
@@ -112,9 +114,11 @@ class FakeRag:
         self.error = error
         self.calls: list[dict[str, Any]] = []
 
-    def stream(self, question: str, *, history: Any = None, k: Any = None,
-               backend: Any = None) -> Iterator[Any]:
+    def stream(self, question: str, *, history: Any = None, k: Any = None, backend: Any = None) -> Response:
         self.calls.append({"question": question, "history": list(history or []), "k": k, "backend": backend})
+        return Response(self._run())
+
+    def _run(self) -> Iterator[Any]:
         yield from self.pieces
         if self.error is not None:
             raise self.error

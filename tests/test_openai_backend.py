@@ -261,14 +261,14 @@ def test_pieces_stream_before_the_final_answer(rag_obj: RAG, server: FakeChatSer
     rag = make_rag(rag_obj, server.url)
     resume = threading.Event()
     server.script(Reply(pieces=["One ", "two ", "three."], pause_after=1, resume=resume))
-    seen: list[str | Answer] = []
-    for item in rag.stream(QUESTION, backend="openai"):
+    seen: list[str] = []
+    response = rag.stream(QUESTION, backend="openai")
+    for item in response:
         seen.append(item)
         resume.set()  # the server sends the rest only once the first piece got here
     assert server.resumed == [True]
-    assert seen[0] == "One " and isinstance(seen[-1], Answer)
-    assert "".join(x for x in seen if isinstance(x, str)) == "One two three."
-    assert seen[-1].text == "One two three."
+    assert seen[0] == "One " and "".join(seen) == "One two three."
+    assert response.answer().text == "One two three."
 
 
 def test_history_goes_before_the_passages(rag_obj: RAG, server: FakeChatServer) -> None:

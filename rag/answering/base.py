@@ -78,12 +78,31 @@ class BackendFactory(Protocol):
     def __call__(self, settings: Settings) -> AnswerBackend: ...
 
 
-def final_draft(pieces: Iterator[str | Draft]) -> Draft:
-    """Run a backend to the end and return its draft (for callers that do not stream)."""
-    draft: Draft | None = None
-    for piece in pieces:
-        if isinstance(piece, Draft):
-            draft = piece
-    if draft is None:
-        raise RuntimeError("the answering backend finished without a final Draft")
-    return draft
+class BackendRun:
+    """A backend's output taken apart once: iterate for its text pieces, then read ``draft``."""
+
+    def __init__(self, output: Iterator[str | Draft]) -> None:
+        self._output = output
+        self._draft: Draft | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self._output:
+            if isinstance(piece, Draft):
+                self._draft = piece
+            elif piece:
+                yield piece
+
+    @property
+    def draft(self) -> Draft:
+        """The final draft; ``BackendError`` if the backend ended without one."""
+        if self._draft is None:
+            from rag.errors import BackendError
+
+            raise BackendError("The answering backend finished without an answer.")
+        return self._draft
+
+    def finish(self) -> Draft:
+        """Run the backend to the end (for callers that do not stream) and return its draft."""
+        for _ in self:
+            pass
+        return self.draft
