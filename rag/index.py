@@ -37,6 +37,7 @@ from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
+from rag.labels import post_label
 from rag.lexical import terms, terms_of
 from rag.settings import IndexKind, Settings
 from rag.types import Chunk, Document, IndexReport, Passage
@@ -569,14 +570,16 @@ class Index:
         marks = ",".join("?" * len(rows))
         found = {r[0]: r for r in self.db.execute(
             "SELECT c.row, c.start, c.end, d.id, d.title, d.date, d.url, d.source, "
-            f"substr(d.text, c.start + 1, c.end - c.start) FROM chunks c JOIN documents d "
-            f"ON d.idx = c.doc_idx WHERE c.row IN ({marks})", [int(r) for r in rows])}
+            "substr(d.text, c.start + 1, c.end - c.start), substr(d.text, 1, 400) "
+            f"FROM chunks c JOIN documents d ON d.idx = c.doc_idx WHERE c.row IN ({marks})",
+            [int(r) for r in rows])}
         out = []
         for row, score in zip(rows, scores, strict=True):
             r = found.get(int(row))
             if r:
                 out.append(Passage(doc_id=r[3], title=r[4], text=r[8], start=r[1], end=r[2],
-                                   score=float(score), date=r[5], url=r[6], source=r[7], row=r[0]))
+                                   score=float(score), date=r[5], url=r[6], source=r[7], row=r[0],
+                                   label=post_label(r[4], r[6], r[9])))
         return out
 
     def sentences_of(self, chunk_row: int) -> list[tuple[int, int, int]]:

@@ -22,7 +22,7 @@ from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagE
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, Document, Passage, Turn
+from rag.types import Answer, AnswerSection, Document, Passage, Turn
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(that|this|those|these|it|they|them|their|he|she|"
@@ -198,6 +198,7 @@ class RAG:
                 notice: str | None, index: Index) -> Answer:
         unverified: tuple[str, ...] = ()
         passages = pool[:shown]
+        sections: tuple[AnswerSection, ...] = ()
         if draft.spans is not None:
             # a quote may come from a passage ranked below the k shown: show that passage too
             for span in draft.spans:
@@ -206,6 +207,8 @@ class RAG:
             citations = quote_citations(draft.spans, index.document)
             text = quotes_text(citations) if draft.found and citations else draft.text
             found = draft.found and bool(citations)
+            if found:
+                sections = (AnswerSection(markers=tuple(c.marker for c in citations)),)
         else:
             from rag.answering.verify import verify_answer
 
@@ -214,7 +217,7 @@ class RAG:
             found = draft.found and bool(citations)  # an answer is "found" only when grounded in a quote
         return Answer(question=question, text=text, citations=tuple(citations), found=found,
                       passages=tuple(passages), backend=backend, unverified=tuple(unverified),
-                      notice=notice or draft.notice)
+                      notice=notice or draft.notice, sections=sections)
 
     # -- lookups
 

@@ -127,7 +127,7 @@ class AnswerSection:
     date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "markers": list(self.markers)}
 
 
 @dataclass(frozen=True, slots=True)

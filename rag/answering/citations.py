@@ -18,7 +18,7 @@ def quote_citations(spans: Sequence[QuoteSpan], document: Callable[[str], Docume
             continue  # never cite what cannot be shown verbatim
         out.append(Citation(marker=len(out) + 1, quote=doc.text[span.start:span.end], doc_id=doc.id,
                             title=doc.title, date=doc.date, url=doc.url, source=doc.source,
-                            start=span.start, end=span.end, score=round(span.score, 4)))
+                            start=span.start, end=span.end, score=round(span.score, 4), label=doc.label))
     return out
 
 
