@@ -67,14 +67,23 @@ class EvalReport:
     count: int
     metrics: dict[str, float] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": self.count, "metrics": self.metrics, "failures": self.failures}
+        return {"kind": self.kind, "count": self.count, "metrics": self.metrics, "by_kind": self.by_kind,
+                "failures": self.failures}
 
     def lines(self) -> list[str]:
         out = [f"{self.count} questions ({self.kind} format)"]
         for key, value in self.metrics.items():
             out.append(f"  {key:<34} {value:.3f}" if isinstance(value, float) else f"  {key:<34} {value}")
+        if self.by_kind:
+            out.append(f"  {'kind':<14} {'n':>4} {'points':>7} {'cited':>6} {'words':>6} {'refused':>8}")
+            for kind, v in self.by_kind.items():
+                cells = [f"{v.get(key, float('nan')):>{w}.{d}f}" if key in v else " " * w
+                         for key, w, d in (("points", 7, 3), ("cited", 6, 3), ("words", 6, 1),
+                                           ("refused", 8, 3))]
+                out.append(f"  {kind:<14} {int(v['n']):>4} " + " ".join(cells))
         for f in self.failures[:20]:
             out.append(f"  FAIL {f['why']}: {f['question'][:90]}")
         if len(self.failures) > 20:
@@ -100,40 +109,88 @@ def _timed_answers(rag: RAG, questions: Iterable[dict[str, Any]], k: int | None,
             progress(i + 1, len(qs))
 
 
+def _points(q: dict[str, Any]) -> list[list[str]]:
+    """A question's gold points: each a list of phrases, any one of which quoted counts for it.
+    ``expected_any`` (the fact-lookup format) is a single point."""
+    if q.get("points"):
+        return [list(p) if isinstance(p, list) else [str(p)] for p in q["points"]]
+    return [list(q["expected_any"])] if q.get("expected_any") else []
+
+
+def _sources(q: dict[str, Any]) -> list[str]:
+    if q.get("sources"):
+        return [str(s) for s in q["sources"]]
+    return [str(q["source"])] if q.get("source") else []
+
+
+def question_kind(q: dict[str, Any]) -> str:
+    """The kind a question is reported under: its ``type``, else fact (answerable) or unanswerable."""
+    if not q.get("answerable", True):
+        return "unanswerable"
+    return str(q.get("type") or "fact")
+
+
 def _evaluate_dev(rag: RAG, questions: list[dict[str, Any]], k: int | None, backend: str | None,
                   progress: Callable[[int, int], None] | None) -> EvalReport:
+    """Project-set scoring: for answerable questions the share of gold points quoted, the expected
+    posts cited and the words quoted; for unanswerable ones whether the answer is a refusal. The same
+    figures are reported per kind of question."""
     report = EvalReport("dev", len(questions))
-    latencies, post_ok, phrase_ok, refused_ok, verbatim_ok = [], [], [], [], []
-    answerable_n = unanswerable_n = 0
+    latencies: list[float] = []
+    verbatim_ok: list[bool] = []
+    rows: list[dict[str, Any]] = []
     for q, answer, secs in _timed_answers(rag, questions, k, backend, progress):
         latencies.append(secs)
         verbatim_ok.append(verbatim(rag, answer))
-        if q.get("answerable", True):
-            answerable_n += 1
-            cited = any(_doc_matches(c.doc_id, c.source, q["source"]) for c in answer.citations) \
-                if q.get("source") else answer.found
-            quoted = normalise(" ".join(c.quote for c in answer.citations))
-            phrase = answer.found and any(normalise(e) in quoted for e in q.get("expected_any", []))
-            post_ok.append(cited)
-            phrase_ok.append(phrase or not q.get("expected_any"))
-            if not (cited and phrase_ok[-1]):
-                report.failures.append({"question": q["question"], "why": "expected post/phrase not quoted",
+        quoted = normalise(" ".join(c.quote for c in answer.citations)) if answer.found else ""
+        row: dict[str, Any] = {"kind": question_kind(q), "answerable": bool(q.get("answerable", True)),
+                               "found": answer.found, "words": len(quoted.split())}
+        if row["answerable"]:
+            points = _points(q)
+            hits = [any(normalise(ph) in quoted for ph in point) for point in points]
+            row["points"] = sum(hits) / len(hits) if hits else float(answer.found)
+            sources = _sources(q)
+            row["cited"] = all(any(_doc_matches(c.doc_id, c.source, s) for c in answer.citations)
+                               for s in sources) if sources else answer.found
+            if not answer.found:
+                report.failures.append({"question": q["question"], "why": "refused an answerable question",
                                         "answer": answer.text[:300]})
-        else:
-            unanswerable_n += 1
-            refused_ok.append(not answer.found)
-            if answer.found:
-                report.failures.append({"question": q["question"], "why": "answered an unanswerable question",
-                                        "answer": answer.text[:300]})
+            elif row["points"] < 1 or not row["cited"]:
+                missed = [p[0] for p, hit in zip(points, hits, strict=True) if not hit]
+                why = f"points missed {missed}" if missed else "expected post not cited"
+                report.failures.append({"question": q["question"], "why": why, "answer": answer.text[:300]})
+        elif answer.found:
+            report.failures.append({"question": q["question"], "why": "answered an unanswerable question",
+                                    "answer": answer.text[:300]})
+        rows.append(row)
     m = report.metrics
-    m["answerable"] = answerable_n
-    m["unanswerable"] = unanswerable_n
-    m["expected post cited"] = _mean(post_ok)
-    m["expected phrase quoted"] = _mean(phrase_ok)
-    m["unanswerable refused"] = _mean(refused_ok)
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    m["answerable"] = len(answerable)
+    m["unanswerable"] = len(unanswerable)
+    m["points quoted"] = _avg([r["points"] for r in answerable])
+    m["expected phrase quoted"] = _avg([float(r["points"] == 1) for r in answerable])
+    m["expected post cited"] = _avg([float(r["cited"]) for r in answerable])
+    m["answerable refused"] = _avg([float(not r["found"]) for r in answerable])
+    m["words quoted (answered)"] = _avg([r["words"] for r in rows if r["found"]])
+    m["unanswerable refused"] = _avg([float(not r["found"]) for r in unanswerable])
     m["quotes verbatim"] = _mean(verbatim_ok)
     _add_latency(m, latencies)
+    for kind in sorted({r["kind"] for r in rows}):
+        mine = [r for r in rows if r["kind"] == kind]
+        if kind == "unanswerable":
+            report.by_kind[kind] = {"n": len(mine), "refused": _avg([float(not r["found"]) for r in mine])}
+        else:
+            report.by_kind[kind] = {
+                "n": len(mine), "points": _avg([r["points"] for r in mine]),
+                "cited": _avg([float(r["cited"]) for r in mine]),
+                "words": _avg([r["words"] for r in mine if r["found"]]),
+                "refused": _avg([float(not r["found"]) for r in mine])}
     return report
+
+
+def _avg(values: list[float] | list[int]) -> float:
+    return sum(values) / len(values) if values else float("nan")
 
 
 def _add_latency(metrics: dict[str, float], latencies: list[float]) -> None:

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.annotate import EntitySpan, SentenceAnnotation, SentenceRole, annotate_many, author_roles
+from rag.answering.store import DocumentInfo, Sentence
 from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
@@ -40,9 +42,10 @@ from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.labels import post_label
 from rag.lexical import terms, terms_of
 from rag.settings import IndexKind, Settings
-from rag.types import Chunk, Document, IndexReport, Passage
+from rag.types import Chunk, Document, IndexReport, Passage, Span
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: sentences carry a role, a line and entity spans; documents the author's self-descriptions."""
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
 BUILD_KEYS = ("embedding_model", "chunk_tokens", "chunk_overlap", "title_in_embedding",
@@ -55,11 +58,13 @@ EMBED_GROUP = 256  # chunks handed to the model per call (it sorts them by lengt
 
 SCHEMA = """
 CREATE TABLE documents (idx INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, title TEXT, date TEXT,
-                        url TEXT, source TEXT, hash TEXT NOT NULL, text TEXT NOT NULL);
+                        url TEXT, source TEXT, hash TEXT NOT NULL, text TEXT NOT NULL,
+                        roles TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_idx INTEGER NOT NULL, start INTEGER NOT NULL,
                      end INTEGER NOT NULL, sent_lo INTEGER NOT NULL, sent_hi INTEGER NOT NULL);
 CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_idx INTEGER NOT NULL, start INTEGER NOT NULL,
-                        end INTEGER NOT NULL);
+                        end INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'body',
+                        line INTEGER NOT NULL DEFAULT 0, entities TEXT NOT NULL DEFAULT '[]');
 """
 
 
@@ -183,6 +188,8 @@ class _DocRows:
     sentences: list[tuple[int, int]]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    annotations: list[SentenceAnnotation]
+    author_roles: list[str]
 
 
 class IndexBuilder:
@@ -346,8 +353,14 @@ class IndexBuilder:
             for chunk in chunks:
                 idx = [local[(s.start, s.end)] for s in chunk.sentences]
                 crow.append((chunk.start, chunk.end, min(idx), max(idx) + 1))
-            result[doc.id] = _DocRows(doc, crow, sentences, chunk_vecs[first_vec:job], svec)
+            result[doc.id] = _DocRows(doc, crow, sentences, chunk_vecs[first_vec:job], svec, [], [])
         self._lap("embed")
+        notes = annotate_many((r.doc.text, [Span(a, b) for a, b in r.sentences], r.doc.title)
+                              for r in result.values())
+        for r, note in zip(result.values(), notes, strict=True):
+            r.annotations = note
+            r.author_roles = author_roles(r.doc.text)
+        self._lap("annotate")
         return result
 
     # -- writing
@@ -369,16 +382,18 @@ class IndexBuilder:
         bm25_corpus: list[str] = []
         for doc_idx, r in enumerate(rows):
             d = r.doc
-            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                       (doc_idx, d.id, d.title, d.date, d.url, d.source, d.content_hash, d.text))
+            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                       (doc_idx, d.id, d.title, d.date, d.url, d.source, d.content_hash, d.text,
+                        json.dumps(r.author_roles)))
             for start, end, lo, hi in r.chunks:
                 chunk_rows.append((len(chunk_rows), doc_idx, start, end, sent_base + lo, sent_base + hi))
                 bm25_corpus.append(bm25_text(d, d.text[start:end]))
-            for start, end in r.sentences:
-                sent_rows.append((len(sent_rows), doc_idx, start, end))
+            for (start, end), note in zip(r.sentences, r.annotations, strict=True):
+                ents = json.dumps([[e.start, e.end, e.label] for e in note.entities])
+                sent_rows.append((len(sent_rows), doc_idx, start, end, str(note.role), note.line, ents))
             sent_base += len(r.sentences)
         db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?)", chunk_rows)
-        db.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sent_rows)
+        db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?,?,?)", sent_rows)
         db.executescript(INDEXES)
         db.commit()
         db.close()
@@ -439,6 +454,10 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def _entities(stored: str) -> tuple[EntitySpan, ...]:
+    return tuple(EntitySpan(a, b, label) for a, b, label in json.loads(stored))
 
 
 class Index:
@@ -551,16 +570,7 @@ class Index:
 
     def idf(self, text: str) -> dict[str, float]:
         """BM25 idf of each (stemmed, stopword-free) term of ``text``; unknown terms get the max."""
-        tokens = terms(text)
-        vocab = self.bm25.vocab_dict
-        indptr = self.bm25.scores["indptr"]
-        total = self.chunk_count
-        out = {}
-        for tok in tokens:
-            tid = vocab.get(tok)
-            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
-            out[tok] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
-        return out
+        return self.term_idf(terms(text))
 
     # -- lookups
 
@@ -620,18 +630,102 @@ class Index:
         (idx,) = self.db.execute("SELECT idx FROM documents WHERE id = ?", (doc.id,)).fetchone()
         chunks = list(self.db.execute("SELECT row, start, end, sent_lo, sent_hi FROM chunks "
                                       "WHERE doc_idx = ? ORDER BY row", (idx,)))
-        sents = list(self.db.execute("SELECT row, start, end FROM sentences WHERE doc_idx = ? "
-                                     "ORDER BY row", (idx,)))
+        sents = list(self.db.execute("SELECT row, start, end, role, line, entities FROM sentences "
+                                     "WHERE doc_idx = ? ORDER BY row", (idx,)))
+        (roles,) = self.db.execute("SELECT roles FROM documents WHERE idx = ?", (idx,)).fetchone()
         base = sents[0][0] if sents else 0
         c_lo, c_hi = (chunks[0][0], chunks[-1][0] + 1) if chunks else (0, 0)
         s_hi = sents[-1][0] + 1 if sents else 0
         return _DocRows(
             doc=doc,
             chunks=[(s, e, lo - base, hi - base) for _, s, e, lo, hi in chunks],
-            sentences=[(s, e) for _, s, e in sents],
+            sentences=[(s, e) for _, s, e, *_ in sents],
             chunk_vectors=np.asarray(self.chunk_vectors[c_lo:c_hi]),
             sentence_vectors=np.asarray(self.sentence_vectors[base:s_hi]),
+            annotations=[SentenceAnnotation(SentenceRole(role), line, _entities(ents))
+                         for _, _, _, role, line, ents in sents],
+            author_roles=json.loads(roles),
         )
+
+    # -- the answerer's store (rag.answering.store.AnswerStore)
+
+    _SENTENCE_SQL = ("SELECT s.row, d.id, s.start, s.end, substr(d.text, s.start + 1, s.end - s.start), "
+                     "s.role, s.line, s.entities FROM sentences s JOIN documents d ON d.idx = s.doc_idx ")
+
+    @staticmethod
+    def _sentence(r: Sequence[Any]) -> Sentence:
+        return Sentence(row=r[0], doc_id=r[1], start=r[2], end=r[3], text=r[4], role=SentenceRole(r[5]),
+                        line=r[6], entities=_entities(r[7]))
+
+    def sentences_in_chunks(self, chunk_rows: Sequence[int]) -> list[Sentence]:
+        if not len(chunk_rows):
+            return []
+        marks = ",".join("?" * len(chunk_rows))
+        ranges = list(self.db.execute(f"SELECT sent_lo, sent_hi FROM chunks WHERE row IN ({marks})",
+                                      [int(r) for r in chunk_rows]))
+        rows = sorted({r for lo, hi in ranges for r in range(lo, hi)})
+        return self._sentences_by_rows(rows)
+
+    def _sentences_by_rows(self, rows: Sequence[int]) -> list[Sentence]:
+        out: list[Sentence] = []
+        for lo in range(0, len(rows), 900):  # SQLite's limit on bound parameters
+            part = rows[lo:lo + 900]
+            marks = ",".join("?" * len(part))
+            out += [self._sentence(r) for r in self.db.execute(
+                self._SENTENCE_SQL + f"WHERE s.row IN ({marks}) ORDER BY s.row", list(part))]
+        return out
+
+    def sentences_of_document(self, doc_id: str) -> list[Sentence]:
+        return [self._sentence(r) for r in self.db.execute(
+            self._SENTENCE_SQL + "WHERE d.id = ? ORDER BY s.row", (doc_id,))]
+
+    def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
+        near = [self._sentence(r) for r in self.db.execute(
+            self._SENTENCE_SQL + "WHERE s.row BETWEEN ? AND ? ORDER BY s.row", (row - before, row + after))]
+        here = next((s for s in near if s.row == row), None)
+        return [s for s in near if here is not None and s.doc_id == here.doc_id]
+
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        """Sentence vectors for ``rows``, read from the memory map in file order."""
+        index = np.asarray(rows, np.int64)
+        order = np.argsort(index)
+        out = np.empty((len(index), self.sentence_vectors.shape[1]), np.float32)
+        out[order] = self.sentence_vectors[index[order]]
+        return out
+
+    def document_infos(self) -> list[DocumentInfo]:
+        infos = getattr(self, "_infos", None)
+        if infos is None:
+            infos = [DocumentInfo(doc_id=r[0], title=r[1], date=r[2], url=r[3],
+                                  label=post_label(r[1], r[3], r[4]), head=r[4],
+                                  author_roles=tuple(json.loads(r[5])))
+                     for r in self.db.execute("SELECT id, title, date, url, substr(text, 1, 400), roles "
+                                              "FROM documents ORDER BY idx")]
+            self._infos = infos
+        return infos
+
+    def term_idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """BM25 idf of analysed terms (as ``idf``, for terms already analysed)."""
+        vocab = self.bm25.vocab_dict
+        indptr = self.bm25.scores["indptr"]
+        total = self.chunk_count
+        out = {}
+        for tok in tokens:
+            tid = vocab.get(tok)
+            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+            out[tok] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+        return out
+
+    def vocabulary(self) -> dict[str, int]:
+        return self.bm25.vocab_dict
+
+    def chunk_doc_ids(self, chunk_rows: Sequence[int]) -> list[str]:
+        if not len(chunk_rows):
+            return []
+        marks = ",".join("?" * len(chunk_rows))
+        found = dict(self.db.execute("SELECT c.row, d.id FROM chunks c JOIN documents d ON d.idx = c.doc_idx "
+                                     f"WHERE c.row IN ({marks})", [int(r) for r in chunk_rows]))
+        return [found.get(int(r), "") for r in chunk_rows]
 
     def status(self) -> dict[str, Any]:
         """A short description for the UI and ``rag status``."""

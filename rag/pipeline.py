@@ -6,7 +6,6 @@ arithmetic over stored sentence vectors; nothing is re-embedded at query time.
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import unicodedata
@@ -15,18 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from rag.answering import create_backend
-from rag.answering.base import AnswerBackend, BackendRun, Draft, GenerationRequest
-from rag.answering.citations import quote_citations, quotes_text
+from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, GenerationRequest
+from rag.answering.citations import answer_text, quote_citations
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
+from rag.question import QuestionAnalysis, analyse, in_context
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, AnswerSection, Document, Passage, Turn
-
-_FOLLOW_UP = re.compile(
-    r"^(and|but|so|also|what about|how about|why|then)\b|\b(that|this|those|these|it|they|them|their|he|she|"
-    r"his|her|its)\b", re.IGNORECASE)
+from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, Passage, Turn
 
 
 def clean_question(question: Any, max_chars: int) -> str:
@@ -56,12 +52,14 @@ def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) ->
     return tuple(turns)
 
 
-def search_text(question: str, history: tuple[Turn, ...]) -> str:
-    """What to search for: a follow-up question is read together with the previous question."""
+def read_in_context(question: str, history: tuple[Turn, ...]) -> tuple[str, QuestionAnalysis]:
+    """What to search for, and the question's analysis: a follow-up ("And why?", "What did they say
+    about it?") is read together with the previous question; a standalone question is not."""
+    analysis = analyse(question)
     previous = next((t.content for t in reversed(history) if t.role == "user"), None)
-    if previous and _FOLLOW_UP.search(question):
-        return f"{previous} {question}"
-    return question
+    if previous and analysis.follow_up:
+        return f"{previous} {question}", in_context(analysis, analyse(previous))
+    return question, analysis
 
 
 class Response:
@@ -89,6 +87,11 @@ class Response:
         if self._answer is None:
             raise RagError("The answering backend gave no answer.")
         return self._answer
+
+
+def _markers(aligned: Sequence[Citation | None], spans: Sequence[int]) -> tuple[int, ...]:
+    """The markers of a section's spans (spans that could not be cited are left out)."""
+    return tuple(c.marker for i in spans if i < len(aligned) and (c := aligned[i]) is not None)
 
 
 def _holds(passage: Passage, span: Any) -> bool:
@@ -144,17 +147,17 @@ class RAG:
             return self._backends[key]
 
     def _prepare(self, question: Any, history: Any, k: int | None
-                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage], Index]:
+                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage], Index, str, QuestionAnalysis]:
         text = clean_question(question, self.settings.max_question_chars)
         turns = as_turns(history)
-        query = search_text(text, turns)
+        query, analysis = read_in_context(text, turns)
         vector = self.embedder.encode_query(query)
         index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
                                     lexical_weight=self.settings.lexical_weight)
         passages = retriever.run(query, vector, max(k or self.settings.k, self.settings.sentence_pool))
-        return text, turns, vector, passages, index
+        return text, turns, vector, passages, index, query, analysis
 
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:
@@ -169,12 +172,12 @@ class RAG:
 
     def _run(self, question: str, history: Sequence[Any] | None, k: int | None,
              backend: str | None) -> Iterator[str | Answer]:
-        text, turns, vector, pool, index = self._prepare(question, history, k)
+        text, turns, vector, pool, index, query, analysis = self._prepare(question, history, k)
         shown = k or self.settings.k
         passages = pool[:shown]
         request = GenerationRequest(question=text, passages=tuple(passages), history=turns,
                                     more_passages=tuple(pool[shown:]), query_vector=vector,
-                                    index=index)
+                                    store=index, analysis=analysis, query=query)
         chosen = self.backend(backend)
         notice = None
         run = BackendRun(chosen.run(request))
@@ -187,7 +190,7 @@ class RAG:
             notice = f"{exc} Showing the extractive answer instead."
             chosen = self.backend("extractive")
             draft = BackendRun(chosen.run(request)).finish()
-        yield self._finish(text, draft, pool, shown, chosen.name, notice, index)
+        yield self._finish(text, draft, pool, shown, chosen.name, notice, index, analysis)
 
     def answer(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
@@ -195,20 +198,29 @@ class RAG:
         return self.stream(question, history=history, k=k, backend=backend).answer()
 
     def _finish(self, question: str, draft: Draft, pool: list[Passage], shown: int, backend: str,
-                notice: str | None, index: Index) -> Answer:
+                notice: str | None, index: Index, analysis: QuestionAnalysis) -> Answer:
         unverified: tuple[str, ...] = ()
         passages = pool[:shown]
         sections: tuple[AnswerSection, ...] = ()
+        lead = draft.lead
         if draft.spans is not None:
             # a quote may come from a passage ranked below the k shown: show that passage too
             for span in draft.spans:
                 if not any(_holds(p, span) for p in passages):
                     passages += [p for p in pool[shown:] if _holds(p, span)][:1]
-            citations = quote_citations(draft.spans, index.document)
-            text = quotes_text(citations) if draft.found and citations else draft.text
-            found = draft.found and bool(citations)
+            aligned = quote_citations(draft.spans, index.document)
+            citations = [c for c in aligned if c is not None]
+            found = draft.found and (bool(citations) or (bool(lead) and draft.kind == AnswerType.POST.value))
             if found:
-                sections = (AnswerSection(markers=tuple(c.marker for c in citations)),)
+                groups = draft.sections if draft.sections is not None else (
+                    DraftSection(tuple(range(len(aligned)))),)
+                sections = tuple(
+                    AnswerSection(markers=markers, heading=g.heading, doc_id=g.doc_id, date=g.date)
+                    for g in groups if (markers := _markers(aligned, g.spans)))
+                text = answer_text(lead, sections, citations)
+            else:
+                citations = []
+                text = draft.text
         else:
             from rag.answering.verify import verify_answer
 
@@ -217,7 +229,9 @@ class RAG:
             found = draft.found and bool(citations)  # an answer is "found" only when grounded in a quote
         return Answer(question=question, text=text, citations=tuple(citations), found=found,
                       passages=tuple(passages), backend=backend, unverified=tuple(unverified),
-                      notice=notice or draft.notice, sections=sections)
+                      notice=notice or draft.notice, kind=draft.kind or analysis.answer_type.value,
+                      lead=lead if draft.spans is not None else "", sections=sections,
+                      missing=draft.missing, scope=draft.scope, confidence=draft.confidence)
 
     # -- lookups
 

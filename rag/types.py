@@ -158,6 +158,7 @@ class Answer:
     sections: tuple[AnswerSection, ...] = ()
     missing: tuple[str, ...] = ()  # what the posts lack, for a refusal or a partial answer
     scope: str | None = None  # the document the question named ("the UNISON post"), if any
+    confidence: float | None = None  # the backend's estimate (0–1) that the posts answer the question
 
     def citation(self, marker: int) -> Citation | None:
         """The citation shown as [marker], if any."""
@@ -174,6 +175,7 @@ class Answer:
             "sections": [s.to_dict() for s in self.sections],
             "missing": list(self.missing),
             "scope": self.scope,
+            "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "unverified": list(self.unverified),

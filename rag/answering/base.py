@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rag.index import Index
+    from rag.answering.store import AnswerStore
+    from rag.question import QuestionAnalysis
     from rag.settings import Settings
 
 
@@ -30,7 +31,9 @@ class GenerationRequest:
     history: tuple[Turn, ...] = ()
     more_passages: tuple[Passage, ...] = ()  # the next-ranked candidates, for backends that read more
     query_vector: np.ndarray | None = field(default=None, repr=False)  # the embedded question
-    index: Index | None = field(default=None, repr=False)  # the loaded index (sentence vectors...)
+    store: AnswerStore | None = field(default=None, repr=False)  # sentences, vectors, term statistics
+    analysis: QuestionAnalysis | None = None  # what the question asks for (rag.question)
+    query: str | None = None  # what was searched for: the question, read with the previous one if a follow-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,21 +47,41 @@ class QuoteSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftSection:
+    """Quotes shown together: ``spans`` index ``Draft.spans``; a heading names their post."""
+
+    spans: tuple[int, ...]
+    heading: str | None = None
+    doc_id: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """A backend's finished answer, before the pipeline makes it an ``Answer``.
 
     Two ways to cite:
-    - ``spans`` given (extractive): marker [i] in ``text`` refers to ``spans[i - 1]``,
-      whose offsets are already exact.
-    - ``spans`` is None (generative): marker [n] refers to passage n, and quotations in
-      the text are located in that passage by the verifier; unfound ones are unverified.
+    - ``spans`` given (extractive): the answer is ``lead`` and the quotes ``spans`` (exact
+      offsets), shown in ``sections`` (one section of all quotes when None). ``text`` is used
+      only for a refusal.
+    - ``spans`` is None (generative): ``text`` is the answer, where marker [n] refers to passage
+      n, and quotations are located in that passage by the verifier; unfound ones are unverified.
+
+    ``kind`` is the answer type asked for; ``missing`` what the posts lack (a refusal's reason);
+    ``scope`` the document the question named; ``confidence`` the backend's estimate (0–1) that
+    the posts answer the question.
     """
 
     text: str
     found: bool
     spans: tuple[QuoteSpan, ...] | None = None
     notice: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    lead: str = ""
+    sections: tuple[DraftSection, ...] | None = None
+    kind: str | None = None
+    missing: tuple[str, ...] = ()
+    scope: str | None = None
+    confidence: float | None = None
 
 
 @runtime_checkable

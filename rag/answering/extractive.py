@@ -1,248 +1,378 @@
-"""The default backend: no language model. It picks the sentences of the retrieved passages
-that best answer the question and quotes them word for word.
+"""The default backend: no language model. It reads what the question asks for (``rag.question``),
+finds the sentences of the posts that answer it, and quotes them word for word, composed by the
+kind of answer asked for (``rag.answering.compose``); or it says plainly what the posts lack.
 
-A sentence's score is its cosine to the question (sentence vectors stored at index time)
-plus weighted lexical evidence: the share of the question's BM25 weight (idf) that the
-sentence contains. Below ``Settings.refusal_threshold`` the answer is a refusal.
+Steps: analyse the question; resolve a post it names ("the UNISON post") to restrict the answer to
+it; score the sentences of the retrieved passages (``rag.answering.evidence``); check answerability
+(names the posts never mention, a topic they never mention, a date or number they never give, weak
+evidence); compose the quotes.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answering.base import Draft, GenerationRequest, QuoteSpan
-from rag.lexical import terms as question_terms
-from rag.lexical import terms_of
+from rag.annotate import SentenceRole
+from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
+from rag.answering.compose import (
+    FACT_WORDS,
+    SEVERAL_WORDS,
+    Composer,
+    Unit,
+    compose_fact,
+    compose_several,
+    compose_summary,
+    merge,
+)
+from rag.answering.evidence import (
+    STRONG_TYPES,
+    Candidate,
+    QueryTerms,
+    counts,
+    mentioned,
+    query_terms,
+    score_sentences,
+)
+from rag.answering.scope import resolve_scope
+from rag.answering.store import AnswerStore, DocumentInfo, Sentence
+from rag.answering.topics import missing_topics
+from rag.lexical import terms
+from rag.question import QuestionAnalysis, ScopeRef, analyse
 from rag.settings import Settings
-from rag.types import Passage
-
-if TYPE_CHECKING:
-    from rag.index import Index
+from rag.types import AnswerType, FactType, Passage
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
-"""The first line of every extractive refusal (found=False)."""
+"""The lead of a refusal when nothing more specific can be said."""
 
-LEXICAL_WEIGHT = 0.35
-"""Weight of lexical evidence (share of the question's idf found in the sentence) in a sentence's score."""
+PARAPHRASE_COSINE = 0.6
+"""A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
+best sentence is this close to the question in meaning."""
+TYPE_WINDOW = 0.15
+"""The asked-for type must be held by a sentence scoring within this of the best one."""
+SIDE_CANDIDATES = 6
+"""Chunks searched for each side of a comparison, besides the retrieved passages."""
+MAX_SIDES_POSTS = 4
+"""A comparison across "the posts" quotes at most this many posts."""
 
-RUNNER_UP_MARGIN = 0.06
-"""Further quotes are added only if they score within this margin of the best one."""
-
-FRAGMENT_WORDS = 6
-"""A sentence shorter than this many words is quoted together with the one before it."""
-
-_DEPENDENT_START = re.compile(
-    r"^[\"“'‘(]*(this|that|these|those|it|its|they|them|their|such|he|she|his|her|however|but|and|"
-    r"so|also|yet|indeed|hence|thus|there|here)\b", re.IGNORECASE)
+_TYPE_WORDS: dict[FactType, str] = {
+    FactType.DATE: "date", FactType.NUMBER: "figure", FactType.MONEY: "sum of money",
+    FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
+    FactType.ORGANISATION: "organisation",
+}
+_PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the minister|the chancellor)\b",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredSentence:
-    row: int
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    score: float
-    cosine: float
-    lexical: float
-    passage: int  # index into the request's passages + more_passages
+class Verdict:
+    """Whether the posts answer the question, and if not, what they lack."""
+
+    answerable: bool
+    lead: str = ""
+    missing: tuple[str, ...] = ()
 
 
-def _sentence_text(passage: Passage, start: int, end: int) -> str:
-    return passage.text[start - passage.start:end - passage.start]
-
-
-PHRASE_WEIGHT = 0.2
-"""Weight of phrase evidence: the share of the question's adjacent term pairs that are adjacent
-in the sentence too."""
-
-CONTEXT_SHARE = 0.25
-"""Share of the lexical evidence that may come from the sentence just before (where names often are)."""
-
-NAME_PENALTY = 0.3
-"""Subtracted, in proportion, when names in the question (capitalised words) appear nowhere in the posts."""
-
-TYPE_PENALTY = 0.2
-"""Subtracted from a sentence that lacks what the question asks for (a number, a date)."""
-
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-                     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|third|quarter|"
-                     r"per ?cent)\b", re.IGNORECASE)
-_WHEN = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d{{1,2}}(st|nd|rd|th)?|{_MONTHS}|monday|tuesday|wednesday|"
-                   r"thursday|friday|saturday|sunday|yesterday|today|tomorrow|century|decade|year|years|"
-                   r"ago|since|until|during|before|after|when|spring|summer|autumn|winter)\b", re.IGNORECASE)
-_ASKS_NUMBER = re.compile(r"^\s*(how (many|much|often|long|large|big|old|far)|what (percentage|proportion|"
-                          r"number|amount|share)|what is the (population|cost|number|size|amount))\b"
-                          r"|\bhow (many|much)\b", re.IGNORECASE)
-_ASKS_WHEN = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|date|month|day|decade|century|time))\b",
-                        re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*[a-z][\w'’-]*")
-
-
-def expected_answer_type(question: str) -> re.Pattern[str] | None:
-    """What a sentence must contain to answer the question, for "when" and "how many" questions."""
-    if _ASKS_WHEN.search(question):
-        return _WHEN
-    if _ASKS_NUMBER.search(question):
-        return _NUMBER
-    return None
-
-
-def unknown_names(question: str, index: Index) -> float:
-    """Share of the names in the question (capitalised words past the first) unknown to the posts."""
-    names = [m.group() for m in _NAME.finditer(question.strip())]
-    if not names:
-        return 0.0
-    terms = terms_of(names)
-    vocab = index.bm25.vocab_dict
-    named = [t for t in terms if t]
-    if not named:
-        return 0.0
-    return sum(1 for t in named if not any(x in vocab for x in t)) / len(named)
-
-
-MAX_FORWARD = 2
-"""At most this many following sentences are added to close a quotation."""
-
-
-def opens_quotation(text: str) -> bool:
-    """True when the text opens a quotation it does not close."""
-    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
-
-
-def is_fragment(text: str) -> bool:
-    """A sentence that leans on the one before it ("This is...", or very short)."""
-    return len(text.split()) < FRAGMENT_WORDS or bool(_DEPENDENT_START.match(text.strip()))
+def _join(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 class ExtractiveBackend:
-    """Quotes the best one to ``max_quotes`` sentences; refuses when the evidence is weak."""
+    """Quotes the sentences that answer, composed by answer type; refuses when the posts lack it."""
 
     name = "extractive"
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
 
-    def score(self, request: GenerationRequest) -> list[ScoredSentence]:
-        """Every distinct sentence of the retrieved passages, best first."""
-        index = request.index
-        if index is None or request.query_vector is None:
-            raise ValueError("the extractive backend needs the index and the question vector")
-        pool = request.passages + request.more_passages
-        rows: list[int] = []
-        meta: list[tuple[int, int, int]] = []
-        seen: set[int] = set()
-        for p, passage in enumerate(pool):
-            for row, start, end in index.sentences_of(passage.row):
-                if row not in seen:
-                    seen.add(row)
-                    rows.append(row)
-                    meta.append((p, start, end))
-        if not rows:
-            return []
-        order = np.argsort(rows)  # read the memory-mapped vectors in file order
-        vectors = np.empty((len(rows), index.sentence_vectors.shape[1]), np.float32)
-        vectors[order] = index.sentence_vectors[np.asarray(rows)[order]]
-        cosines = vectors @ np.asarray(request.query_vector, np.float32)
-
-        texts = [_sentence_text(pool[p], a, b) for p, a, b in meta]
-        term_lists = terms_of(texts)
-        term_sets = [set(t) for t in term_lists]
-        by_row = dict(zip(rows, term_sets, strict=True))
-        idf = index.idf(request.question)
-        total = sum(idf.values())
-        missing_names = unknown_names(request.question, index)
-        wants = expected_answer_type(request.question)
-        q_terms = question_terms(request.question)
-        q_pairs = set(itertools.pairwise(q_terms))
-
-        def coverage(terms: set[str]) -> float:
-            return sum(w for t, w in idf.items() if t in terms) / total if total else 0.0
-
-        scored = []
-        for row, (p, start, end), cosine, text, terms, seq in zip(rows, meta, cosines, texts, term_sets,
-                                                                   term_lists, strict=True):
-            own = coverage(terms)
-            phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
-            context = coverage(terms | by_row.get(row - 1, set()))  # names often sit one sentence back
-            lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
-            penalty = NAME_PENALTY * missing_names
-            if wants and not wants.search(text):
-                penalty += TYPE_PENALTY
-            score = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase - penalty
-            scored.append(ScoredSentence(row, pool[p].doc_id, start, end, text, score, float(cosine),
-                                         lexical, p))
-        scored.sort(key=lambda s: (-s.score, s.row))
-        return scored
-
-    def _span(self, request: GenerationRequest, best: ScoredSentence) -> tuple[int, int]:
-        """The sentence's span, widened so that it reads on its own: to the sentence before
-        when it is a fragment, and to the next one or two when they close a quotation it opens
-        (or complete a sentence ending on a colon or semicolon)."""
-        start, end = best.start, best.end
-        index = request.index
-        if index is None:
-            return start, end
-        if is_fragment(best.text):
-            before = index.neighbour_sentence(best.row, -1)
-            if before is not None:
-                start = before[1]
-        if opens_quotation(best.text) or best.text.rstrip().endswith((":", ";")):
-            row, text, stop = best.row, best.text, end
-            for _ in range(MAX_FORWARD):
-                after = index.neighbour_sentence(row, +1)
-                if after is None:
-                    break
-                row, stop = after[0], after[2]
-                text = index.document_slice(best.doc_id, best.start, stop)
-                if not opens_quotation(text):  # only take the extension if it closes the quotation
-                    end = stop
-                    break
-        return start, end
-
     def run(self, request: GenerationRequest) -> Iterator[str | Draft]:
-        scored = self.score(request)
-        if not scored or scored[0].score < self.settings.refusal_threshold:
-            yield refusal_draft(request.passages)
-            return
-        best = scored[0].score
-        chosen: list[tuple[ScoredSentence, int, int]] = []
-        seen_text: set[str] = set()
-        for cand in scored:
-            if len(chosen) >= self.settings.max_quotes:
-                break
-            if chosen and (cand.score < best - RUNNER_UP_MARGIN
-                           or cand.score < self.settings.refusal_threshold):
-                break
-            start, end = self._span(request, cand)
-            key = " ".join(cand.text.lower().split())
-            overlaps = any(c.doc_id == cand.doc_id and start < e and s < end for c, s, e in chosen)
-            if overlaps or key in seen_text:
-                continue
-            seen_text.add(key)
-            chosen.append((cand, start, end))
-        spans = tuple(QuoteSpan(c.doc_id, s, e, c.score) for c, s, e in chosen)
-        yield Draft(text="", found=True, spans=spans)
+        yield self.draft(request)
+
+    # -- the steps
+
+    def draft(self, request: GenerationRequest) -> Draft:
+        store = request.store
+        if store is None or request.query_vector is None:
+            raise ValueError("the extractive backend needs the index and the question vector")
+        analysis = request.analysis or analyse(request.question)
+        query = query_terms(analysis, store, request.query or request.question)
+        scope = resolve_scope(analysis.scope, store)
+        scope_id = scope.doc_id if scope else None
+        kind = analysis.answer_type
+
+        if kind == AnswerType.POST:
+            return self._post_answer(analysis, store, scope_id, request.passages)
+
+        pool = request.passages + request.more_passages
+        sentences, ranks = self._candidates(pool, store, scope_id)
+        scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
+        ranked = [c for c in scored if c.sentence.role.quotable]
+        verdict = self._check(analysis, query, ranked, store, scope_id)
+        confidence = self._confidence(ranked)
+        if not verdict.answerable:
+            return self._refusal(request.passages, verdict, kind, scope_id, confidence)
+
+        composer = Composer(store, ranked)
+        floor = self.settings.refusal_threshold
+        sectioned = False
+        if kind == AnswerType.SUMMARY:
+            units = self._summary(analysis, store, ranked, scope_id)
+        elif kind == AnswerType.COMPARISON:
+            units = self._comparison(analysis, store, ranked, composer, request, query, floor)
+            sectioned = True
+        elif analysis.all_posts and scope_id is None and kind != AnswerType.FACT:
+            units, sectioned = self._per_post(ranked, composer, floor), True
+        elif analysis.wants_several:
+            units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
+                                    whole_list=kind in (AnswerType.LIST, AnswerType.REASON))
+        else:
+            units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
+        if not units:
+            return self._refusal(request.passages, Verdict(False, REFUSAL_MESSAGE), kind, scope_id,
+                                 confidence)
+        lead = verdict.lead
+        if kind == AnswerType.SUMMARY and units:
+            info = _info(store, units[0].doc_id)
+            name = f"{info.label} ({info.date})" if info and info.date else self._label(store, units[0].doc_id)
+            lead = lead or f"The main points of {name}, in its own words:"
+        return self._found(units, store, kind, lead, verdict.missing, scope_id, confidence, sectioned)
+
+    def _candidates(self, pool: Sequence[Passage], store: AnswerStore, scope_id: str | None
+                    ) -> tuple[list[Sentence], dict[int, int]]:
+        """The sentences of the retrieved passages (and of the whole post the question names), with
+        the rank of the best passage holding each."""
+        ranks: dict[int, int] = {}
+        sentences: dict[int, Sentence] = {}
+        for rank, passage in enumerate(pool):
+            for s in store.sentences_in_chunks([passage.row]):
+                ranks.setdefault(s.row, rank)
+                sentences.setdefault(s.row, s)
+        if scope_id is not None:
+            sentences = {r: s for r, s in sentences.items() if s.doc_id == scope_id}
+            for s in store.sentences_of_document(scope_id):
+                sentences.setdefault(s.row, s)
+        return sorted(sentences.values(), key=lambda s: s.row), ranks
+
+    # -- answerability
+
+    def _check(self, analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
+               store: AnswerStore, scope_id: str | None) -> Verdict:
+        """Refuse when the asked-for information is absent, and say what is missing."""
+        if not ranked:
+            return Verdict(False, REFUSAL_MESSAGE)
+        best = ranked[0]
+        summary = analysis.answer_type == AnswerType.SUMMARY
+        scope_terms = set(terms(analysis.scope.words)) if analysis.scope else set()
+        frame_terms = set(terms(" ".join(analysis.frame)))
+        # 1. names the posts never mention
+        absent = [e for e in analysis.entities
+                  if not (set(terms(e)) <= scope_terms | frame_terms) and not mentioned(e, store, query)]
+        if absent:
+            return Verdict(False, f"The posts don't mention {_join(absent)}.", tuple(absent))
+        # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
+        covered = {t for e in analysis.entities for t in terms(e)}
+        unknown = [w for w in analysis.focus if (stems := terms(w))
+                   and all(t in query.unknown for t in stems) and not set(stems) & covered]
+        topics, years = missing_topics(analysis.text, unknown)
+        if years:
+            return Verdict(False, f"The posts don't mention {_join(years)}.", tuple(years))
+        if topics and best.cosine < PARAPHRASE_COSINE and not summary:
+            return Verdict(False, f"The posts don't mention {_join(topics)}.", tuple(topics))
+        # 3. a date, number, sum or percentage the posts never give
+        wanted = analysis.fact_type
+        if analysis.answer_type == AnswerType.FACT and wanted in STRONG_TYPES:
+            near = [c for c in ranked[:8] if c.relevance >= best.relevance - TYPE_WINDOW]
+            typed = [c for c in near if c.typed]
+            if analysis.count_noun and wanted == FactType.NUMBER:
+                typed = [c for c in typed if counts(c.sentence, analysis.count_noun)] or (
+                    typed if not set(terms(analysis.count_noun)) <= best.terms else [])
+            if not typed:
+                subject = self._subject(analysis, query, store)
+                what = _TYPE_WORDS.get(wanted, "answer") if wanted else "answer"
+                lead = (f"The posts mention {subject}, but give no {what} for it." if subject
+                        else f"The posts give no {what} for this.")
+                return Verdict(False, lead, (what,))
+        # 4. weak evidence (a summary of a named post needs none)
+        if best.relevance < self.settings.refusal_threshold and not (summary and scope_id):
+            return Verdict(False, REFUSAL_MESSAGE)
+        return Verdict(True)
+
+    @staticmethod
+    def _subject(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> str:
+        """What the posts do mention of the question, to say which part they cover."""
+        named = [e for e in analysis.entities if mentioned(e, store, query)]
+        if named:
+            return "the " + named[0] if not named[0].lower().startswith("the ") else named[0]
+        words = [w for w in analysis.focus if terms(w) and all(t not in query.unknown for t in terms(w))]
+        return " ".join(words[:4])
+
+    @staticmethod
+    def _confidence(ranked: Sequence[Candidate]) -> float:
+        if not ranked:
+            return 0.0
+        return float(1 / (1 + np.exp(-12 * (ranked[0].relevance - 0.45))))
+
+    # -- compositions that need the store
+
+    def _summary(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
+                 scope_id: str | None) -> list[Unit]:
+        doc_id = scope_id or (ranked[0].doc_id if ranked else None)
+        if doc_id is None:
+            return []
+        focus = {c.row: c.relevance for c in ranked if c.doc_id == doc_id} if analysis.focus else None
+        return compose_summary(store, store.sentences_of_document(doc_id), SEVERAL_WORDS, focus)
+
+    def _per_post(self, ranked: Sequence[Candidate], composer: Composer, floor: float) -> list[Unit]:
+        """The best quotes of each post that answers (for questions about "the posts")."""
+        by_doc: dict[str, list[Candidate]] = {}
+        for c in ranked:
+            by_doc.setdefault(c.doc_id, []).append(c)
+        best = ranked[0].relevance
+        docs = [d for d, cs in by_doc.items() if cs[0].relevance >= max(floor, best - 0.2)][:MAX_SIDES_POSTS]
+        share = max(SEVERAL_WORDS // max(len(docs), 1), 30)
+        units: list[Unit] = []
+        for doc in docs:
+            units += compose_fact(composer, by_doc[doc], floor, budget=share)[:1]
+        return units
+
+    def _comparison(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
+                    composer: Composer, request: GenerationRequest, query: QueryTerms,
+                    floor: float) -> list[Unit]:
+        """The best quotes for each side: each named person, party or post, or each post."""
+        sides = [s for s in analysis.sides if terms(s)]
+        if len(sides) < 2:
+            return self._per_post(ranked, composer, floor)
+        share = max(SEVERAL_WORDS // len(sides), 30)
+        units: list[Unit] = []
+        for side in sides:
+            key = terms(side)[-1]
+            mine = [c for c in ranked if self._about(store, c, key)] or [
+                c for c in self._extra(store, request, query, analysis, side, None)
+                if self._about(store, c, key)]
+            if not mine:  # not a name the posts use: a post's name ("the UNISON post")
+                side_scope = resolve_scope(_as_ref(side), store)
+                if side_scope is not None:
+                    mine = [c for c in ranked if c.doc_id == side_scope.doc_id] or self._extra(
+                        store, request, query, analysis, side, side_scope.doc_id)
+            mine = [c for c in mine if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last
+                                                for u in units)]
+            if mine:
+                units += compose_fact(composer, mine, -1.0, budget=share)[:1]
+        return merge(units) if len({u.doc_id for u in units}) > 1 else units
+
+    @staticmethod
+    def _about(store: AnswerStore, cand: Candidate, key: str) -> bool:
+        """Whether a sentence is about a side: names it, or continues a sentence that does ("He said...")."""
+        if key in cand.terms:
+            return True
+        if not _PRONOUN_START.match(cand.sentence.text):
+            return False
+        before = [s for s in store.sentence_window(cand.row, 2, 0) if s.row < cand.row]
+        return any(key in terms(s.text) for s in before)
+
+    def _extra(self, store: AnswerStore, request: GenerationRequest, query: QueryTerms,
+               analysis: QuestionAnalysis, side: str, doc_id: str | None) -> list[Candidate]:
+        """Sentences about one side that retrieval left out, scored like the others."""
+        focus = " ".join(analysis.focus)
+        rows, _ = store.search_lexical(f"{side} {focus}", SIDE_CANDIDATES)
+        sentences = store.sentences_in_chunks(rows.tolist())
+        if doc_id is not None:
+            sentences = [s for s in sentences if s.doc_id == doc_id] or store.sentences_of_document(doc_id)
+        assert request.query_vector is not None
+        scored = score_sentences(sentences, {}, request.query_vector, analysis, query, store)
+        return [c for c in scored if c.sentence.role.quotable]
+
+    # -- questions about a post itself
+
+    def _post_answer(self, analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None,
+                     passages: Sequence[Passage]) -> Draft:
+        """When a post was published, its title, its author or site: from the post's own lines."""
+        attribute = analysis.post_attribute or "date"
+        if scope_id is None:
+            lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
+                    else "Which post do you mean? Name it by its title, site or date.")
+            return self._refusal(passages, Verdict(False, lead, ("post",)), AnswerType.POST, None, 0.0)
+        info = next(i for i in store.document_infos() if i.doc_id == scope_id)
+        sentences = store.sentences_of_document(scope_id)
+        role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
+                "site": SentenceRole.BOILERPLATE}[attribute]
+        lines = [s for s in sentences if s.role == role]
+        if attribute == "site":
+            lines = [s for s in lines if re.search(r"\b(appeared|published|posted)\b", s.text, re.I)] or [
+                s for s in sentences if s.role == SentenceRole.URL]
+        if lines:
+            unit = Unit((lines[0],), 1.0)
+            lead = {"date": f"{info.label} is dated:", "author": f"{info.label} names its author:",
+                    "title": "The post's title:", "site": f"Where {info.label} appeared:"}[attribute]
+            return self._found([unit], store, AnswerType.POST, lead, (), scope_id, 1.0, False)
+        value = {"date": info.date, "title": info.title, "site": info.url, "author": None}[attribute]
+        if value:
+            lead = {"date": f"{info.label} is dated {value} in its metadata; its text states no date.",
+                    "title": f"The post's title is “{value}” (from its metadata).",
+                    "site": f"{info.label} comes from {value}.", "author": ""}[attribute]
+            return Draft(text=lead, found=True, spans=(), lead=lead, sections=(), kind=AnswerType.POST.value,
+                         scope=scope_id, confidence=1.0)
+        what = {"date": "when it was published", "author": "who wrote it", "title": "its title",
+                "site": "where it appeared"}[attribute]
+        lead = f"{info.label} doesn't say {what}."
+        return self._refusal(passages, Verdict(False, lead, (what,)), AnswerType.POST, scope_id, 0.0)
+
+    # -- drafts
+
+    @staticmethod
+    def _label(store: AnswerStore, doc_id: str) -> str:
+        info = _info(store, doc_id)
+        return info.label if info else "the post"
+
+    def _found(self, units: Sequence[Unit], store: AnswerStore, kind: AnswerType, lead: str,
+               missing: tuple[str, ...], scope_id: str | None, confidence: float, sectioned: bool) -> Draft:
+        spans = tuple(QuoteSpan(u.doc_id, u.start, u.end, u.score) for u in units)
+        docs = list(dict.fromkeys(u.doc_id for u in units))
+        if sectioned or len(docs) > 1:
+            sections = []
+            for doc in docs:
+                info = _info(store, doc)
+                sections.append(DraftSection(tuple(i for i, u in enumerate(units) if u.doc_id == doc),
+                                             heading=info.label if info else None, doc_id=doc,
+                                             date=info.date if info else None))
+            section_tuple = tuple(sections)
+        else:
+            section_tuple = (DraftSection(tuple(range(len(units)))),)
+        return Draft(text="", found=True, spans=spans, lead=lead, sections=section_tuple, kind=kind.value,
+                     missing=missing, scope=scope_id, confidence=confidence)
+
+    @staticmethod
+    def _refusal(passages: Sequence[Passage], verdict: Verdict, kind: AnswerType, scope_id: str | None,
+                 confidence: float) -> Draft:
+        lead = verdict.lead or REFUSAL_MESSAGE
+        return Draft(text=refusal_text(lead, passages), found=False, spans=(), lead=lead, sections=(),
+                     kind=kind.value, missing=verdict.missing, scope=scope_id, confidence=confidence)
+
+
+def refusal_text(lead: str, passages: Sequence[Passage]) -> str:
+    """The honest "not found" answer as text: what is missing, and the closest passages' posts."""
+    lines = [lead]
+    labels = list(dict.fromkeys(p.label or p.title or "a post" for p in passages))
+    if labels:
+        lines.append("The closest passages come from:")
+        lines += [f"- {label}" for label in labels]
+    return "\n".join(lines)
 
 
 def refusal_draft(passages: tuple[Passage, ...]) -> Draft:
-    """The honest "not found" answer, naming the closest passages' posts."""
-    lines = [REFUSAL_MESSAGE]
-    if passages:
-        lines.append("The closest passages come from:")
-        seen = []
-        for p in passages:
-            label = p.title or p.source or p.doc_id
-            if label not in seen:
-                seen.append(label)
-        lines += [f"- {label}" for label in seen]
-    return Draft(text="\n".join(lines), found=False, spans=())
+    """The generic refusal (for callers with nothing more specific to say)."""
+    return Draft(text=refusal_text(REFUSAL_MESSAGE, passages), found=False, spans=(), lead=REFUSAL_MESSAGE,
+                 sections=())
+
+
+def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
+    return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
+
+
+def _as_ref(side: str) -> ScopeRef:
+    return ScopeRef(side, re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|piece)s?$", "", side.strip(),
+                                 flags=re.IGNORECASE), None, False)

@@ -1,0 +1,367 @@
+"""Answer composition by answer type: which sentences to quote, and how to group them.
+
+- a fact: the best sentence holding the asked-for type (and a close runner-up if the word budget
+  allows);
+- a reason, list, stance or definition: several sentences that together answer, each adding a
+  distinct point, chosen by maximal marginal relevance (Carbonell & Goldstein, "The Use of MMR,
+  Diversity-Based Reranking for Reordering Documents and Producing Summaries", SIGIR 1998) over the
+  stored sentence vectors; a list's lead-in comes with all its items, and a sentence with the one
+  it leans on; quoted in the order of the post;
+- a summary of a post: an extractive summary of that post, by centrality to the post's centroid
+  (Radev et al., "Centroid-based summarization of multiple documents", 2004) with MMR and a spread
+  over the post's beginning, middle and end;
+- a comparison: the best quotes for each side, grouped by post.
+
+Every quote is a contiguous span of whole sentences of one post, with exact offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.annotate import SentenceRole
+from rag.answering.evidence import Candidate
+from rag.answering.store import AnswerStore, Sentence
+
+FACT_WORDS = 60
+"""Word budget of a fact answer."""
+SEVERAL_WORDS = 120
+"""Word budget of reason, list, stance, definition, summary and comparison answers."""
+LIST_WORDS = 200
+"""A list introduced by a lead-in is quoted whole up to this many words."""
+RUNNER_UP_MARGIN = 0.06
+"""A fact answer adds a further sentence only if it scores within this margin of the best."""
+MMR_LAMBDA = 0.7
+"""Relevance against novelty in maximal marginal relevance (1: relevance only)."""
+SEVERAL_MARGIN = 0.22
+"""Sentences scoring further than this below the best are not added to several-sentence answers."""
+NEIGHBOUR_MARGIN = 0.4
+"""... except the anchor's neighbours (within ``WINDOW`` sentences), which explain or continue it."""
+WINDOW = 6
+FRAGMENT_WORDS = 6
+"""A sentence shorter than this many words is quoted with the one before it."""
+MAX_FORWARD = 2
+"""At most this many following sentences are added to close a quotation."""
+NEAR_DUPLICATE = 0.9
+"""Sentences whose vectors are this similar to one already chosen add nothing."""
+
+_DEPENDENT_START = re.compile(
+    r"^[\"“'‘(]*(this|that|these|those|it|its|they|them|their|such|he|she|his|her|however|but|and|"
+    r"so|also|yet|indeed|hence|thus|there|here)\b", re.IGNORECASE)
+
+
+def opens_quotation(text: str) -> bool:
+    """True when the text opens a quotation it does not close."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
+def is_fragment(text: str) -> bool:
+    """A sentence that leans on the one before it ("This is...", or very short)."""
+    return len(text.split()) < FRAGMENT_WORDS or bool(_DEPENDENT_START.match(text.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Consecutive sentences of one post, quoted as one."""
+
+    sentences: tuple[Sentence, ...]
+    score: float
+
+    @property
+    def doc_id(self) -> str:
+        return self.sentences[0].doc_id
+
+    @property
+    def first(self) -> int:
+        return self.sentences[0].row
+
+    @property
+    def last(self) -> int:
+        return self.sentences[-1].row
+
+    @property
+    def start(self) -> int:
+        return self.sentences[0].start
+
+    @property
+    def end(self) -> int:
+        return self.sentences[-1].end
+
+    @property
+    def words(self) -> int:
+        return sum(s.words for s in self.sentences)
+
+    def rows(self) -> set[int]:
+        return {s.row for s in self.sentences}
+
+    def touches(self, other: Unit) -> bool:
+        return self.doc_id == other.doc_id and self.first <= other.last + 1 and other.first <= self.last + 1
+
+
+def _unit(sentences: Sequence[Sentence], score: float) -> Unit:
+    ordered = tuple(sorted({s.row: s for s in sentences}.values(), key=lambda s: s.row))
+    return Unit(ordered, score)
+
+
+def merge(units: Sequence[Unit]) -> list[Unit]:
+    """Overlapping or adjacent units of one post joined, in post order (posts in first-use order)."""
+    order: list[str] = []
+    for u in units:
+        if u.doc_id not in order:
+            order.append(u.doc_id)
+    out: list[Unit] = []
+    for doc in order:
+        for u in sorted((u for u in units if u.doc_id == doc), key=lambda u: u.first):
+            if out and out[-1].touches(u):
+                out[-1] = _unit([*out[-1].sentences, *u.sentences], max(out[-1].score, u.score))
+            else:
+                out.append(u)
+    return out
+
+
+def words_of(units: Sequence[Unit]) -> int:
+    """Words quoted by these units, counting a shared sentence once."""
+    seen: dict[tuple[str, int], int] = {}
+    for u in units:
+        for s in u.sentences:
+            seen[(s.doc_id, s.row)] = s.words
+    return sum(seen.values())
+
+
+class Composer:
+    """Builds quote units from scored candidates, reading neighbours through the store."""
+
+    def __init__(self, store: AnswerStore, candidates: Sequence[Candidate]) -> None:
+        self.store = store
+        self.candidates = candidates
+        self.by_row = {c.row: c for c in candidates}
+        self._windows: dict[int, list[Sentence]] = {}
+
+    # -- reading around a sentence
+
+    def window(self, row: int) -> list[Sentence]:
+        if row not in self._windows:
+            self._windows[row] = self.store.sentence_window(row, WINDOW, WINDOW + 6)
+        return self._windows[row]
+
+    def _neighbour(self, sentence: Sentence, step: int) -> Sentence | None:
+        return next((s for s in self.window(sentence.row) if s.row == sentence.row + step), None)
+
+    def list_after(self, lead: Sentence) -> list[Sentence]:
+        """The items of the list a lead-in introduces: the following list-item sentences (with their
+        continuation sentences), or failing that the following sentences of the lead-in's line."""
+        items: list[Sentence] = []
+        words = lead.words
+        for s in self.window(lead.row):
+            if s.row <= lead.row:
+                continue
+            if s.role == SentenceRole.LIST_ITEM or (items and s.line == items[-1].line):
+                if words + s.words > LIST_WORDS and items:
+                    break
+                items.append(s)
+                words += s.words
+            else:
+                break
+        if not items:
+            after = self._neighbour(lead, +1)
+            if after is not None and after.role.quotable:
+                items.append(after)
+        return items
+
+    def lead_in_of(self, item: Sentence) -> Sentence | None:
+        """The lead-in sentence of the list an item belongs to."""
+        for s in reversed(self.window(item.row)):
+            if s.row >= item.row:
+                continue
+            if s.role == SentenceRole.LEAD_IN:
+                return s
+            if s.role != SentenceRole.LIST_ITEM:
+                return None
+        return None
+
+    def expand(self, sentence: Sentence, score: float, *, whole_list: bool) -> Unit:
+        """The sentence widened so that it reads on its own (the largest of ``expansions``)."""
+        return self.expansions(sentence, score, whole_list=whole_list)[0]
+
+    def expansions(self, sentence: Sentence, score: float, *, whole_list: bool) -> list[Unit]:
+        """Ways to quote a sentence so that it reads on its own, largest first: with its whole list
+        (a lead-in with all its items, or an item with its lead-in and siblings, when ``whole_list``);
+        with the rest of its line (a list item's further sentences, or a lead-in's first item); and
+        alone. Each also takes the sentence before when the sentence is a fragment ("This is..."),
+        and the sentences that close a quotation it opens."""
+        base = [sentence]
+        if is_fragment(sentence.text) and sentence.role != SentenceRole.LIST_ITEM:
+            before = self._neighbour(sentence, -1)
+            if before is not None and before.role.quotable:
+                base.insert(0, before)
+        if opens_quotation(sentence.text):
+            text, extra, cur = sentence.text, [], sentence
+            for _ in range(MAX_FORWARD):
+                nxt = self._neighbour(cur, +1)
+                if nxt is None:
+                    break
+                extra.append(nxt)
+                text += " " + nxt.text
+                cur = nxt
+                if not opens_quotation(text):
+                    base += extra
+                    break
+        options: list[list[Sentence]] = []
+        lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
+        if whole_list:
+            if lead_in:
+                options.append([*base, *self.list_after(sentence)])
+            elif sentence.role == SentenceRole.LIST_ITEM:
+                lead = self.lead_in_of(sentence)
+                if lead is not None and lead.row >= sentence.row - 12:
+                    options.append([lead, *self.list_after(lead)])
+        if sentence.role == SentenceRole.LIST_ITEM:  # the rest of the item: its line
+            line = [s for s in self.window(sentence.row) if s.line == sentence.line and s.row >= sentence.row]
+            options.append([*base, *line])
+        elif lead_in:
+            options.append([*base, *self.list_after(sentence)[:1]])
+        options.append(base)
+        units: list[Unit] = []
+        for parts in options:
+            unit = _unit(parts, score)
+            if not any(u.rows() == unit.rows() for u in units):
+                units.append(unit)
+        return units
+
+
+# -- compositions
+
+
+def _vector_sim(store: AnswerStore, rows: Sequence[int]) -> Callable[[int, int], float]:
+    index = {r: i for i, r in enumerate(rows)}
+    vectors = store.vectors_of(list(rows)) if rows else np.zeros((0, 1), np.float32)
+    sims = vectors @ vectors.T if len(rows) else np.zeros((0, 0), np.float32)
+
+    def sim(a: int, b: int) -> float:
+        return float(sims[index[a], index[b]])
+
+    return sim
+
+
+def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
+                 budget: int = FACT_WORDS) -> list[Unit]:
+    """The best sentence, and close runners-up while the word budget allows."""
+    if not ranked:
+        return []
+    best = ranked[0]
+    chosen: list[Unit] = [composer.expand(best.sentence, best.relevance, whole_list=False)]
+    seen = {" ".join(best.sentence.text.lower().split())}
+    for cand in ranked[1:6]:
+        if cand.relevance < best.relevance - RUNNER_UP_MARGIN or cand.relevance < floor:
+            break
+        key = " ".join(cand.sentence.text.lower().split())
+        if key in seen:
+            continue
+        unit = composer.expand(cand.sentence, cand.relevance, whole_list=False)
+        if any(u.doc_id == unit.doc_id and unit.start < u.end and u.start < unit.end for u in chosen):
+            continue
+        if words_of([*chosen, unit]) > budget:
+            continue
+        seen.add(key)
+        chosen.append(unit)
+    return merge(chosen)
+
+
+def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
+                    budget: int = SEVERAL_WORDS, whole_list: bool = True) -> list[Unit]:
+    """Several sentences that together answer, each adding a distinct point (maximal marginal
+    relevance over the stored sentence vectors), starting from the best one; the best one's
+    neighbours stay eligible a little further below the best score, since they explain or continue
+    it."""
+    if not ranked:
+        return []
+    best = ranked[0]
+    options = composer.expansions(best.sentence, best.relevance, whole_list=whole_list)
+    anchor = next((u for u in options if u.words <= LIST_WORDS), options[-1])
+    chosen = [anchor]
+    used = anchor.words
+    if used >= budget:
+        return chosen
+    near = {s.row for s in composer.window(best.row)}
+    pool = [c for c in ranked[1:60] if c.relevance >= floor and (
+        c.relevance >= best.relevance - SEVERAL_MARGIN
+        or (c.row in near and c.relevance >= best.relevance - NEIGHBOUR_MARGIN))]
+    pool = [c for c in pool if not (anchor.doc_id == c.doc_id and anchor.first <= c.row <= anchor.last)]
+    if not pool:
+        return chosen
+    rows = list(dict.fromkeys([best.row, *[c.row for c in pool]]))
+    sim = _vector_sim(composer.store, rows)
+    picked_rows = [best.row]
+    span = max(best.relevance - min(c.relevance for c in pool), 1e-6)
+    while pool and used < budget:
+        def mmr(c: Candidate) -> float:
+            relevance = (c.relevance - (best.relevance - span)) / span  # 0..1 within the pool
+            redundancy = max(sim(c.row, r) for r in picked_rows)
+            bonus = 0.15 if c.row in near and c.doc_id == best.doc_id else 0.0
+            return MMR_LAMBDA * (relevance + bonus) - (1 - MMR_LAMBDA) * redundancy
+        pick = max(pool, key=mmr)
+        pool.remove(pick)
+        if max(sim(pick.row, r) for r in picked_rows) >= NEAR_DUPLICATE:
+            continue
+        fitting = [u for u in composer.expansions(pick.sentence, pick.relevance, whole_list=whole_list)
+                   if words_of([*chosen, u]) <= budget * 1.1]
+        if not fitting:
+            continue
+        unit = fitting[0]
+        if any(u.doc_id == unit.doc_id and unit.rows() <= u.rows() for u in chosen):
+            continue
+        grown = words_of([*chosen, unit])
+        chosen.append(unit)
+        picked_rows.append(pick.row)
+        used = grown
+        pool = [c for c in pool if not (unit.doc_id == c.doc_id and unit.first <= c.row <= unit.last)]
+    return merge(chosen)
+
+
+def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budget: int = SEVERAL_WORDS,
+                    relevance: dict[int, float] | None = None) -> list[Unit]:
+    """An extractive summary of one post: body sentences by cosine to the post's centroid, with
+    maximal marginal relevance, one pick from each third of the post first (its claim, its case, its
+    conclusion), then the most central others; quoted in post order."""
+    body = [s for s in doc_sentences if s.role.quotable and s.words >= FRAGMENT_WORDS]
+    if not body:
+        return []
+    vectors = store.vectors_of([s.row for s in body])
+    centroid = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(centroid)) or 1.0
+    central = vectors @ (centroid / norm)
+    if relevance:
+        central = central + np.array([0.5 * relevance.get(s.row, 0.0) for s in body], np.float32)
+    sims = vectors @ vectors.T
+    n = len(body)
+    thirds = [range(0, max(1, n // 3)), range(n // 3, max(n // 3 + 1, 2 * n // 3)), range(2 * n // 3, n)]
+    picked: list[int] = []
+    used = 0
+
+    def mmr(i: int) -> float:
+        redundancy = max((float(sims[i, j]) for j in picked), default=0.0)
+        return MMR_LAMBDA * float(central[i]) - (1 - MMR_LAMBDA) * redundancy
+
+    for third in thirds:
+        options = [i for i in third if i not in picked]
+        if not options:
+            continue
+        i = max(options, key=mmr)
+        if used + body[i].words > budget and picked:
+            continue
+        picked.append(i)
+        used += body[i].words
+    while used < budget:
+        options = [i for i in range(n) if i not in picked]
+        if not options:
+            break
+        i = max(options, key=mmr)
+        if used + body[i].words > budget * 1.1:
+            break
+        picked.append(i)
+        used += body[i].words
+    return merge([_unit([body[i]], float(central[i])) for i in sorted(picked)])

@@ -1,0 +1,250 @@
+"""Evidence for the extractive answerer: the question's terms (spelling-corrected against the posts'
+vocabulary), each candidate sentence's relevance, whether it holds the asked-for type of fact, and
+what the posts lack (answerability).
+
+A sentence's relevance is its cosine to the question (stored sentence vectors; the question is
+embedded once) plus lexical evidence: the share of the question's BM25 idf weight found in the
+sentence (and, a little, in the sentence before it, where names often are) and the share of the
+question's adjacent word pairs found adjacent in it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.annotate import EntitySpan
+from rag.answering.store import AnswerStore, Sentence
+from rag.lexical import terms, terms_of
+from rag.question import QuestionAnalysis
+from rag.types import AnswerType, FactType
+
+LEXICAL_WEIGHT = 0.35
+"""Weight of lexical evidence (share of the question's idf found in the sentence) in relevance."""
+PHRASE_WEIGHT = 0.2
+"""Weight of phrase evidence: the share of the question's adjacent term pairs adjacent in the sentence."""
+CONTEXT_SHARE = 0.25
+"""Share of the lexical evidence that may come from the sentence just before."""
+FRAME_WEIGHT = 0.3
+"""Frame words ("say", "reasons", "post") count this much of their idf: they shape the question, but
+the posts rarely repeat them."""
+TYPE_BONUS = 0.08
+"""Added to a sentence holding the type of fact the question asks for."""
+TYPE_PENALTY = 0.2
+"""Subtracted from a sentence lacking a number, date, sum or percentage the question asks for."""
+COUNT_BONUS = 0.1
+"""Added when a "how many X" question's X is counted in the sentence ("108 ... schools")."""
+QUESTION_PENALTY = 0.1
+"""Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
+
+STRONG_TYPES = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
+"""Types whose absence means the question is not answered (a "when" needs a date)."""
+
+SPELLING_MIN_LENGTH = 4
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_TYPE_TEXT: dict[FactType, re.Pattern[str]] = {
+    FactType.DATE: re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS}|monday|tuesday|wednesday|thursday|"
+                              r"friday|saturday|sunday|yesterday|today|tomorrow|century|decade|spring|summer|autumn|"
+                              r"winter)\b", re.IGNORECASE),
+    FactType.NUMBER: re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                                r"twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|"
+                                r"millions|billion|dozen|dozens|half|third|quarter|single|double|twice)\b",
+                                re.IGNORECASE),
+    FactType.MONEY: re.compile(r"[£$€¥]\s?\d|\b\d[\d,.]*\s?(pounds?|dollars?|euros?|pence|p|bn|m|k)\b|"
+                               r"\b(million|billion|thousand) (pounds|dollars|euros)\b", re.IGNORECASE),
+    FactType.PERCENT: re.compile(r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|majority|minority)\b",
+                                 re.IGNORECASE),
+}
+_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+"""Links are left out of a sentence's terms: a URL's path words are not what the sentence says."""
+_NUMBER_TOKEN = re.compile(r"^(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                           r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|several|"
+                           r"many|some|few)$", re.IGNORECASE)
+
+
+def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
+    """Whether a sentence holds a fact of this type: an entity of the type (spaCy, at index time),
+    or for numbers, dates, sums and percentages, their written forms."""
+    if fact_type is None or fact_type == FactType.OTHER:
+        return True
+    if any(e.fact_type == fact_type for e in sentence.entities):
+        return True
+    if fact_type == FactType.PERSON:  # "who" is answered by people and by organisations
+        return any(e.fact_type == FactType.ORGANISATION for e in sentence.entities)
+    pattern = _TYPE_TEXT.get(fact_type)
+    return bool(pattern and pattern.search(sentence.text))
+
+
+def counts(sentence: Sentence, noun: str | None) -> bool:
+    """Whether the sentence puts a number right before the counted noun ("108 co-operative trust
+    schools" for "how many co-operative trust schools")."""
+    if not noun:
+        return False
+    head = terms(noun.split()[-1])
+    if not head:
+        return False
+    words = re.findall(r"[\w'’.,-]+", sentence.text)
+    stems = [terms(w) for w in words]
+    for i, st in enumerate(stems):
+        if head[0] in st:
+            for j in range(max(0, i - 4), i):
+                if _NUMBER_TOKEN.match(words[j].strip(",.")):
+                    return True
+    return False
+
+
+def correct_spelling(term: str, vocab: Mapping[str, int], cache: dict[str, str | None]) -> str | None:
+    """The posts' term closest to an unknown question term (Levenshtein distance 1, or 2 for terms of
+    eight letters or more), or None. Uses rapidfuzz (https://github.com/rapidfuzz/RapidFuzz)."""
+    if term in cache:
+        return cache[term]
+    best: str | None = None
+    if len(term) >= SPELLING_MIN_LENGTH and not term.isdigit():
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        limit = 2 if len(term) >= 8 else 1
+        match = process.extractOne(term, vocab.keys(), scorer=Levenshtein.distance, score_cutoff=limit)
+        if match is not None and abs(len(match[0]) - len(term)) <= limit:
+            best = match[0]
+    cache[term] = best
+    return best
+
+
+@dataclass(slots=True)
+class QueryTerms:
+    """The question's analysed terms, corrected for spelling, with their idf weights."""
+
+    terms: list[str]  # in question order, corrected
+    weights: dict[str, float]  # idf, frame words down-weighted
+    unknown: list[str]  # terms absent from the posts even after correction
+    corrected: dict[str, str] = field(default_factory=dict)  # typed term -> the posts' term
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    @property
+    def pairs(self) -> set[tuple[str, str]]:
+        return set(itertools.pairwise(self.terms))
+
+
+_spelling_cache: dict[int, dict[str, str | None]] = {}
+
+
+def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None = None) -> QueryTerms:
+    """Terms of the question (or ``text``), corrected against the posts' vocabulary."""
+    vocab = store.vocabulary()
+    cache = _spelling_cache.setdefault(id(vocab), {})
+    if len(_spelling_cache) > 8:
+        _spelling_cache.clear()
+        cache = _spelling_cache.setdefault(id(vocab), {})
+    raw = terms(text if text is not None else analysis.text)
+    frame = set(terms(" ".join(analysis.frame)))
+    out: list[str] = []
+    unknown: list[str] = []
+    corrected: dict[str, str] = {}
+    for t in raw:
+        if t in vocab:
+            out.append(t)
+            continue
+        fixed = correct_spelling(t, vocab, cache)
+        if fixed is not None:
+            corrected[t] = fixed
+            out.append(fixed)
+        else:
+            out.append(t)
+            unknown.append(t)
+    idf = store.term_idf(list(dict.fromkeys(out)))
+    weights = {t: w * (FRAME_WEIGHT if t in frame else 1.0) for t, w in idf.items()}
+    return QueryTerms(out, weights, unknown, corrected)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A sentence considered for the answer, with its evidence."""
+
+    sentence: Sentence
+    cosine: float
+    lexical: float
+    phrase: float
+    relevance: float
+    typed: bool  # holds the asked-for type of fact
+    rank: int  # rank of the best retrieved passage holding it (0 = top); large for whole-post sentences
+    terms: frozenset[str] = frozenset()
+
+    @property
+    def row(self) -> int:
+        return self.sentence.row
+
+    @property
+    def doc_id(self) -> str:
+        return self.sentence.doc_id
+
+
+def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], query_vector: np.ndarray,
+                    analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> list[Candidate]:
+    """Every sentence scored for relevance to the question, best first (ties by position)."""
+    if not sentences:
+        return []
+    vectors = store.vectors_of([s.row for s in sentences])
+    cosines = vectors @ np.asarray(query_vector, np.float32)
+    term_lists = terms_of([_URL.sub(" ", s.text) for s in sentences])
+    term_sets = [frozenset(t) for t in term_lists]
+    by_row = {s.row: t for s, t in zip(sentences, term_sets, strict=True)}
+    total = query.total
+    q_pairs = query.pairs
+    wanted = analysis.fact_type if analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) else None
+
+    def coverage(have: frozenset[str]) -> float:
+        return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
+
+    out: list[Candidate] = []
+    for sent, cosine, seq, have in zip(sentences, cosines, term_lists, term_sets, strict=True):
+        own = coverage(have)
+        context = coverage(have | by_row.get(sent.row - 1, frozenset()))
+        lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
+        phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
+        relevance = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase
+        typed = has_type(sent, wanted)
+        if wanted is not None and wanted != FactType.OTHER:
+            if typed:
+                relevance += TYPE_BONUS
+            elif wanted in STRONG_TYPES:
+                relevance -= TYPE_PENALTY
+        if analysis.count_noun and counts(sent, analysis.count_noun):
+            relevance += COUNT_BONUS
+        if sent.text.rstrip().endswith("?"):
+            relevance -= QUESTION_PENALTY
+        out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
+                             ranks.get(sent.row, 10_000), have))
+    out.sort(key=lambda c: (-c.relevance, c.row))
+    return out
+
+
+def entity_terms(entity: str) -> list[str]:
+    return terms(entity)
+
+
+def mentioned(entity: str, store: AnswerStore, query: QueryTerms) -> bool:
+    """Whether the posts mention a name: every term of it is in the posts' vocabulary (after spelling
+    correction). "Tony Blair" is not mentioned by posts that only say "Blairite"."""
+    parts = terms(entity)
+    if not parts:
+        return True
+    vocab = store.vocabulary()
+    return all(query.corrected.get(t, t) in vocab for t in parts)
+
+
+def entity_types(sentence: Sentence) -> set[FactType]:
+    return {t for t in (e.fact_type for e in sentence.entities) if t is not None}
+
+
+def spans_of_type(sentence: Sentence, fact_type: FactType) -> list[EntitySpan]:
+    return [e for e in sentence.entities if e.fact_type == fact_type]

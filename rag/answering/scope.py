@@ -1,0 +1,105 @@
+"""Which post a question names: "the UNISON post", "the 2012 post", "the Left Foot Forward article",
+"the councillor's post", "the post about the perils of mutuals", "'Mutual Benefit?'".
+
+Each document is scored on the naming words of the question's ``ScopeRef``: against its title,
+its site (the URL's host), its date or dateline year, how its author describes themself, and (more
+weakly) how often its text uses the words, through BM25. A clear winner restricts the answer to that
+post; a tie or weak evidence restricts nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answering.store import AnswerStore, DocumentInfo
+from rag.labels import site_of
+from rag.lexical import terms
+from rag.question import ScopeRef
+
+TITLE_WEIGHT = 3.0
+SITE_WEIGHT = 3.0
+ROLE_WEIGHT = 2.0
+YEAR_WEIGHT = 2.0
+TEXT_WEIGHT = 1.0
+MIN_SCORE = 0.9
+"""A post is named only if its evidence reaches this (a full title match scores 3, a year 2)."""
+MIN_MARGIN = 0.35
+"""... and beats the runner-up by this much; otherwise the reference is ambiguous."""
+TEXT_CANDIDATES = 40
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeMatch:
+    """The post a reference resolved to, and the evidence for it."""
+
+    doc_id: str
+    score: float
+    runner_up: float
+
+
+def _share(wanted: set[str], have: set[str]) -> float:
+    return len(wanted & have) / len(wanted) if wanted else 0.0
+
+
+def _years(info: DocumentInfo) -> set[str]:
+    found = set(_YEAR.findall(info.date or ""))
+    found.update(_YEAR.findall(info.head[:200]))
+    if info.url:
+        found.update(_YEAR.findall(info.url))
+    return found
+
+
+def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
+                    text_scores: dict[str, float] | None = None) -> dict[str, float]:
+    """Evidence that each document is the one ``ref`` names (pure: BM25 scores come in)."""
+    wanted = set(terms(ref.words))
+    squashed = re.sub(r"[^a-z0-9]", "", ref.words.lower())
+    year = ref.year
+    text_scores = text_scores or {}
+    top_text = max(text_scores.values(), default=0.0)
+    out: dict[str, float] = {}
+    for info in infos:
+        score = 0.0
+        if info.title:
+            title_terms = set(terms(info.title))
+            score += TITLE_WEIGHT * _share(wanted, title_terms) * (1.0 if ref.quoted else 0.9)
+        site = site_of(info.url)
+        if site and squashed and len(squashed) >= 4:
+            host = re.sub(r"[^a-z0-9]", "", site.split(".")[0] if site.count(".") <= 1 else site)
+            if squashed in host or (host and host in squashed):
+                score += SITE_WEIGHT
+        if info.author_roles and wanted:
+            role_terms = set(terms(" ".join(info.author_roles)))
+            score += ROLE_WEIGHT * _share(wanted, role_terms)
+        if year and year in _years(info):
+            score += YEAR_WEIGHT
+        if top_text > 0 and info.doc_id in text_scores:
+            score += TEXT_WEIGHT * text_scores[info.doc_id] / top_text
+        out[info.doc_id] = score
+    return out
+
+
+def resolve_scope(ref: ScopeRef | None, store: AnswerStore) -> ScopeMatch | None:
+    """The one post ``ref`` names, or None when no post stands out."""
+    if ref is None or not ref.words.strip():
+        return None
+    infos = store.document_infos()
+    if not infos:
+        return None
+    text_scores: dict[str, float] = {}
+    words = " ".join(w for w in re.findall(r"[\w'’-]+", ref.words) if not _YEAR.fullmatch(w))
+    if words.strip():
+        rows, scores = store.search_lexical(words, TEXT_CANDIDATES)
+        for doc, score in zip(store.chunk_doc_ids(rows.tolist()), scores.tolist(), strict=True):
+            if doc:
+                text_scores[doc] = text_scores.get(doc, 0.0) + float(score)
+    scored = sorted(score_documents(ref, infos, text_scores).items(), key=lambda kv: -kv[1])
+    best_id, best = scored[0]
+    runner = scored[1][1] if len(scored) > 1 else 0.0
+    if best < MIN_SCORE or best - runner < MIN_MARGIN:
+        return None
+    return ScopeMatch(best_id, best, runner)

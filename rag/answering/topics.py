@@ -1,0 +1,87 @@
+"""Which of a question's words, absent from the posts, name a topic the posts lack.
+
+A question word the posts never use is either a paraphrase ("nicknamed", "ultimately", "effort to
+promote") or a topic they do not cover ("football", "pensions", "academies"). Topics are nouns:
+a word that can only be a noun, or a noun-or-verb in a noun's place (after "the", a possessive, a
+number or another noun). The noun of the wh-phrase ("which *month*", "what *gaps*") names the kind of
+answer, not a topic; frame words misspelt ("acording") are frame words. Years are constraints the
+answer must meet ("by 2015").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.answering.wordclass import word_classes
+from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS
+
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
+_NOUN_BEFORE = frozenset(
+    ["the", "a", "an", "this", "that", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "any", "no", "every", "each", "of", "about", "on", "for", "in", "with", "by", "from", "between", "among", "without"])
+_LEXICON = FRAME_NOUNS | FRAME_VERBS | EVALUATIVE_NOUNS | STOPWORDS | WH_WORDS
+MIN_TOPIC_LENGTH = 4
+
+
+def _near_lexicon_word(word: str) -> bool:
+    """A misspelt frame or function word ("acording", "wich")."""
+    if len(word) < 5:
+        return False
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    return process.extractOne(word, _LEXICON, scorer=Levenshtein.distance, score_cutoff=1) is not None
+
+
+def _wh_heads(tokens: Sequence[str]) -> set[int]:
+    """Positions of the nouns heading wh-phrases: the last word of "which football club"."""
+    heads: set[int] = set()
+    for i, tok in enumerate(tokens):
+        if tok.lower() in ("what", "which", "whose"):
+            j = i + 1
+            while j < len(tokens) and tokens[j].lower() not in STOPWORDS | AUXILIARIES | WH_WORDS:
+                j += 1
+            if j > i + 1:
+                heads.add(j - 1)
+    return heads
+
+
+def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(topic words, years) among ``unknown`` question words (words the posts never use)."""
+    if not unknown:
+        return [], []
+    tokens = _TOKEN.findall(question)
+    lowered = [t.lower().replace("’", "'") for t in tokens]
+    heads = _wh_heads(tokens)
+    topics: list[str] = []
+    years: list[str] = []
+    for word in unknown:
+        low = word.lower().replace("’", "'")
+        positions = [i for i, t in enumerate(lowered) if t == low or t.rstrip("'s") == low]
+        if _YEAR.match(low):
+            years.append(word)
+            continue
+        if len(low) < MIN_TOPIC_LENGTH or low in _LEXICON or _near_lexicon_word(low):
+            continue
+        if positions and all(i in heads for i in positions):
+            continue
+        classes = word_classes(low)
+        if classes and "noun" not in classes:
+            continue  # a verb, adjective or adverb: likely a paraphrase
+        if len(classes) > 1 and not any(_noun_place(lowered, i) for i in positions):
+            continue  # "look into", "pitched as": used as a verb here
+        topics.append(word)
+    return topics, years
+
+
+def _noun_place(tokens: Sequence[str], i: int) -> bool:
+    """Whether position ``i`` is where a noun goes: after a determiner, possessive, preposition,
+    number or another noun, or before "of"."""
+    if i > 0:
+        before = tokens[i - 1]
+        if before in _NOUN_BEFORE or before.endswith(("'s", "s'")) or before.isdigit():
+            return True
+        if "noun" in word_classes(before) and before not in STOPWORDS | AUXILIARIES | WH_WORDS:
+            return True
+    return i + 1 < len(tokens) and tokens[i + 1] == "of"

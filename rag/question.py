@@ -1,0 +1,476 @@
+"""Question analysis: what a question asks for, about what, and of which post.
+
+Pure and fast (no model, well under a millisecond): the question's grammar is a small closed
+class (wh-words, auxiliaries, a handful of frame verbs and nouns), so it is read with ordered
+patterns, as classic question classifiers do (Li & Roth, "Learning Question Classifiers", COLING
+2002, give the coarse answer types; Hovy et al., "Toward Semantics-Based Answer Pinpointing", HLT
+2001, the typed-answer idea). What needs the posts themselves (which names the posts mention,
+which post "the UNISON post" is) is resolved later against the index.
+
+The analysis gives:
+
+- ``answer_type``: a fact (with its ``fact_type``), a reason, a list, a stance, a definition, a
+  summary, a comparison, or a question about a post itself;
+- ``focus``: the content words the answer must be about, and ``frame`` words that shape the
+  question ("reasons", "view", "drawbacks") without naming its topic;
+- ``entities``: the names in the question (capitalised spans, acronyms, quoted titles);
+- ``scope``: a post the question names ("the UNISON post", "the 2012 post", "the Left Foot
+  Forward article", "the councillor's post"), which restricts the answer to that post;
+- ``sides``: for a comparison, the things compared;
+- ``follow_up``: whether it reads as a continuation of the previous question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.types import AnswerType, FactType
+
+_WORD = re.compile(r"[A-Za-z0-9£$€%][\w'’\-.%]*[\w%]|[A-Za-z0-9£$€%]")
+_QUOTED = re.compile(r"[\"“]([^\"“”]{2,120})[\"”]|(?<![\w])['‘]([^'‘’]{2,120}?)['’](?![\w])")
+
+def _lexicon(words: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(words.split())
+
+
+WH_WORDS = _lexicon("what which who whom whose when where why how")
+AUXILIARIES = _lexicon(
+    "is are was were be been being am do does did done has have had can could should would will shall "
+    "may might must 's")
+IMPERATIVES = _lexicon(
+    "summarise summarize sum compare contrast list name describe explain give tell define outline "
+    "identify state show find quote please")
+STOPWORDS = _lexicon(
+    "a an the of in on at to for from by with about as into over under between through during before "
+    "after against without within upon and or but nor so yet if then than that this these those there "
+    "here it its it's they them their theirs he him his she her hers we us our ours you your yours i me "
+    "my mine one ones some any all each every both either neither no not only own same such too very "
+    "just also more most much many few less least other others another what which who whom whose when "
+    "where why how do does did doing done is are was were be been being am has have had having can "
+    "could should would will shall may might must s t don't doesn't didn't isn't aren't wasn't weren't "
+    "up down out off again further once ever even still instead rather themselves itself himself herself "
+    "ourselves yourself whether while although though because since via per etc")
+
+FRAME_VERBS = _lexicon(
+    "say said says saying think thinks thought believe believes believed argue argues argued arguing "
+    "claim claims claimed suggest suggests suggested propose proposes proposed mention mentions "
+    "mentioned describe describes described explain explains explained write writes wrote written "
+    "mean means meant feel feels felt regard regards regarded see sees saw view views viewed consider "
+    "considers considered make makes made put puts tell tells told call calls called give gives gave "
+    "given list name named state states stated accuse accuses accused criticise criticises criticised "
+    "criticize criticizes criticized compare compares compared contrast contrasts differ differs "
+    "differed disagree disagrees disagreed agree agrees agreed summarise summarize summarised "
+    "summarized define defines defined outline outlines identify identifies quote quotes quoted "
+    "talk talks talked discuss discusses discussed cover covers covered address addresses addressed "
+    "raise raises raised express expresses expressed offer offers offered want wants wanted "
+    "publish published posted")
+FRAME_NOUNS = _lexicon(
+    "post posts article articles blog blogs piece pieces entry entries author authors writer writers "
+    "text texts page pages view views opinion opinions position positions stance stances attitude "
+    "attitudes take thought thoughts idea ideas point points argument arguments case claim claims "
+    "reason reasons cause causes purpose rationale justification grounds explanation motive motives "
+    "summary overview gist thrust message thesis main key central overall basic comparison "
+    "difference differences similarity similarities example examples list kind kinds type types way "
+    "ways thing things aspect aspects element elements feature features factor factors item items "
+    "step steps criterion criteria requirement requirements condition conditions option options "
+    "meaning definition according respect regard terms matter question questions issue issues "
+    "concern concerns answer answers different various several particular specific")
+"""Words that shape a question without naming its topic: their absence from the posts never makes a
+question unanswerable (they are also left out of the focus)."""
+
+EVALUATIVE_NOUNS = _lexicon(
+    "advantage advantages disadvantage disadvantages benefit benefits drawback drawbacks problem "
+    "problems risk risks danger dangers peril perils criticism criticisms objection objections "
+    "strength strengths weakness weaknesses pro pros con cons implication implications consequence "
+    "consequences effect effects impact impacts lesson lessons worry worries fear fears hope hopes "
+    "goal goals aim aims challenge challenges threat threats")
+"""Nouns that ask for an evaluation: part of the focus, but paraphrased freely by the posts."""
+
+SCOPE_NOUNS = ("blog post", "blog entry", "post", "article", "blog", "piece", "entry", "letter", "column",
+               "report", "story", "author", "writer", "blogger")
+
+_TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), t) for p, t in (
+        (r"\bhow much (money|funding|cash)\b|\bhow much (did|does|do|will|would|was|is|were|are)\b.*\b("
+         r"cost|costs|pay|paid|spend|spent|raise|raised|fund|funded|worth|save|saved|charge|charged|"
+         r"invest|invested|receive|received|earn|earned|borrow|borrowed)\b|\bwhat (is|was|were|are) "
+         r"the (cost|price|budget|value|salary|fee|fees|funding|sum|amount of money)\b|\bhow much\b.*"
+         r"\b(cost|costs|money|funding|pounds|budget|worth)\b", FactType.MONEY),
+        (r"\bwhat (percentage|percent|proportion|share|fraction)\b|\bhow much of\b|\bwhat per ?cent\b",
+         FactType.PERCENT),
+        (r"\bhow (many|much)\b|\bwhat (number|amount|quantity|total)\b|\bhow (long|old|large|big|far|"
+         r"often|tall|high|wide|deep)\b|\bwhat (is|was|were|are) the (number|population|size|total|count)"
+         r"\b|\bnumber of\b", FactType.NUMBER),
+        (r"^\s*(when|until when|since when)\b|\b(what|which) (year|years|date|dates|month|day|decade|century|"
+         r"time|period|era)\b|\bin what year\b|\bhow long ago\b|\bwhen (was|were|did|does|do|is|will)\b",
+         FactType.DATE),
+        (r"^\s*(where|from where)\b|\b(what|which) (country|countries|city|cities|town|towns|county|area|"
+         r"areas|region|regions|place|places|borough|ward|wards|constituency|nation|continent|location|"
+         r"street|village|district)\b|\bwhere (is|was|were|are|did|does|do)\b", FactType.PLACE),
+        (r"\b(what|which) (organisation|organization|organisations|organizations|council|councils|party|"
+         r"parties|union|unions|company|companies|firm|firms|body|bodies|group|groups|government|"
+         r"department|ministry|fund|trust|trusts|charity|charities|newspaper|paper|site|website|"
+         r"programme|program|agency|institution|team|club|society|association|network)\b",
+         FactType.ORGANISATION),
+        (r"^\s*(who|whom|whose)\b|\b(who|whom)\s+(is|was|were|are|did|does|do|will|would|should|could|"
+         r"can)\b|\bwhat (is|was) the name of\b|\bwhat is (his|her|their) name\b|\bname of the (person|man|"
+         r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder)\b",
+         FactType.PERSON),
+    ))
+
+_SUMMARY = re.compile(
+    r"^\s*(please\s+)?(summari[sz]e|sum up|give (me |us )?(a |an |the )?(short |brief |quick )?"
+    r"(summary|overview|gist|précis)|tl;?dr|outline)\b|\b(main|central|key|overall|basic|principal|"
+    r"core) (argument|point|points|message|thesis|claim|idea|ideas|theme|themes|thrust|takeaway)s?\b|"
+    r"\bwhat('s| is| was) (the )?(gist|thrust|upshot|summary)\b|\bin (a )?(nutshell|summary|short|brief)"
+    r"\b|\bwhat (is|was|are) (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter)s? "
+    r"(\w+\s)?about\b|\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
+    r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
+_COMPARISON = re.compile(
+    r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
+    r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
+    r"similarity|similarities|in common|alike|distinguish|agree with each other|agree with one another|"
+    r"same view|different views|different view|both)\b", re.IGNORECASE)
+_POST_META = re.compile(
+    r"\b(when|what date|which date|what day|which day|what year|which year)\b.{0,80}\b(post|article|"
+    r"blog|piece|entry|letter|it)\b.{0,40}\b(published|posted|written|dated|appear|appeared|come out|"
+    r"came out|put up|released)\b|\bwho (wrote|writes|authored|penned|is the author of|was the author "
+    r"of|is the writer of)\b|\bwhat (is|was) the (title|headline|name) of (the|this|that) (\w+\s){0,6}?"
+    r"(post|article|blog|piece|entry)\b|\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of "
+    r"the (post|article|blog|piece)\b|\bwhere (was|is) (the|this|that) (\w+\s){0,6}?(post|article|blog"
+    r"|piece) (published|posted|first published)\b|\bwhat (site|website|blog) (published|posted|ran)\b",
+    re.IGNORECASE)
+_REASON = re.compile(
+    r"^\s*(and\s+|but\s+|so\s+)?(why|how come|for what reason|on what grounds)\b|\bwhy\b|\bwhat (is|are|"
+    r"was|were) the (main |key |chief |principal )?(reason|reasons|cause|causes|rationale|motive|motives|"
+    r"motivation|justification|grounds|explanation)\b|\bwhat (made|makes|led|leads|caused|causes|drove|"
+    r"drives|prompted|prompts|motivated|motivates)\b|\bwhat explains\b|\bfor what purpose\b|\breasons? "
+    r"(for|why|behind)\b", re.IGNORECASE)
+_DEFINITION = re.compile(
+    r"^\s*(what|who)\s+(is|are|was|were)\s+(a |an |the )?(?P<term>[\w'’\-]+(\s+[\w'’\-]+){0,3})\s*\?*\s*$"
+    r"|^\s*what\s+(does|do|did)\s+(the (\w+\s){0,4})?(term |word |phrase |expression )?['\"“‘]?"
+    r"(?P<term2>[\w'’\- ]{2,60}?)['\"”’]?\s+(mean|stand for|refer to)(\s+(here|in this context))?\s*\??\s*$"
+    r"|^\s*(define|definition of|meaning "
+    r"of)\b|\bwhat is meant by\b|\bwhat do(es)? (you|they|the \w+) mean by\b|\bwhat kind of (thing|"
+    r"organisation|organization|body) is\b", re.IGNORECASE)
+_STANCE = re.compile(
+    r"\b(what|how)\s+(does|do|did|would|will|might|could)\s+(?P<who>.{1,80}?)\s+(think|thinks|say|says|"
+    r"believe|believes|argue|argues|claim|claims|feel|feels|suggest|suggests|propose|proposes|make of|"
+    r"write|writes|conclude|concludes|recommend|recommends|want|wants|view|see|regard|consider|"
+    r"criticise|criticize|accuse|fear|worry|hope|expect|predict|warn|urge|mean|see as|describe|"
+    r"characterise|characterize|call|respond|react)\b|\b(view|views|opinion|opinions|position|stance|"
+    r"attitude|take|thoughts|verdict|assessment|perspective|feelings?) (of|on|about|towards?|regarding)\b"
+    r"|\b(is|are|was|were) (\w+\s){0,6}?(for or against|in favour of|in favor of|opposed to|supportive of|"
+    r"critical of|sceptical of|skeptical of|sceptical about|skeptical about)\b|\baccording to\b|\bhow "
+    r"(does|do|did) (\w+\s){1,8}?(view|see|feel about|regard|judge|assess|rate)\b",
+    re.IGNORECASE)
+_LIST = re.compile(
+    r"^\s*(list|name|give|enumerate|identify)\b|\bwhat (are|were) (the |some |all |its |their |his |her "
+    r")?((\d+|two|three|four|five|six|seven|eight|nine|ten|several|main|key|different|various|other|"
+    r"chief|major|principal)\s)*(\w+\s){0,2}?(\w+s)\b|\b(which|what) (\w+\s){0,2}?(\w+s)\b (did|does|do|"
+    r"were|are|have|had|could|can|would|should|will)\b|\b(two|three|four|five|six|seven|eight|nine|ten|"
+    r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
+    r"\bwhat (else|other)\b|\bwhat do (\w+\s){0,4}?(want|need|demand|propose|suggest)\b", re.IGNORECASE)
+
+_FOLLOW_OPENER = re.compile(
+    r"^\s*(and|but|so|also|then|what about|how about|what else|anything else|any other|why\s*\??$|how\s*\??$|"
+    r"why (is|was|did|does) (that|this|it)|tell me more|more on|go on|and why)\b", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|these|there|the same|"
+    r"such|the former|the latter|the author|the writer|the post|the article|the blog)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(not|never|no|n't|none|neither|nor|without|cannot|lack|lacks|fail|fails|"
+                       r"failed)\b|n't\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_COUNT_NOUN = re.compile(r"\bhow many\s+(?P<noun>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)\s+(did|does|do|were|was|"
+                         r"are|is|have|has|had|can|could|will|would|should|work|live|attend|took|take)\b",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRef:
+    """A post the question names: "the UNISON post", "the 2012 post", "the Left Foot Forward article".
+
+    ``words`` are the naming words as written (a title, a site, a role, a topic); ``year`` a year
+    it gives; ``phrase`` the whole reference. Which post it is depends on the posts: see
+    ``rag.answering.scope``."""
+
+    phrase: str
+    words: str
+    year: str | None = None
+    quoted: bool = False  # named by a quoted title
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnalysis:
+    """What a question asks for (see the module docstring)."""
+
+    text: str
+    answer_type: AnswerType
+    fact_type: FactType | None = None
+    focus: tuple[str, ...] = ()  # content words, as written
+    frame: tuple[str, ...] = ()  # frame and evaluative words, as written
+    entities: tuple[str, ...] = ()  # names, as written
+    scope: ScopeRef | None = None
+    sides: tuple[str, ...] = ()  # what a comparison compares (names or post references)
+    count_noun: str | None = None  # what "how many" counts
+    post_attribute: str | None = None  # for questions about a post: "date", "author", "title" or "site"
+    negated: bool = False
+    follow_up: bool = False
+    all_posts: bool = False  # asks about "the posts" in general (several posts)
+    quoted: tuple[str, ...] = field(default=())  # quoted phrases
+
+    @property
+    def wants_several(self) -> bool:
+        """Kinds answered by several sentences rather than one."""
+        return self.answer_type not in (AnswerType.FACT, AnswerType.POST)
+
+
+def _words(text: str) -> list[re.Match[str]]:
+    return list(_WORD.finditer(text))
+
+
+def _clean_word(word: str) -> str:
+    word = word.replace("’", "'")
+    for suffix in ("'s", "'"):
+        if word.lower().endswith(suffix) and len(word) > len(suffix) + 1:
+            return word[: -len(suffix)]
+    return word.rstrip(".")
+
+
+def _is_name_word(word: str) -> bool:
+    w = _clean_word(word)
+    return bool(w) and w[0].isupper()
+
+
+_NAME_JOINERS = frozenset({"of", "on", "for", "and", "de", "la", "le", "van", "von", "the", "&"})
+
+
+def find_entities(text: str) -> list[str]:
+    """Names in a question: runs of capitalised words (joined across "of", "on", "for"...), acronyms,
+    and quoted phrases. The first word counts only if it is not a question or command word."""
+    found: list[str] = []
+    words = _words(text)
+    i = 0
+    while i < len(words):
+        word = words[i].group()
+        low = _clean_word(word).lower()
+        first = i == 0 or text[: words[i].start()].rstrip().endswith((".", "?", "!", ":", ";"))
+        if _is_name_word(word) and not (first and (low in WH_WORDS or low in AUXILIARIES or
+                                                   low in IMPERATIVES or low in STOPWORDS)) and low != "i":
+            j = i + 1
+            end = i
+            while j < len(words):
+                nxt = words[j].group()
+                between = text[words[j - 1].end(): words[j].start()]
+                if between.strip() not in ("", "-"):
+                    break
+                if _is_name_word(nxt):
+                    end = j
+                    j += 1
+                elif (nxt.lower() in _NAME_JOINERS and j + 1 < len(words)
+                      and _is_name_word(words[j + 1].group())):
+                    j += 1
+                else:
+                    break
+            span = text[words[i].start(): words[end].end()]
+            found.append(_clean_word(span))
+            i = end + 1
+        else:
+            i += 1
+    for m in _QUOTED.finditer(text):
+        phrase = (m.group(1) or m.group(2) or "").strip()
+        if phrase and phrase not in found:
+            found.append(phrase)
+    return [f for f in found if f.lower() not in STOPWORDS]
+
+
+_DETERMINERS = frozenset({"the", "this", "that"})
+_NOT_NAMING = _lexicon(
+    "different other various same two three four five several first second last latest whole entire above "
+    "following original main posts blog one")
+_AFTER_NOUN = re.compile(r"\s*(?:about|on|titled|called|named|entitled|headlined|discussing|covering|"
+                         r"that discusses|that covers)\s+(?P<words>.+?)\s*(?=\b(?:published|posted|written|"
+                         r"dated|appeared|came|say|says|said|think|thinks|argue|argues|see|sees|mean|means|"
+                         r"claim|claims|make|makes|describe|describes|suggest|suggests|conclude|concludes|call"
+                         r"|calls|accuse|accuses|have|has|had|was|is|do|did|does|first)\b|[?.!,;]|$)",
+                         re.IGNORECASE)
+_TITLE_AFTER_NOUN = re.compile(r"\s+(?P<words>[\"“'‘]?[A-Z][\w'’\-]*(?:\s+[\w'’\-,]+){0,12}?[\"”'’?]?)"
+                               r"\s*(?=\b(?:published|posted|written|dated|appeared|came|say|says|said)\b|"
+                               r"[?.!]|$)")
+
+
+def _scope_from(text: str) -> ScopeRef | None:
+    """A reference to one post: "the X post" (X: up to six words after the nearest "the"), "the post
+    about X", "the post <Title>", or a quoted title."""
+    words = _words(text)
+    nouns = sorted(SCOPE_NOUNS, key=len, reverse=True)
+    for i, m in enumerate(words):
+        low = m.group().lower()
+        two = f"{low} {words[i + 1].group().lower()}" if i + 1 < len(words) else ""
+        noun = two if two in nouns else low if low in nouns or low.rstrip("s") in nouns else None
+        if noun is None or (low.endswith("s") and low not in nouns):
+            continue  # "the posts": all posts, not one
+        end = words[i + (1 if noun == two else 0)].end()
+        # the X post: the nearest determiner at most seven words back
+        for back in range(i - 1, max(-1, i - 8), -1):
+            if words[back].group().lower() in _DETERMINERS:
+                if back < i - 1:
+                    naming = text[words[back + 1].start(): words[i - 1].end()].strip()
+                    clean = naming.strip("\"“”'‘’ ")
+                    if clean and clean.lower() not in _NOT_NAMING and clean.lower() not in STOPWORDS:
+                        quoted = bool(re.match(r"[\"“'‘]", naming))
+                        return ScopeRef(text[words[back].start(): end], _clean_word(clean), _year(clean),
+                                        quoted)
+                break
+        if i == 0 or words[i - 1].group().lower() not in _DETERMINERS:
+            continue
+        rest = text[end:]
+        after = _AFTER_NOUN.match(rest) or _TITLE_AFTER_NOUN.match(rest)
+        if after:
+            naming = after.group("words").strip().strip("\"“”'‘’?,. ")
+            if naming and naming.lower() not in STOPWORDS:
+                return ScopeRef(text[words[i - 1].start(): end + after.end("words")].strip(), naming,
+                                _year(naming), False)
+    m = _QUOTED.search(text)
+    if m:
+        naming = (m.group(1) or m.group(2) or "").strip()
+        if naming:
+            return ScopeRef(m.group(0), naming, _year(naming), True)
+    return None
+
+
+def _year(text: str) -> str | None:
+    m = _YEAR.search(text)
+    return m.group(1) if m else None
+
+
+def _fact_type(text: str) -> FactType | None:
+    for pattern, kind in _TYPE_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def _post_attribute(text: str) -> str:
+    low = text.lower()
+    if re.search(r"\b(who|author|writer|blogger|wrote|written by)\b", low):
+        return "author"
+    if re.search(r"\b(title|headline|called|name)\b", low):
+        return "title"
+    if re.search(r"\b(where|site|website)\b", low):
+        return "site"
+    return "date"
+
+
+def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> AnswerType:
+    if _POST_META.search(text):
+        return AnswerType.POST
+    if _COMPARISON.search(text) and (
+            len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
+                                               r"writers|they|both)\b", text, re.IGNORECASE)
+            or re.search(r"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
+                         r"disagree\w*)\b", text, re.IGNORECASE)):
+        return AnswerType.COMPARISON
+    if _SUMMARY.search(text):
+        return AnswerType.SUMMARY
+    if _REASON.search(text):
+        return AnswerType.REASON
+    if _DEFINITION.search(text) and not _fact_type(text) and not re.search(
+            r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b", _definition_term(text) or "of"):
+        return AnswerType.DEFINITION
+    if _STANCE.search(text):
+        return AnswerType.STANCE
+    if _LIST.search(text) and not re.search(r"^\s*(who|when|where|how (many|much))\b", text,
+                                            re.IGNORECASE):
+        return AnswerType.LIST
+    if re.search(r"^\s*how\s+(does|do|did|can|could|should|would|will|is|are|was|were|has|have|might)\b",
+                 text, re.IGNORECASE) and not _fact_type(text):
+        return AnswerType.REASON  # "how does X work": an explanation, answered like a reason
+    return AnswerType.FACT
+
+
+def _definition_term(text: str) -> str | None:
+    m = _DEFINITION.search(text)
+    if not m:
+        return None
+    return (m.group("term") or m.group("term2") or "").strip() or text
+
+
+def _sides(text: str, entities: list[str], scope: ScopeRef | None) -> tuple[str, ...]:
+    """What a comparison compares: names joined by and/with/to/versus, or the posts in general."""
+    named = [e for e in entities if e.lower() not in ("posts", "post")]
+    if len(named) >= 2:
+        return tuple(dict.fromkeys(named))
+    m = re.search(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
+                  text, re.IGNORECASE)
+    if m:
+        return (m.group("a").strip(), m.group("b").strip())
+    m = re.search(r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"
+                  r"(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)", text, re.IGNORECASE)
+    if m:
+        return (m.group("a").strip(), m.group("b").strip())
+    return tuple(named)
+
+
+def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> QuestionAnalysis:
+    """A follow-up read with the question before it: it keeps its own answer type, and takes the
+    post, names and sides it leaves out from the previous question ("And why?" after "What did the
+    UNISON post say about outsourcing?")."""
+    from dataclasses import replace
+
+    answer_type = current.answer_type
+    fact_type = current.fact_type
+    if answer_type == AnswerType.FACT and not current.focus and current.fact_type == FactType.OTHER:
+        answer_type, fact_type = previous.answer_type, previous.fact_type
+    return replace(current, answer_type=answer_type, fact_type=fact_type,
+                   scope=current.scope or previous.scope,
+                   entities=current.entities or previous.entities,
+                   sides=current.sides or previous.sides,
+                   focus=tuple(dict.fromkeys(current.focus + previous.focus)),
+                   all_posts=current.all_posts or previous.all_posts)
+
+
+@lru_cache(maxsize=4096)
+def analyse(question: str) -> QuestionAnalysis:
+    """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
+    question is a fact question with no focus."""
+    text = " ".join(question.split())
+    entities = find_entities(text)
+    scope = _scope_from(text)
+    answer_type = _answer_type(text, scope, entities)
+    fact_type = _fact_type(text) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
+    if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", text,
+                                                                         re.IGNORECASE):
+        fact_type = FactType.PERSON
+    if answer_type == AnswerType.FACT and fact_type is None:
+        fact_type = FactType.OTHER
+    scope_words = {w.lower() for w in _WORD.findall(scope.words)} if scope else set()
+    focus: list[str] = []
+    frame: list[str] = []
+    for m in _words(text):
+        word = _clean_word(m.group())
+        low = word.lower()
+        if low in STOPWORDS or low in WH_WORDS or low in AUXILIARIES or low in IMPERATIVES or len(low) < 2:
+            continue
+        if low in FRAME_VERBS or low in FRAME_NOUNS or low in EVALUATIVE_NOUNS:
+            frame.append(word)
+        elif low in scope_words and answer_type in (AnswerType.SUMMARY, AnswerType.POST):
+            continue  # "the Mutual suspicion post": names the post, not the topic
+        else:
+            focus.append(word)
+    sides = _sides(text, entities, scope) if answer_type == AnswerType.COMPARISON else ()
+    count = _COUNT_NOUN.search(text)
+    follow_up = bool(_FOLLOW_OPENER.search(text)) or (
+        bool(_PRONOUN.search(text)) and not entities and scope is None and len(focus) <= 1)
+    return QuestionAnalysis(
+        text=text, answer_type=answer_type, fact_type=fact_type, focus=tuple(dict.fromkeys(focus)),
+        frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
+        count_noun=count.group("noun") if count else None,
+        post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
+        negated=bool(_NEGATION.search(text)), follow_up=follow_up,
+        all_posts=bool(re.search(r"\b(the|these|those|all|both|different|various|other) (\w+\s)?"
+                                 r"(posts|articles|blogs|authors|writers|bloggers)\b", text, re.IGNORECASE)),
+        quoted=tuple((m.group(1) or m.group(2) or "").strip() for m in _QUOTED.finditer(text)))
