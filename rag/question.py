@@ -77,7 +77,8 @@ FRAME_NOUNS = _lexicon(
     "ways thing things aspect aspects element elements feature features factor factors item items "
     "step steps criterion criteria requirement requirements condition conditions option options "
     "meaning definition according respect regard terms matter question questions issue issues "
-    "concern concerns answer answers different various several particular specific")
+    "concern concerns answer answers different various several particular specific blogger bloggers "
+    "headline headlines title titles date dates month months news sort sorts part parts")
 """Words that shape a question without naming its topic: their absence from the posts never makes a
 question unanswerable (they are also left out of the focus)."""
 
@@ -133,16 +134,23 @@ _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
     r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
     r"similarity|similarities|in common|alike|distinguish|agree with each other|agree with one another|"
-    r"same view|different views|different view|both)\b", re.IGNORECASE)
+    r"same view|different views|different view|both)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|"
+    r"disagree|differ|share)\b", re.IGNORECASE)
+_DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 _POST_META = re.compile(
-    r"\b(when|what date|which date|what day|which day|what year|which year)\b.{0,80}\b(post|article|"
-    r"blog|piece|entry|letter|it)\b.{0,40}\b(published|posted|written|dated|appear|appeared|come out|"
-    r"came out|put up|released)\b|\bwho (wrote|writes|authored|penned|is the author of|was the author "
-    r"of|is the writer of)\b|\bwhat (is|was) the (title|headline|name) of (the|this|that) (\w+\s){0,6}?"
-    r"(post|article|blog|piece|entry)\b|\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of "
-    r"the (post|article|blog|piece)\b|\bwhere (was|is) (the|this|that) (\w+\s){0,6}?(post|article|blog"
-    r"|piece) (published|posted|first published)\b|\bwhat (site|website|blog) (published|posted|ran)\b",
-    re.IGNORECASE)
+    rf"\b(when|what date|which date|what day|which day|(in )?(what|which) (month|year)|what time)\b.{{0,80}}"
+    rf"\b({_DOC}|it)\b.{{0,60}}\b(published|posted|written|dated|appear|appeared|come out|came out|put up|"
+    rf"released|go up|went up|go online|went online)\b|\bwhat (date|day) (is|was) (on|given on|at the top of) "
+    rf"(the|this|that)\b|\b(date|dateline) (of|on) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b|"
+    rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of)\b|"
+    rf"\bwhat (is|was) the (title|headline|name) of (the|this|that) ([\w'’?]+\s){{0,8}}?{_DOC}\b|"
+    rf"\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of the {_DOC}\b|"
+    rf"\bwhere (was|is|did) (the|this|that) {_DOC}\b.{{0,80}}\b(published|posted|appear|appeared|run|"
+    rf"printed|first published|first appear)\b|\bwhat (site|website|blog|newspaper) (published|posted|ran|"
+    rf"carried)\b|\b(what|which) (event|news|meeting|announcement|occasion)s? (prompted|led to|inspired|"
+    rf"triggered|occasioned|gave rise to)\b|\bwhat (prompted|led|inspired|moved|caused) (the|this|that) "
+    rf"([\w'’?]+\s){{0,6}}?({_DOC}|author|writer|blogger|councillor)\b.{{0,30}}\b(to )?(write|post|blog|"
+    rf"publish)", re.IGNORECASE)
 _REASON = re.compile(
     r"^\s*(and\s+|but\s+|so\s+)?(why|how come|for what reason|on what grounds)\b|\bwhy\b|\bwhat (is|are|"
     r"was|were) the (main |key |chief |principal )?(reason|reasons|cause|causes|rationale|motive|motives|"
@@ -175,6 +183,21 @@ _LIST = re.compile(
     r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
     r"\bwhat (else|other)\b|\bwhat do (\w+\s){0,4}?(want|need|demand|propose|suggest)\b", re.IGNORECASE)
 
+_ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
+"""Types an answer must hold: "when" needs a date, "how many" a number."""
+_NEVER = re.compile(r"(?!)")
+_STRICT: dict[FactType, re.Pattern[str]] = {
+    FactType.PERSON: re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|^\s*who (is|was|are|were)\b|"
+                                r"\bname the (person|man|woman|minister|leader|chair|secretary|author)\b",
+                                re.IGNORECASE),
+    FactType.PLACE: re.compile(r"\b(what|which) (country|countries|city|cities|town|towns|county|counties|region|"
+                               r"regions|borough|boroughs|ward|wards|constituency|nation|continent|village|"
+                               r"district|street)\b", re.IGNORECASE),
+}
+"""Identity questions ("who is X", "what is the name of X") and named places ("which town") need a name
+of that type; other "who" and "where" questions may be answered by a description ("local people")."""
+_EXACT_DATE = re.compile(r"\b(what|which) (date|day|month|year|decade|century)\b|\bin what year\b|\bon what day\b",
+                         re.IGNORECASE)
 _FOLLOW_OPENER = re.compile(
     r"^\s*(and|but|so|also|then|what about|how about|what else|anything else|any other|why\s*\??$|how\s*\??$|"
     r"why (is|was|did|does) (that|this|it)|tell me more|more on|go on|and why)\b", re.IGNORECASE)
@@ -216,6 +239,8 @@ class QuestionAnalysis:
     scope: ScopeRef | None = None
     sides: tuple[str, ...] = ()  # what a comparison compares (names or post references)
     count_noun: str | None = None  # what "how many" counts
+    strict_type: bool = False  # the answer must hold the fact type (a date for "when", a name for "who is")
+    exact_date: bool = False  # asks for a calendar date, month or year ("what date", "which year")
     post_attribute: str | None = None  # for questions about a post: "date", "author", "title" or "site"
     negated: bool = False
     follow_up: bool = False
@@ -245,7 +270,7 @@ def _is_name_word(word: str) -> bool:
     return bool(w) and w[0].isupper()
 
 
-_NAME_JOINERS = frozenset({"of", "on", "for", "and", "de", "la", "le", "van", "von", "the", "&"})
+_NAME_JOINERS = frozenset({"of", "on", "for", "de", "la", "le", "van", "von", "the", "&"})
 
 
 def find_entities(text: str) -> list[str]:
@@ -265,7 +290,7 @@ def find_entities(text: str) -> list[str]:
             while j < len(words):
                 nxt = words[j].group()
                 between = text[words[j - 1].end(): words[j].start()]
-                if between.strip() not in ("", "-"):
+                if between.strip() not in ("", "-") or words[j - 1].group().replace("’", "'").endswith("'s"):
                     break
                 if _is_name_word(nxt):
                     end = j
@@ -292,54 +317,64 @@ _NOT_NAMING = _lexicon(
     "different other various same two three four five several first second last latest whole entire above "
     "following original main posts blog one")
 _AFTER_NOUN = re.compile(r"\s*(?:about|on|titled|called|named|entitled|headlined|discussing|covering|"
-                         r"that discusses|that covers)\s+(?P<words>.+?)\s*(?=\b(?:published|posted|written|"
-                         r"dated|appeared|came|say|says|said|think|thinks|argue|argues|see|sees|mean|means|"
-                         r"claim|claims|make|makes|describe|describes|suggest|suggests|conclude|concludes|call"
-                         r"|calls|accuse|accuses|have|has|had|was|is|do|did|does|first)\b|[?.!,;]|$)",
-                         re.IGNORECASE)
+                         r"that discusses|that covers|by|from|in|[a-z]+ing)\s+(?P<words>.+?)\s*(?=\b(?:"
+                         r"published|posted|written|dated|appeared|came|come|say|says|said|think|thinks|argue|"
+                         r"argues|see|sees|mean|means|claim|claims|make|makes|describe|describes|suggest|"
+                         r"suggests|conclude|concludes|call|calls|accuse|accuses|have|has|had|was|is|do|did|"
+                         r"does|first|compare|agree|differ)\b|[?.!,;]|$)", re.IGNORECASE)
 _TITLE_AFTER_NOUN = re.compile(r"\s+(?P<words>[\"“'‘]?[A-Z][\w'’\-]*(?:\s+[\w'’\-,]+){0,12}?[\"”'’?]?)"
                                r"\s*(?=\b(?:published|posted|written|dated|appeared|came|say|says|said)\b|"
                                r"[?.!]|$)")
 
 
-def _scope_from(text: str) -> ScopeRef | None:
-    """A reference to one post: "the X post" (X: up to six words after the nearest "the"), "the post
-    about X", "the post <Title>", or a quoted title."""
+def _scopes_from(text: str) -> list[ScopeRef]:
+    """References to single posts, in order: "the X post" (X: up to six words after the nearest
+    "the"), "the post about X" (both, when given: "the councillor's post about the pledge"), "the post
+    <Title>", or a quoted title."""
     words = _words(text)
     nouns = sorted(SCOPE_NOUNS, key=len, reverse=True)
+    found: list[ScopeRef] = []
+    used_until = 0
     for i, m in enumerate(words):
+        if m.start() < used_until:
+            continue
         low = m.group().lower()
         two = f"{low} {words[i + 1].group().lower()}" if i + 1 < len(words) else ""
         noun = two if two in nouns else low if low in nouns or low.rstrip("s") in nouns else None
         if noun is None or (low.endswith("s") and low not in nouns):
             continue  # "the posts": all posts, not one
         end = words[i + (1 if noun == two else 0)].end()
-        # the X post: the nearest determiner at most seven words back
-        for back in range(i - 1, max(-1, i - 8), -1):
+        start = None
+        before, quoted = "", False
+        for back in range(i - 1, max(-1, i - 8), -1):  # the X post: the nearest determiner
             if words[back].group().lower() in _DETERMINERS:
+                start = words[back].start()
                 if back < i - 1:
                     naming = text[words[back + 1].start(): words[i - 1].end()].strip()
                     clean = naming.strip("\"“”'‘’ ")
                     if clean and clean.lower() not in _NOT_NAMING and clean.lower() not in STOPWORDS:
-                        quoted = bool(re.match(r"[\"“'‘]", naming))
-                        return ScopeRef(text[words[back].start(): end], _clean_word(clean), _year(clean),
-                                        quoted)
+                        before, quoted = _clean_word(clean), bool(re.match(r"[\"“'‘]", naming))
                 break
-        if i == 0 or words[i - 1].group().lower() not in _DETERMINERS:
+        if start is None:
             continue
         rest = text[end:]
         after = _AFTER_NOUN.match(rest) or _TITLE_AFTER_NOUN.match(rest)
+        behind = ""
         if after:
             naming = after.group("words").strip().strip("\"“”'‘’?,. ")
             if naming and naming.lower() not in STOPWORDS:
-                return ScopeRef(text[words[i - 1].start(): end + after.end("words")].strip(), naming,
-                                _year(naming), False)
-    m = _QUOTED.search(text)
-    if m:
-        naming = (m.group(1) or m.group(2) or "").strip()
+                behind = naming
+                end += after.end("words")
+        naming = " ".join(x for x in (before, behind) if x)
         if naming:
-            return ScopeRef(m.group(0), naming, _year(naming), True)
-    return None
+            found.append(ScopeRef(text[start:end].strip(), naming, _year(naming), quoted))
+            used_until = end
+    if not found:
+        m = _QUOTED.search(text)
+        if m and (m.group(1) or m.group(2) or "").strip():
+            naming = (m.group(1) or m.group(2) or "").strip()
+            found.append(ScopeRef(m.group(0), naming, _year(naming), True))
+    return found
 
 
 def _year(text: str) -> str | None:
@@ -356,11 +391,14 @@ def _fact_type(text: str) -> FactType | None:
 
 def _post_attribute(text: str) -> str:
     low = text.lower()
-    if re.search(r"\b(who|author|writer|blogger|wrote|written by)\b", low):
+    if re.search(r"\b(event|news|meeting|announcement|occasion|prompted|led to|inspired|triggered|moved)\b",
+                 low):
+        return "occasion"
+    if re.search(r"\b(who (wrote|writes|authored|penned|is|was)|author|writer|blogger|written by)\b", low):
         return "author"
     if re.search(r"\b(title|headline|called|name)\b", low):
         return "title"
-    if re.search(r"\b(where|site|website)\b", low):
+    if re.search(r"\b(where|site|website|newspaper)\b", low):
         return "site"
     return "date"
 
@@ -372,7 +410,8 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
                                                r"writers|they|both)\b", text, re.IGNORECASE)
             or re.search(r"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
-                         r"disagree\w*)\b", text, re.IGNORECASE)):
+                         r"disagree\w*)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|share)\b",
+                         text, re.IGNORECASE)):
         return AnswerType.COMPARISON
     if _SUMMARY.search(text):
         return AnswerType.SUMMARY
@@ -399,11 +438,18 @@ def _definition_term(text: str) -> str | None:
     return (m.group("term") or m.group("term2") or "").strip() or text
 
 
-def _sides(text: str, entities: list[str], scope: ScopeRef | None) -> tuple[str, ...]:
-    """What a comparison compares: names joined by and/with/to/versus, or the posts in general."""
+def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
+    """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
+    in general (no sides)."""
+    if len(scopes) >= 2:
+        return tuple(s.phrase for s in scopes)
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
+    m = re.search(r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(?:agree|disagree|differ|share)\b",
+                  text, re.IGNORECASE)
+    if m:
+        return (m.group("a").strip(), m.group("b").strip())
     m = re.search(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
                   text, re.IGNORECASE)
     if m:
@@ -439,7 +485,8 @@ def analyse(question: str) -> QuestionAnalysis:
     question is a fact question with no focus."""
     text = " ".join(question.split())
     entities = find_entities(text)
-    scope = _scope_from(text)
+    scopes = _scopes_from(text)
+    scope = scopes[0] if scopes else None
     answer_type = _answer_type(text, scope, entities)
     fact_type = _fact_type(text) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", text,
@@ -461,7 +508,9 @@ def analyse(question: str) -> QuestionAnalysis:
             continue  # "the Mutual suspicion post": names the post, not the topic
         else:
             focus.append(word)
-    sides = _sides(text, entities, scope) if answer_type == AnswerType.COMPARISON else ()
+    sides = _sides(text, entities, scopes) if answer_type == AnswerType.COMPARISON else ()
+    if answer_type == AnswerType.COMPARISON and len(sides) >= 2:
+        scope = None  # two sides compared: neither restricts the answer
     count = _COUNT_NOUN.search(text)
     follow_up = bool(_FOLLOW_OPENER.search(text)) or (
         bool(_PRONOUN.search(text)) and not entities and scope is None and len(focus) <= 1)
@@ -469,6 +518,8 @@ def analyse(question: str) -> QuestionAnalysis:
         text=text, answer_type=answer_type, fact_type=fact_type, focus=tuple(dict.fromkeys(focus)),
         frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
         count_noun=count.group("noun") if count else None,
+        strict_type=fact_type in _ALWAYS_STRICT or bool(fact_type and _STRICT.get(fact_type, _NEVER).search(text)),
+        exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,
         all_posts=bool(re.search(r"\b(the|these|those|all|both|different|various|other) (\w+\s)?"

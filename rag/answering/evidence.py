@@ -42,7 +42,7 @@ QUESTION_PENALTY = 0.1
 """Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
 
 STRONG_TYPES = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
-"""Types whose absence means the question is not answered (a "when" needs a date)."""
+"""Types whose absence lowers a sentence's relevance (a "when" needs a date)."""
 
 SPELLING_MIN_LENGTH = 4
 
@@ -58,9 +58,11 @@ _TYPE_TEXT: dict[FactType, re.Pattern[str]] = {
                                 re.IGNORECASE),
     FactType.MONEY: re.compile(r"[£$€¥]\s?\d|\b\d[\d,.]*\s?(pounds?|dollars?|euros?|pence|p|bn|m|k)\b|"
                                r"\b(million|billion|thousand) (pounds|dollars|euros)\b", re.IGNORECASE),
-    FactType.PERCENT: re.compile(r"%|\bper ?cent\b|\bpercentage\b|\b(half|third|quarter|majority|minority)\b",
+    FactType.PERCENT: re.compile(r"%|\bper ?cent\b|\b(half|a third|a quarter|two thirds|three quarters) of\b",
                                  re.IGNORECASE),
 }
+_EXACT_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS})\b", re.IGNORECASE)
+"""A calendar date, month or year, for "what date" and "which year" (not "yesterday")."""
 _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 """Links are left out of a sentence's terms: a URL's path words are not what the sentence says."""
 _NUMBER_TOKEN = re.compile(r"^(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -79,6 +81,27 @@ def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
         return any(e.fact_type == FactType.ORGANISATION for e in sentence.entities)
     pattern = _TYPE_TEXT.get(fact_type)
     return bool(pattern and pattern.search(sentence.text))
+
+
+def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = "") -> bool:
+    """Whether a sentence holds a fact of the asked-for type that the question does not already give:
+    a person not named in the question for "who is...", a calendar date for "which year"."""
+    wanted = analysis.fact_type
+    if wanted is None or wanted == FactType.OTHER:
+        return True
+    asked = analysis.text.lower()
+    spans = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
+             if e.fact_type == wanted or (wanted == FactType.PERSON and e.fact_type == FactType.ORGANISATION
+                                          and not analysis.strict_type)]
+    new = [s for s in spans if s.lower() not in asked]
+    if wanted == FactType.DATE and analysis.exact_date:
+        return any(m.group(0).lower() not in asked for m in _EXACT_DATE.finditer(sentence.text))
+    if new:
+        return True
+    if wanted in (FactType.PERSON, FactType.PLACE, FactType.ORGANISATION):
+        return False
+    pattern = _TYPE_TEXT.get(wanted)
+    return bool(pattern and any(m.group(0).lower() not in asked for m in pattern.finditer(sentence.text)))
 
 
 def counts(sentence: Sentence, noun: str | None) -> bool:
@@ -212,7 +235,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
         phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
         relevance = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase
-        typed = has_type(sent, wanted)
+        typed = holds_answer(sent, analysis) if wanted is not None else True
         if wanted is not None and wanted != FactType.OTHER:
             if typed:
                 relevance += TYPE_BONUS

@@ -29,7 +29,6 @@ from rag.answering.compose import (
     merge,
 )
 from rag.answering.evidence import (
-    STRONG_TYPES,
     Candidate,
     QueryTerms,
     counts,
@@ -41,7 +40,7 @@ from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore, DocumentInfo, Sentence
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
-from rag.question import QuestionAnalysis, ScopeRef, analyse
+from rag.question import QuestionAnalysis, ScopeRef, _year, analyse
 from rag.settings import Settings
 from rag.types import AnswerType, FactType, Passage
 
@@ -182,24 +181,44 @@ class ExtractiveBackend:
             return Verdict(False, f"The posts don't mention {_join(years)}.", tuple(years))
         if topics and best.cosine < PARAPHRASE_COSINE and not summary:
             return Verdict(False, f"The posts don't mention {_join(topics)}.", tuple(topics))
-        # 3. a date, number, sum or percentage the posts never give
+        # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
         wanted = analysis.fact_type
-        if analysis.answer_type == AnswerType.FACT and wanted in STRONG_TYPES:
+        if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
+            subject = self._subject_terms(analysis, query, store)
             near = [c for c in ranked[:8] if c.relevance >= best.relevance - TYPE_WINDOW]
-            typed = [c for c in near if c.typed]
+            typed = [c for c in near if c.typed and self._covers(store, c, subject)]
             if analysis.count_noun and wanted == FactType.NUMBER:
-                typed = [c for c in typed if counts(c.sentence, analysis.count_noun)] or (
-                    typed if not set(terms(analysis.count_noun)) <= best.terms else [])
+                typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
+                         or not set(terms(analysis.count_noun)) & c.terms]
             if not typed:
-                subject = self._subject(analysis, query, store)
-                what = _TYPE_WORDS.get(wanted, "answer") if wanted else "answer"
-                lead = (f"The posts mention {subject}, but give no {what} for it." if subject
+                named = self._subject(analysis, query, store)
+                what = _TYPE_WORDS.get(wanted, "answer")
+                lead = (f"The posts mention {named}, but give no {what} for it." if named
                         else f"The posts give no {what} for this.")
                 return Verdict(False, lead, (what,))
         # 4. weak evidence (a summary of a named post needs none)
         if best.relevance < self.settings.refusal_threshold and not (summary and scope_id):
             return Verdict(False, REFUSAL_MESSAGE)
         return Verdict(True)
+
+    @staticmethod
+    def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
+        """The terms naming what the question is about: its names the posts mention, else its rarest
+        known content words (at most two)."""
+        named = {t for e in analysis.entities if mentioned(e, store, query) for t in terms(e)[-1:]}
+        if named:
+            return named
+        focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
+        known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
+        return set(known[:2])
+
+    @staticmethod
+    def _covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
+        """Whether a sentence (or the one before it, where the subject is often named) is about it."""
+        if not subject or subject & cand.terms:
+            return True
+        before = [s for s in store.sentence_window(cand.row, 1, 0) if s.row < cand.row]
+        return any(subject & set(terms(s.text)) for s in before)
 
     @staticmethod
     def _subject(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> str:
@@ -249,15 +268,20 @@ class ExtractiveBackend:
         share = max(SEVERAL_WORDS // len(sides), 30)
         units: list[Unit] = []
         for side in sides:
-            key = terms(side)[-1]
-            mine = [c for c in ranked if self._about(store, c, key)] or [
-                c for c in self._extra(store, request, query, analysis, side, None)
-                if self._about(store, c, key)]
-            if not mine:  # not a name the posts use: a post's name ("the UNISON post")
-                side_scope = resolve_scope(_as_ref(side), store)
-                if side_scope is not None:
-                    mine = [c for c in ranked if c.doc_id == side_scope.doc_id] or self._extra(
-                        store, request, query, analysis, side, side_scope.doc_id)
+            side_ref = _as_ref(side)
+            as_post = resolve_scope(side_ref, store, by_text=False) if _names_a_post(side) or side_ref.year \
+                else None
+            mine: list[Candidate] = []
+            if as_post is None:
+                key = terms(side)[-1]
+                mine = [c for c in ranked if self._about(store, c, key)] or [
+                    c for c in self._extra(store, request, query, analysis, side, None)
+                    if self._about(store, c, key)]
+            if not mine:  # a post's name ("the UNISON post", "the councillor"), not a name the posts use
+                as_post = as_post or resolve_scope(side_ref, store)
+                if as_post is not None:
+                    mine = [c for c in ranked if c.doc_id == as_post.doc_id] or self._extra(
+                        store, request, query, analysis, side, as_post.doc_id)
             mine = [c for c in mine if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last
                                                 for u in units)]
             if mine:
@@ -292,12 +316,21 @@ class ExtractiveBackend:
                      passages: Sequence[Passage]) -> Draft:
         """When a post was published, its title, its author or site: from the post's own lines."""
         attribute = analysis.post_attribute or "date"
+        if scope_id is None and analysis.focus:  # "What news prompted the councillor to write?"
+            match = resolve_scope(ScopeRef(analysis.text, " ".join(analysis.focus), _year(analysis.text)), store)
+            scope_id = match.doc_id if match else None
         if scope_id is None:
             lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
                     else "Which post do you mean? Name it by its title, site or date.")
             return self._refusal(passages, Verdict(False, lead, ("post",)), AnswerType.POST, None, 0.0)
         info = next(i for i in store.document_infos() if i.doc_id == scope_id)
         sentences = store.sentences_of_document(scope_id)
+        if attribute == "occasion":  # what prompted the post: how it opens
+            opening = [s for s in sentences if s.role.quotable][:2]
+            if opening:
+                lead = f"{info.label} opens:"
+                return self._found([Unit(tuple(opening), 1.0)], store, AnswerType.POST, lead, (), scope_id, 1.0,
+                                   False)
         role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
                 "site": SentenceRole.BOILERPLATE}[attribute]
         lines = [s for s in sentences if s.role == role]
@@ -373,6 +406,13 @@ def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
 
 
+def _names_a_post(side: str) -> bool:
+    """A side that refers to a post or its author ("the UNISON post", "the councillor")."""
+    return bool(re.search(r"\b(post|article|blog|piece|entry|letter|report|author|writer|blogger|councillor|"
+                          r"columnist)s?\b", side, re.IGNORECASE))
+
+
 def _as_ref(side: str) -> ScopeRef:
-    return ScopeRef(side, re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|piece)s?$", "", side.strip(),
-                                 flags=re.IGNORECASE), None, False)
+    words = re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|blog post|piece|entry|author|writer|blogger)s?$",
+                   "", side.strip(), flags=re.IGNORECASE)
+    return ScopeRef(side, words, _year(words), False)

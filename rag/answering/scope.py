@@ -83,8 +83,9 @@ def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
     return out
 
 
-def resolve_scope(ref: ScopeRef | None, store: AnswerStore) -> ScopeMatch | None:
-    """The one post ``ref`` names, or None when no post stands out."""
+def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = True) -> ScopeMatch | None:
+    """The one post ``ref`` names, or None when no post stands out. ``by_text=False`` accepts only
+    what names a post (title, site, year, the author's self-description), not its words."""
     if ref is None or not ref.words.strip():
         return None
     infos = store.document_infos()
@@ -92,7 +93,7 @@ def resolve_scope(ref: ScopeRef | None, store: AnswerStore) -> ScopeMatch | None
         return None
     text_scores: dict[str, float] = {}
     words = " ".join(w for w in re.findall(r"[\w'’-]+", ref.words) if not _YEAR.fullmatch(w))
-    if words.strip():
+    if words.strip() and by_text:
         rows, scores = store.search_lexical(words, TEXT_CANDIDATES)
         for doc, score in zip(store.chunk_doc_ids(rows.tolist()), scores.tolist(), strict=True):
             if doc:
