@@ -239,6 +239,7 @@ class QuestionAnalysis:
     scope: ScopeRef | None = None
     sides: tuple[str, ...] = ()  # what a comparison compares (names or post references)
     count_noun: str | None = None  # what "how many" counts
+    holder: str | None = None  # whose view a stance question asks for, when it is a name ("Nick Clegg")
     strict_type: bool = False  # the answer must hold the fact type (a date for "when", a name for "who is")
     exact_date: bool = False  # asks for a calendar date, month or year ("what date", "which year")
     post_attribute: str | None = None  # for questions about a post: "date", "author", "title" or "site"
@@ -438,6 +439,20 @@ def _definition_term(text: str) -> str | None:
     return (m.group("term") or m.group("term2") or "").strip() or text
 
 
+def _holder(text: str, entities: list[str], scopes: list[ScopeRef]) -> str | None:
+    """The named person or body whose view is asked for: "What did *Nick Clegg* say about...". A post
+    or its author ("the UNISON post", "the councillor") is not a holder: the post itself is the voice."""
+    m = _STANCE.search(text)
+    who = m.group("who") if m and m.group("who") else None
+    if not who or any(s.phrase in who or who in s.phrase for s in scopes):
+        return None
+    head = [w for w in who.split() if not w.lower().endswith("ly")]
+    if not head or not head[-1][:1].isupper():
+        return None  # "the Labour pledge": a text, not someone
+    named = [e for e in entities if e in who]
+    return named[0] if named else None
+
+
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
     """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
     in general (no sides)."""
@@ -518,6 +533,7 @@ def analyse(question: str) -> QuestionAnalysis:
         text=text, answer_type=answer_type, fact_type=fact_type, focus=tuple(dict.fromkeys(focus)),
         frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
         count_noun=count.group("noun") if count else None,
+        holder=_holder(text, entities, scopes) if answer_type == AnswerType.STANCE else None,
         strict_type=fact_type in _ALWAYS_STRICT or bool(fact_type and _STRICT.get(fact_type, _NEVER).search(text)),
         exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,

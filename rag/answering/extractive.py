@@ -62,6 +62,15 @@ _TYPE_WORDS: dict[FactType, str] = {
     FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
     FactType.ORGANISATION: "organisation",
 }
+ATTRIBUTION_WINDOW = 0.25
+"""A named person's view must be in a sentence scoring within this of the best one."""
+_SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
+    r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
+    r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
+    r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
+    r"criticised|criticized|welcomed|thinks|thought|feels|felt|wants|wanted|proposed|proposes|response|"
+    r"responded|replied|view|views|according)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the minister|the chancellor)\b",
                             re.IGNORECASE)
 
@@ -196,10 +205,27 @@ class ExtractiveBackend:
                 lead = (f"The posts mention {named}, but give no {what} for it." if named
                         else f"The posts give no {what} for this.")
                 return Verdict(False, lead, (what,))
-        # 4. weak evidence (a summary of a named post needs none)
+        # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
+        if analysis.holder and not summary and not self._attributed(store, ranked, best, analysis.holder):
+            holder = analysis.holder
+            if mentioned(holder, store, query):
+                lead = f"The posts mention {holder}, but quote no view of theirs on this."
+                return Verdict(False, lead, (f"{holder}'s view",))
+        # 5. weak evidence (a summary of a named post needs none)
         if best.relevance < self.settings.refusal_threshold and not (summary and scope_id):
             return Verdict(False, REFUSAL_MESSAGE)
         return Verdict(True)
+
+    def _attributed(self, store: AnswerStore, ranked: Sequence[Candidate], best: Candidate, holder: str) -> bool:
+        """Whether a relevant sentence gives the holder's words or view."""
+        key = terms(holder)[-1:] or [""]
+        for cand in ranked[:12]:
+            if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
+                break
+            if self._about(store, cand, key[0]) and (_SPEECH.search(cand.sentence.text) or
+                                                      re.search(r"[\"“”]", cand.sentence.text)):
+                return True
+        return False
 
     @staticmethod
     def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
