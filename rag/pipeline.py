@@ -129,7 +129,7 @@ class RAG:
             with self._lock:
                 if stamp != self._manifest_stamp:
                     manifest = read_manifest(self.index.index_dir)
-                    if manifest and manifest.get("generation") != self.index.manifest.get("generation"):
+                    if manifest is not None and manifest.generation != self.index.manifest.generation:
                         self.index = Index.open(self.index.index_dir, self.settings)
                     self._manifest_stamp = stamp
         return self.index

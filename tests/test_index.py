@@ -52,8 +52,9 @@ def stored_rows(index_dir: Path) -> dict[str, tuple[list, np.ndarray, np.ndarray
     try:
         out = {}
         for doc_id in index.document_ids():
-            rows = index._rows_of(index.document(doc_id))
-            out[doc_id] = (rows.chunks, np.array(rows.chunk_vectors), np.array(rows.sentence_vectors))
+            stored = index.stored(index.document(doc_id))
+            out[doc_id] = (stored.record.chunks, np.array(stored.chunk_vectors),
+                           np.array(stored.sentence_vectors))
         return out
     finally:
         index.close()
@@ -202,7 +203,7 @@ def test_editing_one_post_re_embeds_only_that_post(built_index, corpus_copy, tmp
 def test_a_removed_post_disappears_from_search_and_lookups(built_index, corpus_copy, tmp_path) -> None:
     index_dir = copy_index(built_index, tmp_path)
     old = Index.open(index_dir)
-    old_rows = old._rows_of(old.document(REMOVED))
+    old_rows = old.stored(old.document(REMOVED))
     probe = np.array(old_rows.chunk_vectors[0])
     rows, _ = old.search_dense(probe, 1)
     assert old.passages(rows, [0.0])[0].doc_id == REMOVED  # before: the post is found
@@ -215,7 +216,7 @@ def test_a_removed_post_disappears_from_search_and_lookups(built_index, corpus_c
     fresh = Embedder()
     report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
     assert report.removed == (REMOVED,) and report.chunks_embedded == 0 and not fresh.loaded
-    assert report.chunks_total == old_total - len(old_rows.chunks)
+    assert report.chunks_total == old_total - len(old_rows.record.chunks)
 
     index = Index.open(index_dir)
     assert index.document(REMOVED) is None
@@ -396,7 +397,7 @@ class RecordingEmbedder(Embedder):
 @pytest.fixture()
 def recording(monkeypatch) -> list[Embedder]:
     RecordingEmbedder.made = []
-    monkeypatch.setattr("rag.index.Embedder", RecordingEmbedder)
+    monkeypatch.setattr("rag.index.builder.Embedder", RecordingEmbedder)
     return RecordingEmbedder.made
 
 
