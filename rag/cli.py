@@ -7,6 +7,7 @@ gradio are imported by the commands that need them, so ``rag --help`` and a no-o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -178,8 +179,15 @@ def status(index_dir: Path | None) -> None:
 
     cfg = _settings(index_dir=index_dir)
     info = Index.open(cfg.index_dir, cfg, check=False).status()
-    for key, value in info.items():
-        click.echo(f"{key:>10}: {value}")
+    for field in dataclasses.fields(info):
+        if field.name != "skipped":
+            click.echo(f"{field.name:>10}: {getattr(info, field.name)}")
+    if not info.skipped:
+        click.echo(f"{'skipped':>10}: none")
+        return
+    click.echo(f"{'skipped':>10}: {len(info.skipped)} at the last build")
+    for warning in info.skipped:
+        click.echo(f"{'':>12}{warning}")
 
 
 @cli.command()

@@ -22,7 +22,7 @@ from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagE
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, AnswerSection, Document, Passage, Turn
+from rag.types import Answer, AnswerSection, Document, IndexStatus, Passage, Turn
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(that|this|those|these|it|they|them|their|he|she|"
@@ -227,7 +227,7 @@ class RAG:
             raise KeyError(f"No document {doc_id!r} in the index.")
         return doc
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IndexStatus:
         return self.current_index().status()
 
 

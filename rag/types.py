@@ -193,6 +193,20 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """What an index holds and how it was built, for ``rag status`` and the app."""
+
+    documents: int
+    chunks: int
+    sentences: int
+    model: str  # the embedding model, as configured
+    index_kind: str  # the FAISS index kind: flat, hnsw or ivf
+    built_at: str | None  # when its current generation was written, ISO 8601
+    path: str  # the index folder
+    skipped: tuple[str, ...] = ()  # what the last build skipped: one warning per file or line, with why
+
+
+@dataclass(frozen=True, slots=True)
 class IndexReport:
     """What a build did, for the CLI to print and scripts to check."""
 

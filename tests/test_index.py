@@ -452,3 +452,32 @@ def test_build_index_returns_a_report_for_scripts(built_index, corpus_copy, tmp_
     again = rag.build_index(str(corpus_copy), str(index_dir))
     assert again.nothing_changed and again.chunks_total == report.chunks_total
     assert not any(e.loaded for e in recording)
+
+
+def test_status_lists_what_the_last_build_skipped_and_why(built_index, corpus_copy, tmp_path) -> None:
+    index_dir = copy_index(built_index, tmp_path)
+    assert Index.open(index_dir).status().skipped == ()
+    (corpus_copy / f"{REMOVED}.md").unlink()
+    (corpus_copy / "notes.pdf").write_bytes(b"%PDF")
+    (corpus_copy / "empty.txt").write_text("  \n", encoding="utf-8")
+    fresh = Embedder()
+    report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    assert report.removed == (REMOVED,) and len(report.skipped) == 2
+    status = Index.open(index_dir).status()
+    assert status.skipped == report.skipped and status.documents == 4
+    result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "skipped: 2 at the last build" in result.output
+    assert "empty.txt: skipped, empty file" in result.output
+    assert "notes.pdf: skipped, unsupported file type .pdf" in result.output
+
+    # the same documents with other files skipped: the no-op build still records what it skipped
+    (corpus_copy / "notes.pdf").unlink()
+    before = generation(index_dir)
+    report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    assert report.nothing_changed and not fresh.loaded and generation(index_dir) == before
+    assert Index.open(index_dir).status().skipped == report.skipped == ("empty.txt: skipped, empty file",)
+    (corpus_copy / "empty.txt").unlink()
+    IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
+    assert "   skipped: none" in result.output and "notes.pdf" not in result.output

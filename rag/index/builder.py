@@ -134,6 +134,8 @@ class IndexBuilder:
 
         same_kind = old is not None and old.kind == resolve_kind(self.settings, old.chunk_count)
         if old and same_kind and not (added or changed or removed):
+            if old.manifest.skipped != skipped:  # the same documents, other files skipped
+                old.manifest.model_copy(update={"skipped": skipped}).write(index_dir)
             old.close()
             self._clean(index_dir, keep=old.manifest.generation)  # leftovers of a killed build
             self.log("Index is up to date.")
@@ -153,7 +155,7 @@ class IndexBuilder:
                 rows.append(old.stored(doc))
         n_chunks = sum(len(r.record.chunks) for r in rows)
         kind = resolve_kind(self.settings, n_chunks)
-        generation = self._write(index_dir, rows, kind)
+        generation = self._write(index_dir, rows, kind, skipped)
         if old:
             old.close()
         self._clean(index_dir, keep=generation)
@@ -263,7 +265,8 @@ class IndexBuilder:
 
     # -- writing
 
-    def _write(self, index_dir: Path, rows: list[IndexedDocument], kind: IndexKind) -> str:
+    def _write(self, index_dir: Path, rows: list[IndexedDocument], kind: IndexKind,
+               skipped: tuple[str, ...]) -> str:
         generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         tmp = index_dir / f".tmp-{generation}"
         tmp.mkdir()
@@ -295,6 +298,7 @@ class IndexBuilder:
             max_seq_length=self.embedder.max_seq_length,
             index_kind=kind,
             counts=Counts(documents=counts.documents, chunks=counts.chunks, sentences=counts.sentences),
+            skipped=skipped,
         ).write(index_dir)
         return generation
 

@@ -72,6 +72,8 @@ class Manifest(BaseModel):
     """Word pieces the embedding model reads (special tokens included)."""
     index_kind: IndexKind = IndexKind.FLAT
     counts: Counts
+    skipped: tuple[str, ...] = ()
+    """What the last build skipped: one warning per file or line, naming it and saying why."""
 
     def write(self, index_dir: Path) -> None:
         """Replace ``index_dir/manifest.json`` atomically."""

@@ -22,7 +22,7 @@ from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, read_manifes
 from rag.index.store import STORE_FILE, DocumentRecord, Store
 from rag.index.vectors import CHUNK_VECTORS, SENTENCE_VECTORS, open_vectors
 from rag.settings import IndexKind, Settings
-from rag.types import Document, Passage
+from rag.types import Document, IndexStatus, Passage
 
 
 @dataclass(frozen=True)
@@ -156,14 +156,15 @@ class Index:
             sentence_vectors=np.asarray(self.sentence_vectors[sentence_rows.start:sentence_rows.stop]),
         )
 
-    def status(self) -> dict[str, Any]:
-        """A short description for the UI and ``rag status``."""
-        return {
-            "documents": self.document_count,
-            "chunks": self.chunk_count,
-            "sentences": self.sentence_count,
-            "model": self.manifest.settings.embedding_model,
-            "index_kind": str(self.kind),
-            "built_at": self.manifest.built_at,
-            "path": str(self.index_dir),
-        }
+    def status(self) -> IndexStatus:
+        """What the index holds, how it was built, and what its last build skipped."""
+        return IndexStatus(
+            documents=self.document_count,
+            chunks=self.chunk_count,
+            sentences=self.sentence_count,
+            model=self.manifest.settings.embedding_model,
+            index_kind=str(self.kind),
+            built_at=self.manifest.built_at,
+            path=str(self.index_dir),
+            skipped=self.manifest.skipped,
+        )
