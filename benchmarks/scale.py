@@ -42,14 +42,11 @@ from benchmarks.common import (
     timed,
 )
 from rag.embedding import Embedder
+from rag.onnx_model import normalise
 
 IVF_NPROBES = (4, 8, 16, 32, 64, 128)
 HNSW_EFS = (16, 32, 64, 128, 256)
 RECALL_GOAL = 0.95
-
-
-def _normalise(m: np.ndarray) -> np.ndarray:
-    return (m / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _cached(name: str, texts: list[str]) -> np.ndarray:
@@ -100,7 +97,7 @@ class ComposedEmbedder:
         if vec is None:  # a sentence split differently: a stable pseudo-random unit vector
             self.misses += 1
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-            vec = _normalise(np.random.default_rng(seed).standard_normal(self.dim))
+            vec = normalise(np.random.default_rng(seed).standard_normal(self.dim))
         return vec
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -110,7 +107,7 @@ class ComposedEmbedder:
         for i, text in enumerate(texts):
             parts = [self._vec(text[s.start:s.end]) for s in split_sentences(text)] or [self._vec(text)]
             out[i] = np.mean(parts, axis=0)
-        return _normalise(out)
+        return normalise(out)
 
     def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       mode: Any = None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -272,10 +269,10 @@ def composed_chunks(n_chunks: int, with_text: bool) -> tuple[np.ndarray, list[st
             if with_text:
                 texts.append(post.title + "\n" + "\n".join(inv[s] for s in ids))
         if len(batch) >= 50_000:
-            out.append(_normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
+            out.append(normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
             batch = []
     if batch:
-        out.append(_normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
+        out.append(normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
     return np.concatenate(out), texts
 
 

@@ -220,7 +220,7 @@ def agreement(model: SentenceTransformer, onnx_path: Path, tokenizer_path: Path,
     """Cosine between the ONNX and the torch vectors of each text, embedded as answering does."""
     import numpy as np
 
-    from rag.embedding import OnnxModel
+    from rag.onnx_model import OnnxModel
 
     onnx_vecs = OnnxModel(onnx_path, tokenizer_path, max_seq_length).encode(texts)
     torch_vecs = np.asarray(model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))
