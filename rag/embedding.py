@@ -23,12 +23,10 @@ import numpy as np
 
 from rag.errors import RagError
 from rag.onnx_model import OnnxModel, normalise
-from rag.settings import DEFAULT_EMBEDDING_BACKEND, DEFAULT_MODEL, EmbeddingBackend, SentenceVectors
+from rag.settings import DEFAULT_MODEL, EmbeddingBackend, SentenceVectors, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    from rag.settings import Settings
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two of the model's positions
 
@@ -68,16 +66,17 @@ class Embedder:
     """Embeds questions, chunks and sentences with a sentence-transformers model, run by torch or
     (exported once) by ONNX Runtime."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32,
-                 allow_downloads: bool = False, backend: EmbeddingBackend | str | None = None,
+    def __init__(self, model: str | None = None, *, batch_size: int | None = None,
+                 allow_downloads: bool | None = None, backend: EmbeddingBackend | str | None = None,
                  cache_dir: str | Path | None = None) -> None:
-        self.model_name = model
-        self.batch_size = batch_size
-        self.allow_downloads = allow_downloads
-        self.backend = EmbeddingBackend(
-            backend or os.environ.get("RAG_EMBEDDING_BACKEND") or DEFAULT_EMBEDDING_BACKEND)
-        """Unset, as configured (RAG_EMBEDDING_BACKEND) or the default, like ``Settings``."""
-        self._cache_dir = cache_dir or os.environ.get("RAG_ONNX_CACHE_DIR")
+        """Arguments left out are as configured (``Settings()``: RAG_* variables, else the defaults)."""
+        configured = Settings()
+        self.model_name = model or configured.embedding_model
+        self.batch_size = batch_size or configured.embedding_batch_size
+        self.allow_downloads = configured.allow_downloads if allow_downloads is None else allow_downloads
+        self.backend = EmbeddingBackend(backend or configured.embedding_backend)
+        self.cache_dir = Path(cache_dir or configured.onnx_cache_dir).expanduser()
+        """Where ONNX exports are kept."""
         self._model: SentenceTransformer | None = None
         self._onnx: OnnxModel | None = None
 
@@ -91,13 +90,6 @@ class Embedder:
     @property
     def uses_onnx(self) -> bool:
         return self.backend != EmbeddingBackend.TORCH
-
-    @property
-    def cache_dir(self) -> Path:
-        """Where ONNX exports are kept (RAG_ONNX_CACHE_DIR, else the user's cache folder)."""
-        from rag.onnx_export import default_cache_dir
-
-        return Path(self._cache_dir).expanduser() if self._cache_dir else default_cache_dir()
 
     @property
     def loaded(self) -> bool:

@@ -62,11 +62,6 @@ SAMPLE_TEXTS = (
 """Texts the export is checked on: questions, a sentence, a paragraph and one past 256 tokens."""
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rag" / "onnx"
-
-
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)

@@ -231,8 +231,9 @@ class RAG:
         return self.current_index().status()
 
 
-def load(index_dir: str | Path | None = None, backend: str = "extractive", **settings: Any) -> RAG:
-    """Open an index for repeated use: ``rag.load().answer("...")``."""
+def load(index_dir: str | Path | None = None, backend: str | None = None, **settings: Any) -> RAG:
+    """Open an index for repeated use: ``rag.load().answer("...")``; settings left out (``backend``
+    too) are as configured."""
     return RAG.open(index_dir, backend=backend, **settings)
 
 
