@@ -9,13 +9,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,20 +48,6 @@ def ensure_posts_index() -> Path:
     """The project's posts indexed with the default settings (built once, then reused)."""
     wall([str(VENV_RAG), "index", "--corpus", str(POSTS), "--index", str(POSTS_INDEX), "-q"])
     return POSTS_INDEX
-
-
-@contextlib.contextmanager
-def documents_as_corpus(docs: list[Any]) -> Iterator[None]:
-    """Make the index builder read ``docs`` (already in memory) as its corpus."""
-    import rag.index
-    from rag.corpus import CorpusLoad
-
-    original = rag.index.load_corpus
-    rag.index.load_corpus = lambda _path: CorpusLoad(documents=list(docs))
-    try:
-        yield
-    finally:
-        rag.index.load_corpus = original
 
 
 def squad_docs(limit: int) -> list[Any]:
@@ -105,12 +89,12 @@ def build_throughput(reps: int, n_docs: int) -> dict[str, Any]:
 
     docs = squad_docs(n_docs)
     base = Settings(corpus_dir=WORK / "unused", index_dir=WORK / "squad-build")
-    embedder = Embedder(base.embedding_model, batch_size=base.embedding_batch_size)
+    embedder = Embedder.from_settings(base)
     model = embedder.model
     builder = IndexBuilder(base, embedder=embedder)
     texts = []
     for doc in docs:
-        chunks, prefix = builder._chunks_of(doc)
+        chunks, prefix = builder.chunk(doc)
         texts += [prefix + doc.text[c.start:c.end] for c in chunks]
     model.encode(texts[:64], batch_size=base.embedding_batch_size)  # warm
     runs: list[dict[str, float]] = []
@@ -121,9 +105,8 @@ def build_throughput(reps: int, n_docs: int) -> dict[str, Any]:
         row["floor_chunks_per_s"] = len(texts) / seconds
         for mode in (SentenceVectors.INDEPENDENT, SentenceVectors.CONTEXTUAL):
             cfg = base.with_overrides(sentence_vectors=mode, index_dir=WORK / f"squad-build-{mode}")
-            with documents_as_corpus(docs):
-                seconds, report = timed(
-                    lambda cfg=cfg: IndexBuilder(cfg, embedder=embedder).run(rebuild=True))
+            seconds, report = timed(
+                lambda cfg=cfg: IndexBuilder(cfg, embedder=embedder).run(rebuild=True, documents=docs))
             assert report.chunks_total == len(texts), (report.chunks_total, len(texts))
             row[f"{mode}_chunks_per_s"] = report.chunks_total / seconds
             row[f"{mode}_ratio"] = row[f"{mode}_chunks_per_s"] / row["floor_chunks_per_s"]

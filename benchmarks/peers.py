@@ -8,7 +8,6 @@ Ratios are project ÷ peer: under 1 means the project is faster.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 from pathlib import Path
@@ -85,7 +84,6 @@ def run_peer(python: Path, system: str, corpus: Path, limit: int, questions: lis
 
 def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict[str, Any]:
     """The project on the same corpus: build (model loaded) in both sentence-vector modes, warm answers."""
-    from benchmarks.floor import documents_as_corpus
     from rag.embedding import Embedder
     from rag.index import IndexBuilder
     from rag.pipeline import RAG
@@ -95,7 +93,7 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
     embedder.encode_query("warm up")
 
     def build(cfg: Settings) -> Any:
-        return IndexBuilder(cfg, embedder=embedder).run(rebuild=True)
+        return IndexBuilder(cfg, embedder=embedder).run(rebuild=True, documents=docs)
 
     out: dict[str, Any] = {}
     index_dir = WORK / "peers-project-index"
@@ -103,8 +101,7 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
         cfg = Settings(corpus_dir=POSTS, index_dir=index_dir, sentence_vectors=mode)
         builds = []
         for _ in range(reps):
-            with documents_as_corpus(docs) if docs is not None else contextlib.nullcontext():
-                seconds, report = timed(lambda cfg=cfg: build(cfg))
+            seconds, report = timed(lambda cfg=cfg: build(cfg))
             builds.append(seconds)
         out[f"build_{mode}_s"] = median(builds)
         out["chunks"] = report.chunks_total

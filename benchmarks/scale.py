@@ -21,7 +21,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +42,11 @@ from benchmarks.common import (
     timed,
 )
 from rag.embedding import Embedder
+from rag.onnx_model import normalise
 
 IVF_NPROBES = (4, 8, 16, 32, 64, 128)
 HNSW_EFS = (16, 32, 64, 128, 256)
 RECALL_GOAL = 0.95
-
-
-def _normalise(m: np.ndarray) -> np.ndarray:
-    return (m / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _cached(name: str, texts: list[str]) -> np.ndarray:
@@ -77,38 +74,43 @@ def query_vectors() -> np.ndarray:
     return _cached("queries", query_texts())
 
 
-class ComposedEmbedder(Embedder):
+class ComposedEmbedder:
     """For benchmarks only: a chunk's vector is the normalised mean of the real vectors of its sentences.
 
-    Tokenizer-based token counting (used by the chunker) is the real model's, read from disk; the model
-    itself is never loaded.
+    It is a ``rag.index.ChunkEmbedder``. Token counting and limits (used by the chunker) are the real
+    model's, read from its tokenizer on disk; the model itself is never loaded.
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        self.tokens = Embedder()
         vectors = inventory_vectors()
         self.table = dict(zip(generate.inventory(), vectors, strict=True))
         self.dim = vectors.shape[1]
         self.misses = 0
+        self.loaded = False
+        self.max_seq_length = self.tokens.max_seq_length
+        self.content_limit = self.tokens.content_limit
+        self.count_model_tokens = self.tokens.count_model_tokens
 
     def _vec(self, text: str) -> np.ndarray:
         vec = self.table.get(text)
         if vec is None:  # a sentence split differently: a stable pseudo-random unit vector
             self.misses += 1
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-            vec = _normalise(np.random.default_rng(seed).standard_normal(self.dim))
+            vec = normalise(np.random.default_rng(seed).standard_normal(self.dim))
         return vec
 
-    def encode_texts(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         from rag.chunking import split_sentences
 
         out = np.empty((len(texts), self.dim), np.float32)
         for i, text in enumerate(texts):
             parts = [self._vec(text[s.start:s.end]) for s in split_sentences(text)] or [self._vec(text)]
             out[i] = np.mean(parts, axis=0)
-        return _normalise(out)
+        return normalise(out)
 
-    def encode_chunks(self, texts: Any, sentence_spans: Any, mode: Any = None) -> tuple[np.ndarray, list]:
+    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      mode: Any = None) -> tuple[np.ndarray, list[np.ndarray]]:
         sents = [np.asarray([self._vec(t[a:b]) for a, b in spans], np.float32).reshape(len(spans), self.dim)
                  for t, spans in zip(texts, sentence_spans, strict=True)]
         return self.encode_texts(texts), sents
@@ -143,7 +145,8 @@ def extrapolate(sample: dict[str, Any], n_chunks: int) -> dict[str, float]:
 
 def full_pipeline(n_chunks: int) -> dict[str, Any]:
     """Generate a corpus and build it with the real IndexBuilder and composed vectors."""
-    from rag.index import IndexBuilder, resolve_kind
+    from rag.index import IndexBuilder
+    from rag.index.dense import resolve_kind
     from rag.settings import Settings
 
     base = WORK / f"scale-{n_chunks}"
@@ -266,10 +269,10 @@ def composed_chunks(n_chunks: int, with_text: bool) -> tuple[np.ndarray, list[st
             if with_text:
                 texts.append(post.title + "\n" + "\n".join(inv[s] for s in ids))
         if len(batch) >= 50_000:
-            out.append(_normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
+            out.append(normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
             batch = []
     if batch:
-        out.append(_normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
+        out.append(normalise(np.stack([vecs[b].mean(axis=0) for b in batch])))
     return np.concatenate(out), texts
 
 
@@ -277,7 +280,9 @@ def dense_and_lexical(n_chunks: int, kinds: tuple[str, ...], with_bm25: bool) ->
     """Build FAISS indexes (and BM25) with the product's functions over composed vectors; probe each."""
     import faiss
 
-    import rag.index as ri
+    from rag.index.dense import build_dense, ivf_lists
+    from rag.index.manifest import BuildSettings, Counts, Manifest
+    from rag.lexical import terms_of
     from rag.settings import IndexKind, Settings
 
     base = WORK / f"dense-{n_chunks}"
@@ -296,20 +301,20 @@ def dense_and_lexical(n_chunks: int, kinds: tuple[str, ...], with_bm25: bool) ->
     for kind in kinds:
         log(f"scale: {kind} over {n} vectors")
         start = time.perf_counter()
-        dense = ri.build_dense(vectors, IndexKind(kind), settings)
+        dense = build_dense(vectors, IndexKind(kind), settings)
         t = time.perf_counter() - start
         gen = base / f"gen-{kind}"
         gen.mkdir(exist_ok=True)
         faiss.write_index(dense, str(gen / "dense.faiss"))
         del dense
         gc.collect()
-        manifest = {"format_version": ri.FORMAT_VERSION, "generation": gen.name, "index_kind": kind,
-                    "settings": ri.build_settings(settings),
-                    "counts": {"documents": 0, "chunks": n, "sentences": 0}}
-        (base / f"manifest-{kind}.json").write_text(json.dumps(manifest))
+        manifest = Manifest(generation=gen.name, index_kind=IndexKind(kind),
+                            settings=BuildSettings.of(settings),
+                            counts=Counts(documents=0, chunks=n, sentences=0))
+        (base / f"manifest-{kind}.json").write_text(manifest.model_dump_json())
         out[kind] = {"build_seconds": t, "file_mb": round((gen / "dense.faiss").stat().st_size / 2**20, 1)}
         if kind == "ivf":
-            out[kind]["nlist"] = ri.ivf_lists(settings, n)
+            out[kind]["nlist"] = ivf_lists(settings, n)
         out[kind]["probe"] = _subprocess("probe-dense", str(base), kind)
         log(f"scale: {kind}: {json.dumps(out[kind])[:800]}")
     del vectors
@@ -318,8 +323,7 @@ def dense_and_lexical(n_chunks: int, kinds: tuple[str, ...], with_bm25: bool) ->
         import bm25s
 
         rss0 = rss_mb()
-        tokenize = getattr(ri, "terms_of", None) or (lambda t: ri._bm25_tokenize(t, ids=True))
-        t_tok, tokens = timed(lambda: tokenize(texts))
+        t_tok, tokens = timed(lambda: terms_of(texts))
         del texts
         bm25 = bm25s.BM25()
         t_idx, _ = timed(lambda: bm25.index(tokens, show_progress=False))
@@ -336,16 +340,16 @@ def dense_and_lexical(n_chunks: int, kinds: tuple[str, ...], with_bm25: bool) ->
 
 
 def _open_partial(base: Path, kind: str) -> Any:
-    from rag.index import Index
+    from rag.index import Index, Manifest
     from rag.settings import Settings
 
-    manifest = json.loads((base / f"manifest-{kind}.json").read_text())
+    manifest = Manifest.model_validate_json((base / f"manifest-{kind}.json").read_text())
     return Index(base, manifest, Settings())
 
 
 def probe_dense(base: str, kind: str) -> dict[str, Any]:
     """Open one FAISS index memory-mapped (the product's open_dense); latency and recall@10 per setting."""
-    from rag.index import open_dense
+    from rag.index.dense import open_dense
     from rag.settings import IndexKind, Settings
 
     root = Path(base)

@@ -61,8 +61,9 @@ def answer(question: str, **options: Any) -> Answer:
     return _answer(question, **options)
 
 
-def load(index_dir: Any = None, backend: str = "extractive", **settings: Any) -> RAG:
-    """Open an index for repeated use; see ``rag.pipeline.RAG``."""
+def load(index_dir: Any = None, backend: str | None = None, **settings: Any) -> RAG:
+    """Open an index for repeated use; see ``rag.pipeline.RAG``. Settings left out are as configured
+    (``RAG_*`` variables, else the defaults), the backend too (``RAG_BACKEND``)."""
     from rag.pipeline import load as _load
 
     return _load(index_dir, backend=backend, **settings)

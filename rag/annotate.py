@@ -16,11 +16,10 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from rag.types import FactType, Span
+from rag.types import EntitySpan, SentenceRole, Span
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -33,51 +32,6 @@ SPACY_UNUSED = ("parser", "lemmatizer")
 
 ANNOTATION_VERSION = 1
 """Bumped when roles or entities change meaning, so that indexes are re-annotated."""
-
-
-class SentenceRole(StrEnum):
-    """What a sentence is in its post. Only body, lead-in and list-item sentences are quoted as
-    answers; the others are read for questions about the post itself."""
-
-    BODY = "body"
-    LEAD_IN = "lead_in"  # ends with a colon: introduces what follows ("However:", "five conditions:")
-    LIST_ITEM = "list_item"  # on a bulleted or numbered line
-    TITLE = "title"  # the post's title as a line of its text
-    DATELINE = "dateline"  # a line that is only a date ("Friday, June 04, 2010")
-    BYLINE = "byline"  # "By Jane Smith", "Posted by ..."
-    URL = "url"  # a bare link
-    BOILERPLATE = "boilerplate"  # site furniture: "This article first appeared on ...", "No comments:"
-    HEADING = "heading"  # a short line without a verb: a section heading or the site's name
-
-    @property
-    def quotable(self) -> bool:
-        """Whether a sentence in this role can be quoted as (part of) an answer."""
-        return self in (SentenceRole.BODY, SentenceRole.LEAD_IN, SentenceRole.LIST_ITEM)
-
-
-ENTITY_TYPES: dict[str, FactType] = {
-    "PERSON": FactType.PERSON,
-    "ORG": FactType.ORGANISATION, "NORP": FactType.ORGANISATION,
-    "GPE": FactType.PLACE, "LOC": FactType.PLACE, "FAC": FactType.PLACE,
-    "DATE": FactType.DATE, "TIME": FactType.DATE,
-    "CARDINAL": FactType.NUMBER, "QUANTITY": FactType.NUMBER,
-    "MONEY": FactType.MONEY,
-    "PERCENT": FactType.PERCENT,
-}
-"""spaCy's OntoNotes entity labels mapped to the fact types questions ask for."""
-
-
-@dataclass(frozen=True, slots=True)
-class EntitySpan:
-    """A named entity: document offsets and its spaCy label (PERSON, ORG, DATE, CARDINAL...)."""
-
-    start: int
-    end: int
-    label: str
-
-    @property
-    def fact_type(self) -> FactType | None:
-        return ENTITY_TYPES.get(self.label)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
-from rag.types import Answer, Citation, Document, Passage
+from rag.types import Answer, Citation, Document, IndexStatus, Passage
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -259,11 +259,11 @@ SOURCES_PLACEHOLDER = ('<div class="rag-sources"><h3>Sources</h3><p class="rag-h
                        "posts quoted in the answer appear here, with the quoted words highlighted.</p></div>")
 
 
-def status_html(status: dict[str, Any]) -> str:
+def status_html(status: IndexStatus) -> str:
     """A one-line summary of the loaded index, for the user to know what they are asking."""
-    built = str(status.get("built_at") or "unknown").replace("T", " ")
-    return (f'<div class="rag-status">Index: {esc(status.get("documents", "?"))} posts · '
-            f'{esc(status.get("chunks", "?"))} chunks · model {esc(status.get("model", "?"))} · '
+    built = (status.built_at or "unknown").replace("T", " ")
+    return (f'<div class="rag-status">Index: {esc(status.documents)} posts · '
+            f'{esc(status.chunks)} chunks · model {esc(status.model)} · '
             f"built {esc(built)}</div>")
 
 

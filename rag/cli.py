@@ -7,6 +7,7 @@ gradio are imported by the commands that need them, so ``rag --help`` and a no-o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -178,8 +179,15 @@ def status(index_dir: Path | None) -> None:
 
     cfg = _settings(index_dir=index_dir)
     info = Index.open(cfg.index_dir, cfg, check=False).status()
-    for key, value in info.items():
-        click.echo(f"{key:>10}: {value}")
+    for field in dataclasses.fields(info):
+        if field.name != "skipped":
+            click.echo(f"{field.name:>10}: {getattr(info, field.name)}")
+    if not info.skipped:
+        click.echo(f"{'skipped':>10}: none")
+        return
+    click.echo(f"{'skipped':>10}: {len(info.skipped)} at the last build")
+    for warning in info.skipped:
+        click.echo(f"{'':>12}{warning}")
 
 
 @cli.command()
@@ -188,7 +196,7 @@ def status(index_dir: Path | None) -> None:
 @backend_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--auth", envvar="RAG_AUTH", help="user:password required to use the app [env RAG_AUTH].")
+@click.option("--auth", help="user:password required to use the app [env RAG_AUTH].")
 @click.option("--share", is_flag=True, help="Also open a public Gradio share link (off by default).")
 @_friendly
 def serve(index_dir: Path | None, corpus_dir: Path | None, backend: str | None, host: str, port: int,
@@ -196,15 +204,9 @@ def serve(index_dir: Path | None, corpus_dir: Path | None, backend: str | None, 
     """Start the chat app in the browser (builds the index first if it is missing)."""
     from rag.app import serve as run_app
 
-    credentials = None
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not sep or not user or not password:
-            raise click.UsageError("--auth takes user:password")
-        credentials = (user, password)
-    cfg = _settings(index_dir=index_dir, corpus_dir=corpus_dir)
+    cfg = _settings(index_dir=index_dir, corpus_dir=corpus_dir, auth=auth)
     rag = _open(cfg, backend)
-    run_app(rag, host=host, port=port, auth=credentials, share=share)
+    run_app(rag, host=host, port=port, auth=cfg.credentials, share=share)
 
 
 def main() -> None:

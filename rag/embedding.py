@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.errors import RagError
-from rag.settings import DEFAULT_EMBEDDING_BACKEND, DEFAULT_MODEL, EmbeddingBackend, SentenceVectors
+from rag.onnx_model import OnnxModel, normalise
+from rag.settings import DEFAULT_MODEL, EmbeddingBackend, SentenceVectors, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-    from tokenizers import Encoding
-
-    from rag.settings import Settings
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two of the model's positions
 
@@ -45,18 +43,6 @@ def resolve_model(name: str) -> str:
     if name == DEFAULT_MODEL:
         return str(packaged_model_path())
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _seq_length_from_files(model_dir: Path) -> int:
@@ -76,101 +62,21 @@ def _seq_length_from_files(model_dir: Path) -> int:
     return min(limits)
 
 
-class OnnxModel:
-    """A transformer exported to ONNX, run by ONNX Runtime on the CPU; tokenisation (the model's
-    tokenizer.json), mean pooling over the attention mask and normalisation in numpy. It gives the
-    vectors sentence-transformers gives, without torch.
-
-    Texts go through the model one at a time by default. Dynamic int8 quantisation scales each
-    activation tensor by its own range, so in a batch a text's vector would depend on the other
-    texts and the padding beside it (cosine 0.994 between the same chunk alone and batched): one at
-    a time, a text always gets the same vector, at index time and at query time. It is also the
-    faster way on a 2-core CPU (no padding; measured on a shared machine, batch 1 vs 32: 14 vs 9
-    chunks/s int8, 12 vs 7 fp32)."""
-
-    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_seq_length: int, *,
-                 batch_size: int = 1, threads: int | None = None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cores()
-        options.inter_op_num_threads = 1
-        # idle threads sleep instead of spinning: on a shared machine, spinning threads steal the
-        # cores the work needs (measured: 22 ms a query with spinning, 11 ms without, under load)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        self.output_name = self.session.get_outputs()[0].name
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        padding = tokenizer.padding  # tokenizer.json may carry fixed padding and another truncation
-        self.pad_id = int(padding["pad_id"]) if padding else int(tokenizer.token_to_id("[PAD]") or 0)
-        tokenizer.no_padding()  # each batch is padded here, to its longest member
-        tokenizer.enable_truncation(max_length=max_seq_length)  # special tokens included, as in ST
-        self.tokenizer = tokenizer
-        self.max_seq_length = max_seq_length
-        self.batch_size = batch_size
-        width = self.session.get_outputs()[0].shape[-1]
-        self.dimension = width if isinstance(width, int) else int(self.encode(["x"]).shape[1])
-
-    def _batches(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[Encoding], np.ndarray,
-                                                               np.ndarray]]:
-        """(positions, encodings, token embeddings, attention mask) per batch, longest texts first
-        so that each batch pads little."""
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        for lo in range(0, len(order), self.batch_size):
-            picked = order[lo:lo + self.batch_size]
-            batch = [encodings[i] for i in picked]
-            width = max(len(e.ids) for e in batch)
-            feed = {"input_ids": np.full((len(batch), width), self.pad_id, np.int64),
-                    "attention_mask": np.zeros((len(batch), width), np.int64),
-                    "token_type_ids": np.zeros((len(batch), width), np.int64)}
-            for row, enc in enumerate(batch):
-                n = len(enc.ids)
-                feed["input_ids"][row, :n] = enc.ids
-                feed["attention_mask"][row, :n] = 1
-                feed["token_type_ids"][row, :n] = enc.type_ids
-            hidden = self.session.run([self.output_name], {k: feed[k] for k in self.input_names})[0]
-            yield picked, batch, hidden, feed["attention_mask"]
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised mean-pooled vectors, in the order of ``texts``."""
-        out: np.ndarray | None = None
-        for picked, _, hidden, mask in self._batches(texts):
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            if out is None:
-                out = np.empty((len(texts), pooled.shape[1]), np.float32)
-            out[picked] = pooled
-        return _normalise(out) if out is not None else np.zeros((0, self.dimension), np.float32)
-
-    def token_embeddings(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
-        """Each text's token embeddings (special tokens included, padding not) and the character
-        offsets of its tokens ((0, 0) for special tokens), from one tokenisation."""
-        out: list[tuple[np.ndarray, list[tuple[int, int]]]] = [(np.zeros(0), [])] * len(texts)
-        for picked, batch, hidden, _ in self._batches(texts):
-            for row, (i, enc) in enumerate(zip(picked, batch, strict=True)):
-                out[i] = (hidden[row, :len(enc.ids)].astype(np.float32), list(enc.offsets))
-        return out
-
-
 class Embedder:
     """Embeds questions, chunks and sentences with a sentence-transformers model, run by torch or
     (exported once) by ONNX Runtime."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32,
-                 allow_downloads: bool = False, backend: EmbeddingBackend | str | None = None,
+    def __init__(self, model: str | None = None, *, batch_size: int | None = None,
+                 allow_downloads: bool | None = None, backend: EmbeddingBackend | str | None = None,
                  cache_dir: str | Path | None = None) -> None:
-        self.model_name = model
-        self.batch_size = batch_size
-        self.allow_downloads = allow_downloads
-        self.backend = EmbeddingBackend(
-            backend or os.environ.get("RAG_EMBEDDING_BACKEND") or DEFAULT_EMBEDDING_BACKEND)
-        """Unset, as configured (RAG_EMBEDDING_BACKEND) or the default, like ``Settings``."""
-        self._cache_dir = cache_dir or os.environ.get("RAG_ONNX_CACHE_DIR")
+        """Arguments left out are as configured (``Settings()``: RAG_* variables, else the defaults)."""
+        configured = Settings()
+        self.model_name = model or configured.embedding_model
+        self.batch_size = batch_size or configured.embedding_batch_size
+        self.allow_downloads = configured.allow_downloads if allow_downloads is None else allow_downloads
+        self.backend = EmbeddingBackend(backend or configured.embedding_backend)
+        self.cache_dir = Path(cache_dir or configured.onnx_cache_dir).expanduser()
+        """Where ONNX exports are kept."""
         self._model: SentenceTransformer | None = None
         self._onnx: OnnxModel | None = None
 
@@ -184,13 +90,6 @@ class Embedder:
     @property
     def uses_onnx(self) -> bool:
         return self.backend != EmbeddingBackend.TORCH
-
-    @property
-    def cache_dir(self) -> Path:
-        """Where ONNX exports are kept (RAG_ONNX_CACHE_DIR, else the user's cache folder)."""
-        from rag.onnx_export import default_cache_dir
-
-        return Path(self._cache_dir).expanduser() if self._cache_dir else default_cache_dir()
 
     @property
     def loaded(self) -> bool:
@@ -367,5 +266,5 @@ def _pool_spans(tokens_and_offsets: Sequence[tuple[np.ndarray, Sequence[tuple[in
         for j, (a, b) in enumerate(sentence_spans[i]):
             inside = real & (starts >= a) & (ends <= b)
             vecs[j] = tokens[inside].mean(axis=0) if inside.any() else chunk_vecs[i]
-        sentence_vecs.append(_normalise(vecs) if len(vecs) else vecs)
-    return _normalise(chunk_vecs), sentence_vecs
+        sentence_vecs.append(normalise(vecs) if len(vecs) else vecs)
+    return normalise(chunk_vecs), sentence_vecs

@@ -62,11 +62,6 @@ SAMPLE_TEXTS = (
 """Texts the export is checked on: questions, a sentence, a paragraph and one past 256 tokens."""
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rag" / "onnx"
-
-
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
@@ -220,7 +215,7 @@ def agreement(model: SentenceTransformer, onnx_path: Path, tokenizer_path: Path,
     """Cosine between the ONNX and the torch vectors of each text, embedded as answering does."""
     import numpy as np
 
-    from rag.embedding import OnnxModel
+    from rag.onnx_model import OnnxModel
 
     onnx_vecs = OnnxModel(onnx_path, tokenizer_path, max_seq_length).encode(texts)
     torch_vecs = np.asarray(model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))

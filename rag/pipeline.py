@@ -22,7 +22,7 @@ from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.question import QuestionAnalysis, analyse, in_context
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, Passage, Turn
+from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
 
 
 def clean_question(question: Any, max_chars: int) -> str:
@@ -132,7 +132,7 @@ class RAG:
             with self._lock:
                 if stamp != self._manifest_stamp:
                     manifest = read_manifest(self.index.index_dir)
-                    if manifest and manifest.get("generation") != self.index.manifest.get("generation"):
+                    if manifest is not None and manifest.generation != self.index.manifest.generation:
                         self.index = Index.open(self.index.index_dir, self.settings)
                     self._manifest_stamp = stamp
         return self.index
@@ -241,12 +241,13 @@ class RAG:
             raise KeyError(f"No document {doc_id!r} in the index.")
         return doc
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IndexStatus:
         return self.current_index().status()
 
 
-def load(index_dir: str | Path | None = None, backend: str = "extractive", **settings: Any) -> RAG:
-    """Open an index for repeated use: ``rag.load().answer("...")``."""
+def load(index_dir: str | Path | None = None, backend: str | None = None, **settings: Any) -> RAG:
+    """Open an index for repeated use: ``rag.load().answer("...")``; settings left out (``backend``
+    too) are as configured."""
     return RAG.open(index_dir, backend=backend, **settings)
 
 

@@ -1,13 +1,19 @@
-"""One typed settings object. Every knob has a description; each can be set by a keyword
-argument, or by an environment variable ``RAG_<NAME>`` (e.g. ``RAG_INDEX_DIR``)."""
+"""One typed settings object, the only place the product reads its configuration from the environment.
+
+Every knob has a description; each can be set by a keyword argument, or by an environment variable
+``RAG_<NAME>`` (e.g. ``RAG_INDEX_DIR``). The language model's server and key also fall back to the
+OpenAI client's own variables, ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``. Secrets are ``SecretStr``:
+they never show in a repr, a log or an error message.
+"""
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
@@ -43,13 +49,24 @@ class IndexKind(StrEnum):
     IVF = "ivf"  # approximate search over k-means cells (inverted lists memory-mapped)
 
 
+def default_onnx_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/rag/onnx``, else ``~/.cache/rag/onnx``: per user, shared by every index."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag" / "onnx"
+
+
 class Settings(BaseSettings):
     """All configuration of the product."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_assignment=True)
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_assignment=True,
+                                      populate_by_name=True, hide_input_in_errors=True)
+
+    # -- where things are
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of posts to index (searched recursively).")
     index_dir: Path = Field(Path("index"), description="Folder where the built index lives.")
+
+    # -- the embedding model (build settings: changing one re-embeds the index)
 
     embedding_model: str = Field(
         DEFAULT_MODEL,
@@ -63,8 +80,8 @@ class Settings(BaseSettings):
         "(needs torch) and then answer without importing torch. A build setting: changing it "
         "re-embeds the index.",
     )
-    onnx_cache_dir: Path | None = Field(
-        None,
+    onnx_cache_dir: Path = Field(
+        default_factory=default_onnx_cache_dir,
         description="Where ONNX exports of embedding models are kept (shared by all indexes); "
         "default $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx.",
     )
@@ -73,6 +90,8 @@ class Settings(BaseSettings):
         False,
         description="Let a model given by hub name be downloaded. Off: everything runs offline.",
     )
+
+    # -- chunking and the index
 
     chunk_tokens: int = Field(
         180, ge=16, le=8192, description="Target chunk size in tiktoken (cl100k) tokens."
@@ -100,6 +119,8 @@ class Settings(BaseSettings):
         64, ge=1, description="IVF cells searched per query (IVF index only; 64 kept recall@10 ≥ 0.95 "
         "at 100k and 1M chunks in benchmarks/results).")
 
+    # -- retrieval
+
     k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
     sentence_pool: int = Field(
         10, ge=1, le=200, description="Passages whose sentences the extractive answerer considers "
@@ -110,6 +131,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+
+    # -- answering
 
     backend: str = Field("extractive", description="Answering backend, by registered name.")
     max_quotes: int = Field(3, ge=1, le=10, description="Most quotes in an extractive answer.")
@@ -123,12 +146,17 @@ class Settings(BaseSettings):
         description="Longer questions are cut to this many characters (the model reads ~256 tokens).",
     )
 
+    # -- the OpenAI-compatible backend
+
     llm_model: str | None = Field(
         None, description="Model name for the OpenAI-compatible backend (RAG_LLM_MODEL).")
     llm_base_url: str | None = Field(
-        None, description="Base URL of the OpenAI-compatible API (or OPENAI_BASE_URL).")
-    llm_api_key: str | None = Field(
-        None, description="API key (or OPENAI_API_KEY). Never logged.", repr=False)
+        None, validation_alias=AliasChoices("RAG_LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of the OpenAI-compatible API (RAG_LLM_BASE_URL, else OPENAI_BASE_URL; "
+        "default https://api.openai.com/v1).")
+    llm_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RAG_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key (RAG_LLM_API_KEY, else OPENAI_API_KEY; local servers need none). Never logged.")
     llm_context_tokens: int = Field(
         4096, ge=256, description="Token budget for the prompt's passages, measured with tiktoken."
     )
@@ -137,6 +165,29 @@ class Settings(BaseSettings):
     llm_fallback: bool = Field(
         True, description="If the language model fails, answer extractively and say so."
     )
+
+    # -- the chat app
+
+    auth: SecretStr | None = Field(
+        None, description="user:password the chat app requires (RAG_AUTH, or rag serve --auth); unset: no "
+        "login.")
+
+    @field_validator("auth")
+    @classmethod
+    def _user_and_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            user, sep, password = value.get_secret_value().partition(":")
+            if not (user and sep and password):
+                raise ValueError("takes user:password")
+        return value
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """``auth`` as (user, password), or None."""
+        if self.auth is None:
+            return None
+        user, _, password = self.auth.get_secret_value().partition(":")
+        return user, password
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some fields changed (None values are ignored).

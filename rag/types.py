@@ -195,6 +195,20 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """What an index holds and how it was built, for ``rag status`` and the app."""
+
+    documents: int
+    chunks: int
+    sentences: int
+    model: str  # the embedding model, as configured
+    index_kind: str  # the FAISS index kind: flat, hnsw or ivf
+    built_at: str | None  # when its current generation was written, ISO 8601
+    path: str  # the index folder
+    skipped: tuple[str, ...] = ()  # what the last build skipped: one warning per file or line, with why
+
+
+@dataclass(frozen=True, slots=True)
 class IndexReport:
     """What a build did, for the CLI to print and scripts to check."""
 
@@ -213,3 +227,80 @@ class IndexReport:
     @property
     def nothing_changed(self) -> bool:
         return not (self.added or self.changed or self.removed)
+
+
+class SentenceRole(StrEnum):
+    """What a sentence is in its post. Only body, lead-in and list-item sentences are quoted as
+    answers; the others are read for questions about the post itself."""
+
+    BODY = "body"
+    LEAD_IN = "lead_in"  # ends with a colon: introduces what follows ("However:", "five conditions:")
+    LIST_ITEM = "list_item"  # on a bulleted or numbered line
+    TITLE = "title"  # the post's title as a line of its text
+    DATELINE = "dateline"  # a line that is only a date ("Friday, June 04, 2010")
+    BYLINE = "byline"  # "By Jane Smith", "Posted by ..."
+    URL = "url"  # a bare link
+    BOILERPLATE = "boilerplate"  # site furniture: "This article first appeared on ...", "No comments:"
+    HEADING = "heading"  # a short line without a verb: a section heading or the site's name
+
+    @property
+    def quotable(self) -> bool:
+        """Whether a sentence in this role can be quoted as (part of) an answer."""
+        return self in (SentenceRole.BODY, SentenceRole.LEAD_IN, SentenceRole.LIST_ITEM)
+
+
+ENTITY_TYPES: dict[str, FactType] = {
+    "PERSON": FactType.PERSON,
+    "ORG": FactType.ORGANISATION, "NORP": FactType.ORGANISATION,
+    "GPE": FactType.PLACE, "LOC": FactType.PLACE, "FAC": FactType.PLACE,
+    "DATE": FactType.DATE, "TIME": FactType.DATE,
+    "CARDINAL": FactType.NUMBER, "QUANTITY": FactType.NUMBER,
+    "MONEY": FactType.MONEY,
+    "PERCENT": FactType.PERCENT,
+}
+"""spaCy's OntoNotes entity labels mapped to the fact types questions ask for."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpan:
+    """A named entity: document offsets and its spaCy label (PERSON, ORG, DATE, CARDINAL...)."""
+
+    start: int
+    end: int
+    label: str
+
+    @property
+    def fact_type(self) -> FactType | None:
+        return ENTITY_TYPES.get(self.label)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A stored sentence: ``document(doc_id).text[start:end] == text``; ``row`` orders sentences of a
+    document by position (consecutive rows are neighbours within one document)."""
+
+    row: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    role: SentenceRole = SentenceRole.BODY
+    line: int = 0  # the sentence's line in its document (a paragraph, in these posts)
+    entities: tuple[EntitySpan, ...] = ()
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """A post's metadata, for resolving "the UNISON post" or "the 2012 post" to a document."""
+
+    doc_id: str
+    title: str | None
+    date: str | None
+    url: str | None
+    label: str
+    head: str  # the first few hundred characters of the text (dateline, title line)
+    author_roles: tuple[str, ...] = ()  # how the author describes themself: "councillor", "trade unionist"

@@ -83,6 +83,18 @@ def test_unknown_backend_lists_the_available_ones(rag_obj):
         rag_obj.answer("Who chairs the commission?", backend="no-such-backend")
 
 
+def test_rag_load_answers_with_the_configured_backend(built_index, monkeypatch):
+    """RAG_BACKEND chooses the backend when rag.load is not given one; a keyword still wins."""
+    monkeypatch.setenv("RAG_BACKEND", "echo")  # the test plugin, found through its entry point
+    loaded = rag.load(built_index)
+    assert loaded.settings.backend == "echo" and loaded.backend().name == "echo"
+    answer = loaded.answer("Who should control local libraries and swimming pools?")
+    assert answer.backend == "echo" and answer.text.startswith("Echo:")
+    assert rag.load(built_index, backend="extractive").backend().name == "extractive"
+    monkeypatch.delenv("RAG_BACKEND")
+    assert rag.load(built_index).backend().name == "extractive"
+
+
 @pytest.mark.slow
 def test_from_rag_import_answer_builds_the_missing_default_index_and_answers(tmp_path):
     """In a fresh process: the default index is missing, so answer() builds it, says so, then answers."""

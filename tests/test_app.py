@@ -19,7 +19,7 @@ import pytest
 from rag import app
 from rag.errors import EmptyQuestionError, RagError
 from rag.pipeline import Response
-from rag.types import Answer, Citation, Document, Passage
+from rag.types import Answer, Citation, Document, IndexStatus, Passage
 from tests.test_app_support import (
     LIBRARIES_QUESTION,
     LIBRARIES_QUOTE,
@@ -256,7 +256,8 @@ def test_sources_panel_shows_http_link_or_corpus_path():
 
 
 def test_status_line():
-    status = {"documents": 5, "chunks": 25, "model": "m", "built_at": "2026-01-02T03:04:05+0000"}
+    status = IndexStatus(documents=5, chunks=25, sentences=300, model="m", index_kind="flat",
+                         built_at="2026-01-02T03:04:05+0000", path="index")
     out = app.status_html(status)
     assert "Index: 5 posts · 25 chunks · model m · built 2026-01-02 03:04:05+0000" in html.unescape(out)
 

@@ -160,7 +160,7 @@ def test_title_prefix_is_counted_against_the_models_limit(tmp_path, light_embedd
     title = "A very long title about mutuals, co-operatives and public services " * 4
     doc = Document(id="d", text=ADVERSARIAL, title=title)
     cfg = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "i", title_in_embedding=True, chunk_tokens=4000)
-    chunks, prefix = IndexBuilder(cfg, embedder=light_embedder)._chunks_of(doc)
+    chunks, prefix = IndexBuilder(cfg, embedder=light_embedder).chunk(doc)
     assert prefix == title + "\n"
     for chunk in chunks:
         assert model_tokenizer(prefix + doc.text[chunk.start:chunk.end]) <= light_embedder.max_seq_length

@@ -92,3 +92,19 @@ def test_eval_reads_the_benchmark_format(built_index, tmp_path):
     metrics = json.loads(out.stdout)["metrics"]
     assert metrics["recall@1"] == 1.0 and metrics["nDCG@10"] == 1.0
     assert metrics["gold answer in quotes"] == 1.0
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_serve_refuses_a_malformed_login_before_starting(how, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    args = ["serve", "--index", str(tmp_path / "idx")]
+    if how == "flag":
+        args += ["--auth", "secret-without-colon"]
+    else:
+        monkeypatch.setenv("RAG_AUTH", "secret-without-colon")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "user:password" in result.output
+    assert "secret-without-colon" not in result.output and not (tmp_path / "idx").exists()

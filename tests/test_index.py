@@ -52,8 +52,9 @@ def stored_rows(index_dir: Path) -> dict[str, tuple[list, np.ndarray, np.ndarray
     try:
         out = {}
         for doc_id in index.document_ids():
-            rows = index._rows_of(index.document(doc_id))
-            out[doc_id] = (rows.chunks, np.array(rows.chunk_vectors), np.array(rows.sentence_vectors))
+            stored = index.stored(index.document(doc_id))
+            out[doc_id] = (stored.record.chunks, np.array(stored.chunk_vectors),
+                           np.array(stored.sentence_vectors))
         return out
     finally:
         index.close()
@@ -202,7 +203,7 @@ def test_editing_one_post_re_embeds_only_that_post(built_index, corpus_copy, tmp
 def test_a_removed_post_disappears_from_search_and_lookups(built_index, corpus_copy, tmp_path) -> None:
     index_dir = copy_index(built_index, tmp_path)
     old = Index.open(index_dir)
-    old_rows = old._rows_of(old.document(REMOVED))
+    old_rows = old.stored(old.document(REMOVED))
     probe = np.array(old_rows.chunk_vectors[0])
     rows, _ = old.search_dense(probe, 1)
     assert old.passages(rows, [0.0])[0].doc_id == REMOVED  # before: the post is found
@@ -215,7 +216,7 @@ def test_a_removed_post_disappears_from_search_and_lookups(built_index, corpus_c
     fresh = Embedder()
     report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
     assert report.removed == (REMOVED,) and report.chunks_embedded == 0 and not fresh.loaded
-    assert report.chunks_total == old_total - len(old_rows.chunks)
+    assert report.chunks_total == old_total - len(old_rows.record.chunks)
 
     index = Index.open(index_dir)
     assert index.document(REMOVED) is None
@@ -396,7 +397,7 @@ class RecordingEmbedder(Embedder):
 @pytest.fixture()
 def recording(monkeypatch) -> list[Embedder]:
     RecordingEmbedder.made = []
-    monkeypatch.setattr("rag.index.Embedder", RecordingEmbedder)
+    monkeypatch.setattr("rag.index.builder.Embedder", RecordingEmbedder)
     return RecordingEmbedder.made
 
 
@@ -451,3 +452,32 @@ def test_build_index_returns_a_report_for_scripts(built_index, corpus_copy, tmp_
     again = rag.build_index(str(corpus_copy), str(index_dir))
     assert again.nothing_changed and again.chunks_total == report.chunks_total
     assert not any(e.loaded for e in recording)
+
+
+def test_status_lists_what_the_last_build_skipped_and_why(built_index, corpus_copy, tmp_path) -> None:
+    index_dir = copy_index(built_index, tmp_path)
+    assert Index.open(index_dir).status().skipped == ()
+    (corpus_copy / f"{REMOVED}.md").unlink()
+    (corpus_copy / "notes.pdf").write_bytes(b"%PDF")
+    (corpus_copy / "empty.txt").write_text("  \n", encoding="utf-8")
+    fresh = Embedder()
+    report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    assert report.removed == (REMOVED,) and len(report.skipped) == 2
+    status = Index.open(index_dir).status()
+    assert status.skipped == report.skipped and status.documents == 4
+    result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "skipped: 2 at the last build" in result.output
+    assert "empty.txt: skipped, empty file" in result.output
+    assert "notes.pdf: skipped, unsupported file type .pdf" in result.output
+
+    # the same documents with other files skipped: the no-op build still records what it skipped
+    (corpus_copy / "notes.pdf").unlink()
+    before = generation(index_dir)
+    report = IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    assert report.nothing_changed and not fresh.loaded and generation(index_dir) == before
+    assert Index.open(index_dir).status().skipped == report.skipped == ("empty.txt: skipped, empty file",)
+    (corpus_copy / "empty.txt").unlink()
+    IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
+    result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
+    assert "   skipped: none" in result.output and "notes.pdf" not in result.output

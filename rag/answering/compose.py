@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.annotate import SentenceRole
 from rag.answering.evidence import Candidate
-from rag.answering.store import AnswerStore, Sentence
+from rag.answering.store import AnswerStore
+from rag.types import Sentence, SentenceRole
 
 FACT_WORDS = 60
 """Word budget of a fact answer."""

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.annotate import EntitySpan
-from rag.answering.store import AnswerStore, Sentence
+from rag.answering.store import AnswerStore
 from rag.lexical import terms, terms_of
 from rag.question import QuestionAnalysis
-from rag.types import AnswerType, FactType
+from rag.types import AnswerType, EntitySpan, FactType, Sentence
 
 LEXICAL_WEIGHT = 0.35
 """Weight of lexical evidence (share of the question's idf found in the sentence) in relevance."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.annotate import SentenceRole
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.compose import (
     FACT_WORDS,
@@ -37,12 +36,12 @@ from rag.answering.evidence import (
     score_sentences,
 )
 from rag.answering.scope import resolve_scope
-from rag.answering.store import AnswerStore, DocumentInfo, Sentence
+from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
 from rag.question import QuestionAnalysis, ScopeRef, _year, analyse
 from rag.settings import Settings
-from rag.types import AnswerType, FactType, Passage
+from rag.types import AnswerType, DocumentInfo, FactType, Passage, Sentence, SentenceRole
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The lead of a refusal when nothing more specific can be said."""

@@ -12,7 +12,6 @@ The ``openai`` package is imported on first use only, so the rest of ``rag`` nev
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -143,10 +142,10 @@ class OpenAIBackend:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.base_url = (self.settings.llm_base_url or os.environ.get("OPENAI_BASE_URL")
-                         or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = (self.settings.llm_base_url or DEFAULT_BASE_URL).rstrip("/")
         self.model = self.settings.llm_model
-        self._key = self.settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or None
+        key = self.settings.llm_api_key
+        self._key = key.get_secret_value() if key is not None else None
         self._client: OpenAI | None = None
         self._lock = threading.Lock()
 

@@ -13,10 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answering.store import AnswerStore, DocumentInfo
+from rag.answering.store import AnswerStore
 from rag.labels import site_of
 from rag.lexical import terms
 from rag.question import ScopeRef
+from rag.types import DocumentInfo
 
 TITLE_WEIGHT = 3.0
 SITE_WEIGHT = 3.0

@@ -9,45 +9,11 @@ behind it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.annotate import EntitySpan, SentenceRole
-from rag.types import Document
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """A stored sentence: ``document(doc_id).text[start:end] == text``; ``row`` orders sentences of a
-    document by position (consecutive rows are neighbours within one document)."""
-
-    row: int
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    role: SentenceRole = SentenceRole.BODY
-    line: int = 0  # the sentence's line in its document (a paragraph, in these posts)
-    entities: tuple[EntitySpan, ...] = ()
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentInfo:
-    """A post's metadata, for resolving "the UNISON post" or "the 2012 post" to a document."""
-
-    doc_id: str
-    title: str | None
-    date: str | None
-    url: str | None
-    label: str
-    head: str  # the first few hundred characters of the text (dateline, title line)
-    author_roles: tuple[str, ...] = ()  # how the author describes themself: "councillor", "trade unionist"
+from rag.types import Document, DocumentInfo, Sentence
 
 
 @runtime_checkable

@@ -1,0 +1,340 @@
+"""Building an index: incrementally (only new and changed documents are embedded) and crash-safely.
+
+A build writes a new generation folder beside the current one and only then replaces
+``manifest.json`` (atomic). A build that crashes or is killed leaves the previous generation and
+manifest untouched. Unchanged documents (same content hash, same build settings) keep their rows
+and vectors. One build at a time: a second one is refused (``IndexBusyError``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag.annotate import annotate_many, author_roles
+from rag.chunking import Budget, chunk_document, split_sentences
+from rag.corpus import load_corpus
+from rag.embedding import Embedder
+from rag.errors import IndexBusyError
+from rag.index.bm25 import bm25_text, write_bm25
+from rag.index.dense import resolve_kind, write_dense
+from rag.index.manifest import (
+    BUILD_KEYS,
+    MANIFEST,
+    BuildSettings,
+    Counts,
+    ForeignFormatError,
+    Manifest,
+    read_manifest,
+)
+from rag.index.reader import Index, IndexedDocument
+from rag.index.store import STORE_FILE, ChunkRecord, DocumentRecord, SentenceRecord, write_store
+from rag.index.vectors import write_vectors
+from rag.settings import IndexKind, SentenceVectors, Settings
+from rag.types import Chunk, Document, IndexReport, Span
+
+LOCK = ".build.lock"
+EMBED_GROUP = 256  # chunks handed to the model per call (it sorts them by length inside)
+
+
+class ChunkEmbedder(Protocol):
+    """What the builder needs of an embedding model (``rag.embedding.Embedder`` is one)."""
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model has been loaded (a build with nothing to embed never loads it)."""
+        ...
+
+    @property
+    def max_seq_length(self) -> int:
+        """Word pieces the model reads, special tokens included."""
+        ...
+
+    @property
+    def content_limit(self) -> int:
+        """Word pieces of text a chunk may have so the model reads all of it."""
+        ...
+
+    @property
+    def count_model_tokens(self) -> Callable[[str], int]:
+        """Counts the model's word pieces in a text (no special tokens)."""
+        ...
+
+    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      mode: SentenceVectors = ...) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Normalised chunk vectors, shape (len(texts), dimension), and for each chunk the vectors
+        of its (start, end) character spans, shape (len(spans), dimension)."""
+        ...
+
+
+class IndexBuilder:
+    """Builds or updates the index at ``settings.index_dir``, from ``settings.corpus_dir`` or from
+    documents handed to ``run``."""
+
+    def __init__(self, settings: Settings, *, embedder: ChunkEmbedder | None = None,
+                 log: Callable[[str], None] | None = None, progress: bool = False) -> None:
+        self.settings = settings
+        self.embedder: ChunkEmbedder = embedder or Embedder.from_settings(settings)
+        self.log = log or (lambda _msg: None)
+        self.progress = progress
+        self.stage_seconds: dict[str, float] = {}
+        """Seconds of the last build per stage: plan, chunk, embed, annotate, store, vectors, dense, bm25,
+        sync."""
+        self._last_lap = 0.0
+
+    def _lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + now - self._last_lap
+        self._last_lap = now
+
+    def run(self, *, rebuild: bool = False, documents: Iterable[Document] | None = None) -> IndexReport:
+        """Build or update the index; returns what it did.
+
+        ``documents``: index these instead of reading ``settings.corpus_dir`` (ids must be unique).
+        ``rebuild``: re-embed everything. Raises ``IndexBusyError`` if another build holds the
+        index, ``CorpusError`` if the corpus holds no readable document.
+        """
+        from filelock import FileLock, Timeout
+
+        index_dir = Path(self.settings.index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(str(index_dir / LOCK), timeout=0):
+                return self._run(index_dir, rebuild, documents)
+        except Timeout:
+            raise IndexBusyError(
+                f"Another build of {index_dir} is running; try again when it ends.") from None
+
+    def _run(self, index_dir: Path, rebuild: bool, documents: Iterable[Document] | None) -> IndexReport:
+        started = time.perf_counter()
+        self.stage_seconds, self._last_lap = {}, started
+        if documents is None:
+            loaded = load_corpus(self.settings.corpus_dir)
+            docs, skipped = loaded.documents, tuple(loaded.warnings)
+        else:
+            docs, skipped = list(documents), ()
+        for warning in skipped:
+            self.log(f"warning: {warning}")
+
+        old = None if rebuild else self._reusable(index_dir)
+        old_hashes = old.document_hashes() if old else {}
+
+        new_ids = {d.id for d in docs}
+        added = [d.id for d in docs if d.id not in old_hashes]
+        changed = [d.id for d in docs if d.id in old_hashes and old_hashes[d.id] != d.content_hash]
+        unchanged = [d.id for d in docs if old_hashes.get(d.id) == d.content_hash]
+        removed = sorted(set(old_hashes) - new_ids)
+        self.log(f"Plan: {len(added)} added, {len(changed)} changed, {len(removed)} removed, "
+                 f"{len(unchanged)} unchanged.")
+
+        same_kind = old is not None and old.kind == resolve_kind(self.settings, old.chunk_count)
+        if old and same_kind and not (added or changed or removed):
+            if old.manifest.skipped != skipped:  # the same documents, other files skipped
+                old.manifest.model_copy(update={"skipped": skipped}).write(index_dir)
+            old.close()
+            self._clean(index_dir, keep=old.manifest.generation)  # leftovers of a killed build
+            self.log("Index is up to date.")
+            return IndexReport(unchanged=tuple(unchanged), chunks_total=old.chunk_count,
+                               sentences_total=old.sentence_count, skipped=skipped,
+                               seconds=time.perf_counter() - started, index_dir=str(index_dir))
+
+        todo = [d for d in docs if d.id not in old_hashes or old_hashes[d.id] != d.content_hash]
+        self._lap("plan")
+        fresh = self._embed(todo)
+        rows: list[IndexedDocument] = []
+        for doc in docs:
+            if doc.id in fresh:
+                rows.append(fresh[doc.id])
+            else:
+                assert old is not None  # a document not embedded now is an unchanged one
+                rows.append(old.stored(doc))
+        n_chunks = sum(len(r.record.chunks) for r in rows)
+        kind = resolve_kind(self.settings, n_chunks)
+        generation = self._write(index_dir, rows, kind, skipped)
+        if old:
+            old.close()
+        self._clean(index_dir, keep=generation)
+        report = IndexReport(
+            added=tuple(added), changed=tuple(changed), removed=tuple(removed),
+            unchanged=tuple(unchanged),
+            chunks_embedded=sum(len(r.record.chunks) for r in fresh.values()),
+            chunks_total=n_chunks, sentences_total=sum(len(r.record.sentences) for r in rows),
+            skipped=skipped, seconds=time.perf_counter() - started,
+            model_loaded=self.embedder.loaded, index_dir=str(index_dir))
+        self.log(f"Indexed {len(docs)} documents: {n_chunks} chunks ({report.chunks_embedded} embedded) "
+                 f"in {report.seconds:.1f} s.")
+        return report
+
+    def _reusable(self, index_dir: Path) -> Index | None:
+        """The current index, if it was built with these settings and can be read; else None (and why)."""
+        try:
+            manifest = read_manifest(index_dir)
+        except ForeignFormatError as exc:
+            self.log(f"Build settings changed (format {exc.found} → {exc.expected}): re-embedding everything.")
+            return None
+        if manifest is None:
+            return None
+        reasons = manifest.settings.mismatches(BuildSettings.of(self.settings), BUILD_KEYS)
+        if reasons:
+            self.log("Build settings changed (" + "; ".join(reasons) + "): re-embedding everything.")
+            return None
+        try:
+            return Index.open(index_dir, self.settings, check=False)
+        except Exception as exc:
+            self.log(f"The existing index could not be read ({exc}); rebuilding it.")
+            return None
+
+    # -- chunking and embedding
+
+    def chunk(self, doc: Document) -> tuple[list[Chunk], str]:
+        """The document's chunks, and the prefix embedded before each (its title with
+        ``title_in_embedding``, else ""): ``prefix + doc.text[c.start:c.end]`` is what the model reads,
+        and fits it whole."""
+        prefix = f"{doc.title}\n" if self.settings.title_in_embedding and doc.title else ""
+        limit = self.embedder.content_limit - (self.embedder.count_model_tokens(prefix) if prefix else 0)
+        budget = Budget(tokens=self.settings.chunk_tokens, overlap=self.settings.chunk_overlap,
+                        model_tokens=max(limit, 8), count_model=self.embedder.count_model_tokens)
+        return chunk_document(doc.id, doc.text, budget, split_sentences(doc.text)), prefix
+
+    def _embed(self, docs: Sequence[Document]) -> dict[str, IndexedDocument]:
+        if not docs:
+            return {}
+        plans: list[tuple[Document, list[Chunk], list[tuple[int, int]], str]] = []
+        for doc in docs:
+            chunks, prefix = self.chunk(doc)
+            sentences = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
+            plans.append((doc, chunks, sentences, prefix))
+        # one embedding job per chunk; each sentence is pooled from the first chunk holding it
+        jobs: list[tuple[str, list[tuple[int, int]]]] = []
+        owners: list[list[int]] = []  # per job: the sentence positions it pools
+        for doc, chunks, sentences, prefix in plans:
+            position = {span: i for i, span in enumerate(sentences)}
+            done: set[int] = set()
+            for chunk in chunks:
+                mine = [position[(s.start, s.end)] for s in chunk.sentences
+                        if position[(s.start, s.end)] not in done]
+                done.update(mine)
+                shift = len(prefix) - chunk.start
+                spans = [(sentences[i][0] + shift, sentences[i][1] + shift) for i in mine]
+                jobs.append((prefix + doc.text[chunk.start:chunk.end], spans))
+                owners.append(mine)
+        self._lap("chunk")
+        chunk_parts: list[np.ndarray] = []
+        sentence_parts: list[np.ndarray] = []
+        bar: Any = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs), unit="chunk", desc="Embedding")
+        for lo in range(0, len(jobs), EMBED_GROUP):
+            group = jobs[lo:lo + EMBED_GROUP]
+            cvecs, svecs = self.embedder.encode_chunks([t for t, _ in group], [s for _, s in group],
+                                                       self.settings.sentence_vectors)
+            chunk_parts.append(cvecs)
+            sentence_parts.extend(svecs)
+            if bar:
+                bar.update(len(group))
+        if bar:
+            bar.close()
+        chunk_vecs = np.concatenate(chunk_parts)
+        dim = chunk_vecs.shape[1]
+
+        result: dict[str, IndexedDocument] = {}
+        job = 0
+        for doc, chunks, sentences, _prefix in plans:
+            svec = np.zeros((len(sentences), dim), np.float32)
+            first_job = job
+            for _ in chunks:
+                if owners[job]:
+                    svec[owners[job]] = sentence_parts[job]
+                job += 1
+            local = {span: i for i, span in enumerate(sentences)}
+            records = []
+            for chunk in chunks:
+                idx = [local[(s.start, s.end)] for s in chunk.sentences]
+                records.append(ChunkRecord(chunk.start, chunk.end, min(idx), max(idx) + 1))
+            record = DocumentRecord(doc, tuple(records), tuple(SentenceRecord(a, b) for a, b in sentences))
+            result[doc.id] = IndexedDocument(record, chunk_vecs[first_job:job], svec)
+        self._lap("embed")
+        return self._annotate(result)
+
+    def _annotate(self, embedded: dict[str, IndexedDocument]) -> dict[str, IndexedDocument]:
+        """Sentence roles and named entities (spaCy), and the authors' self-descriptions."""
+        notes = annotate_many((r.record.document.text, [Span(s.start, s.end) for s in r.record.sentences],
+                               r.record.document.title) for r in embedded.values())
+        out = {}
+        for (doc_id, r), note in zip(embedded.items(), notes, strict=True):
+            sentences = tuple(SentenceRecord.annotated(s.start, s.end, n)
+                              for s, n in zip(r.record.sentences, note, strict=True))
+            record = replace(r.record, sentences=sentences,
+                             author_roles=tuple(author_roles(r.record.document.text)))
+            out[doc_id] = replace(r, record=record)
+        self._lap("annotate")
+        return out
+
+    # -- writing
+
+    def _write(self, index_dir: Path, rows: list[IndexedDocument], kind: IndexKind,
+               skipped: tuple[str, ...]) -> str:
+        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        tmp = index_dir / f".tmp-{generation}"
+        tmp.mkdir()
+        dim = next((r.chunk_vectors.shape[1] for r in rows if len(r.chunk_vectors)), 0)
+        chunk_vecs = np.concatenate([r.chunk_vectors for r in rows]).astype(np.float32)
+        sent_vecs = np.concatenate([r.sentence_vectors for r in rows]).astype(np.float32)
+
+        counts = write_store(tmp / STORE_FILE, (r.record for r in rows))
+        self._lap("store")
+        write_vectors(tmp, chunk_vecs, sent_vecs)
+        self._lap("vectors")
+        write_dense(tmp, chunk_vecs, kind, self.settings)
+        self._lap("dense")
+        write_bm25(tmp, [bm25_text(r.record.document, r.record.document.text[c.start:c.end])
+                         for r in rows for c in r.record.chunks])
+        self._lap("bm25")
+
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / generation)
+        self._lap("sync")
+        Manifest(
+            generation=generation,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            settings=BuildSettings.of(self.settings),
+            dimension=int(dim),
+            max_seq_length=self.embedder.max_seq_length,
+            index_kind=kind,
+            counts=Counts(documents=counts.documents, chunks=counts.chunks, sentences=counts.sentences),
+            skipped=skipped,
+        ).write(index_dir)
+        return generation
+
+    @staticmethod
+    def _clean(index_dir: Path, keep: str) -> None:
+        """Remove every generation but ``keep``, and what killed builds left half-written."""
+        for path in index_dir.iterdir():
+            if path.is_dir() and path.name != keep and (
+                path.name.startswith("gen-") or path.name.startswith(".tmp-gen-")
+            ):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_file() and path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+
+
+def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
+                rebuild: bool = False, log: Callable[[str], None] | None = None,
+                progress: bool = False, **settings: Any) -> IndexReport:
+    """Build or update the index of ``corpus_dir`` in ``index_dir``; returns what it did."""
+    overrides = {"corpus_dir": corpus_dir, "index_dir": index_dir, **settings}
+    cfg = Settings().with_overrides(**overrides)
+    return IndexBuilder(cfg, log=log, progress=progress).run(rebuild=rebuild)
