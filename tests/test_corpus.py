@@ -403,6 +403,18 @@ def test_a_jsonl_record_repeating_a_post_is_a_duplicate_named_by_line(tmp_path: 
     ]
 
 
+def test_the_format_characters_ignored_in_duplicates_are_unicodes_cf_category() -> None:
+    import unicodedata
+
+    from rag.corpus import FORMAT_CHARACTERS
+
+    every = "".join(map(chr, range(0x110000)))
+    listed = set(FORMAT_CHARACTERS.findall(every))
+    assert {ch for ch in every if unicodedata.category(ch) == "Cf"} <= listed
+    # a Python with an older Unicode database knows some of them as unassigned
+    assert {unicodedata.category(ch) for ch in listed} <= {"Cf", "Cn"}
+
+
 # --------------------------------------------------------------------------- symbolic links
 
 
