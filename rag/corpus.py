@@ -495,6 +495,13 @@ def _resolve_link(path: str) -> tuple[Path | None, str]:
         return None, f"unreadable symbolic link ({exc.strerror or exc})"
 
 
+def _link_target(path: str) -> str:
+    try:
+        return f" (to {os.readlink(path)})"
+    except OSError:
+        return ""
+
+
 def _walk(root: Path, warn: Warn) -> list[tuple[Path, int]]:
     """Every file under ``root`` as (path, depth), in path order, following symbolic links to
     files and folders wherever they point. Each real file and folder is read once: through the
@@ -524,7 +531,7 @@ def _walk(root: Path, warn: Warn) -> list[tuple[Path, int]]:
             if is_link:
                 real, why = _resolve_link(entry.path)
                 if real is None:
-                    warn(f"{sub_rel}: skipped, {why} (to {os.readlink(entry.path)})")
+                    warn(f"{sub_rel}: skipped, {why}{_link_target(entry.path)}")
                     continue
             else:
                 real = Path(entry.path).resolve()
