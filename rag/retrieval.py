@@ -44,5 +44,22 @@ class HybridRetriever:
         if self.lexical_weight > 0:
             rows, _ = self.index.search_lexical(query_text, n)
             rankings.append((rows.tolist(), self.lexical_weight))
-        fused = reciprocal_rank_fusion(rankings, self.rrf_k)[:k]
-        return self.index.passages([r for r, _ in fused], [s for _, s in fused])
+        fused = reciprocal_rank_fusion(rankings, self.rrf_k)
+        return distinct_passages(self.index, fused, k)
+
+
+def distinct_passages(index: Index, fused: Sequence[tuple[int, float]], k: int) -> list[Passage]:
+    """The first ``k`` passages of a ranking whose texts differ (ignoring whitespace): the same
+    paragraph in two posts (a quotation, a copy) takes one passage slot, not two."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for at in range(0, len(fused) if k > 0 else 0, max(k, 1)):
+        batch = fused[at:at + k]
+        for passage in index.passages([r for r, _ in batch], [s for _, s in batch]):
+            key = " ".join(passage.text.split())
+            if key not in seen and len(out) < k:
+                seen.add(key)
+                out.append(passage)
+        if len(out) == k:
+            break
+    return out
