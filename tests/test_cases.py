@@ -24,21 +24,6 @@ CASES = Path(__file__).resolve().parent / "cases"
 KNOWN_FAILING: dict[str, str] = {
     # "<case folder>/q<n>": why it still fails. Expected failures (not strict): remove an entry
     # once the answering gets it right. The loader cases (03, 04, 08, 09, 12) must never be here.
-    "01-offtopic-question-answered/q1":
-        "answered with a 002 quote on the Co-operative party: the refusal check does not see that "
-        "football is never mentioned",
-    "01-offtopic-question-answered/q2":
-        "answered with a union quote (003) and a nursing quote (004): pensions are never mentioned",
-    "05-post-date-question-wrong-post/q1":
-        "answered from post 004 ('December last year'), neither the 003 dateline nor a refusal",
-    "05-post-date-question-wrong-post/q2":
-        "answered with the bare title line of 003, which names no author",
-    "06-comparison-answer-one-sided/q1":
-        "both quotes are about Maude (002); Osborne's sentence in 004 scores below the runner-up margin",
-    "07-one-typo-loses-answer/q1":
-        "with 'aproach' misspelt, none of the quotes is the EasyCouncil sentence of 001",
-    "10-list-answer-shows-one-item/q1":
-        "the lead-in sentence is quoted with the first of the five list items only",
 }
 
 LOADER_CASES = ("03-", "04-", "08-", "09-", "12-")
