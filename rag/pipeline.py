@@ -16,6 +16,7 @@ from typing import Any
 from rag.answering import create_backend
 from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, GenerationRequest
 from rag.answering.citations import answer_text, quote_citations
+from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
@@ -146,8 +147,10 @@ class RAG:
                 self._backends[key] = create_backend(key, self.settings)
             return self._backends[key]
 
-    def _prepare(self, question: Any, history: Any, k: int | None
-                 ) -> tuple[str, tuple[Turn, ...], Any, list[Passage], Index, str, QuestionAnalysis]:
+    def request(self, question: Any, *, history: Any = None, k: int | None = None) -> GenerationRequest:
+        """What a backend is given for a question: the question read in context, its vector, and the
+        retrieved passages (the ``k`` shown, then the next ranked up to ``sentence_pool``).
+        Raises ``EmptyQuestionError`` for an empty question."""
         text = clean_question(question, self.settings.max_question_chars)
         turns = as_turns(history)
         query, analysis = read_in_context(text, turns)
@@ -156,13 +159,16 @@ class RAG:
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
                                     lexical_weight=self.settings.lexical_weight)
-        passages = retriever.run(query, vector, max(k or self.settings.k, self.settings.sentence_pool))
-        return text, turns, vector, passages, index, query, analysis
+        shown = k or self.settings.k
+        pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
+        return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,
+                                 more_passages=tuple(pool[shown:]), query_vector=vector, store=index,
+                                 analysis=analysis, query=query)
 
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:
         """The passages hybrid search finds for a question, best first."""
-        return self._prepare(question, history, k)[3][: k or self.settings.k]
+        return list(self.request(question, history=history, k=k).passages)
 
     def stream(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Response:
@@ -172,12 +178,12 @@ class RAG:
 
     def _run(self, question: str, history: Sequence[Any] | None, k: int | None,
              backend: str | None) -> Iterator[str | Answer]:
-        text, turns, vector, pool, index, query, analysis = self._prepare(question, history, k)
-        shown = k or self.settings.k
-        passages = pool[:shown]
-        request = GenerationRequest(question=text, passages=tuple(passages), history=turns,
-                                    more_passages=tuple(pool[shown:]), query_vector=vector,
-                                    store=index, analysis=analysis, query=query)
+        request = self.request(question, history=history, k=k)
+        index = request.store
+        assert index is not None
+        pool = list(request.passages + request.more_passages)
+        shown = len(request.passages)
+        assert request.analysis is not None
         chosen = self.backend(backend)
         notice = None
         run = BackendRun(chosen.run(request))
@@ -190,7 +196,7 @@ class RAG:
             notice = f"{exc} Showing the extractive answer instead."
             chosen = self.backend("extractive")
             draft = BackendRun(chosen.run(request)).finish()
-        yield self._finish(text, draft, pool, shown, chosen.name, notice, index, analysis)
+        yield self._finish(request.question, draft, pool, shown, chosen.name, notice, index, request.analysis)
 
     def answer(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
@@ -198,7 +204,7 @@ class RAG:
         return self.stream(question, history=history, k=k, backend=backend).answer()
 
     def _finish(self, question: str, draft: Draft, pool: list[Passage], shown: int, backend: str,
-                notice: str | None, index: Index, analysis: QuestionAnalysis) -> Answer:
+                notice: str | None, index: AnswerStore, analysis: QuestionAnalysis) -> Answer:
         unverified: tuple[str, ...] = ()
         passages = pool[:shown]
         sections: tuple[AnswerSection, ...] = ()

@@ -142,7 +142,8 @@ _POST_META = re.compile(
     rf"\b({_DOC}|it)\b.{{0,60}}\b(published|posted|written|dated|appear|appeared|come out|came out|put up|"
     rf"released|go up|went up|go online|went online)\b|\bwhat (date|day) (is|was) (on|given on|at the top of) "
     rf"(the|this|that)\b|\b(date|dateline) (of|on) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b|"
-    rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of)\b|"
+    rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of) (the|this|that) "
+    rf"([\w'’?]+\s){{0,6}}?{_DOC}\b|"
     rf"\bwhat (is|was) the (title|headline|name) of (the|this|that) ([\w'’?]+\s){{0,8}}?{_DOC}\b|"
     rf"\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of the {_DOC}\b|"
     rf"\bwhere (was|is|did) (the|this|that) {_DOC}\b.{{0,80}}\b(published|posted|appear|appeared|run|"
@@ -407,6 +408,8 @@ def _post_attribute(text: str) -> str:
 def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> AnswerType:
     if _POST_META.search(text):
         return AnswerType.POST
+    if _fact_type(text) in _ALWAYS_STRICT:  # "what percentage", "how many", "when": a fact, whatever else
+        return AnswerType.FACT
     if _COMPARISON.search(text) and (
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
                                                r"writers|they|both)\b", text, re.IGNORECASE)

@@ -137,9 +137,10 @@ class Settings(BaseSettings):
     backend: str = Field("extractive", description="Answering backend, by registered name.")
     max_quotes: int = Field(3, ge=1, le=10, description="Most quotes in an extractive answer.")
     refusal_threshold: float = Field(
-        0.35,
-        description="Extractive answers whose best sentence scores below this are refusals "
-        "(found=False). Calibrated on answerable vs unanswerable questions; see README.",
+        0.15, ge=0.0, le=1.0,
+        description="A fact question is refused (found=False) when the extractive answerer's confidence "
+        "that its quote answers it (0-1, rag.answering.answerability) is below this. Chosen from the "
+        "SQuAD 2.0 trade-off curve and the project's question set; see README.",
     )
     max_question_chars: int = Field(
         2000, ge=16,

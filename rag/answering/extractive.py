@@ -14,8 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from rag.answering.answerability import confidence, features
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.compose import (
     FACT_WORDS,
@@ -74,6 +73,10 @@ _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|t
                             re.IGNORECASE)
 
 
+RELEVANCE_FLOOR = 0.35
+"""Sentences scoring below this are never quoted (cosine plus lexical evidence; see evidence.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether the posts answer the question, and if not, what they lack."""
@@ -81,6 +84,19 @@ class Verdict:
     answerable: bool
     lead: str = ""
     missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the answerer found out about a question before composing its answer."""
+
+    analysis: QuestionAnalysis
+    query: QueryTerms
+    scope_id: str | None
+    ranked: list[Candidate]
+    verdict: Verdict
+    features: dict[str, float]
+    confidence: float
 
 
 def _join(items: Sequence[str]) -> str:
@@ -102,6 +118,19 @@ class ExtractiveBackend:
     # -- the steps
 
     def draft(self, request: GenerationRequest) -> Draft:
+        """The answer to one question (or a refusal saying what the posts lack)."""
+        assessment = self.assess(request)
+        if isinstance(assessment, Draft):
+            return assessment
+        if not assessment.verdict.answerable:
+            return self._refusal(request.passages, assessment.verdict, assessment.analysis.answer_type,
+                                 assessment.scope_id, assessment.confidence)
+        return self.compose(request, assessment)
+
+    def assess(self, request: GenerationRequest, *, estimate: bool = True) -> Assessment | Draft:
+        """Analyse the question, score the candidate sentences and decide whether the posts answer
+        it (a question about a post itself is answered here, as a ``Draft``). ``estimate=False``
+        leaves out the learned confidence (for fitting it)."""
         store = request.store
         if store is None or request.query_vector is None:
             raise ValueError("the extractive backend needs the index and the question vector")
@@ -109,22 +138,29 @@ class ExtractiveBackend:
         query = query_terms(analysis, store, request.query or request.question)
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
-        kind = analysis.answer_type
-
-        if kind == AnswerType.POST:
+        if analysis.answer_type == AnswerType.POST:
             return self._post_answer(analysis, store, scope_id, request.passages)
-
         pool = request.passages + request.more_passages
         sentences, ranks = self._candidates(pool, store, scope_id)
         scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
         ranked = [c for c in scored if c.sentence.role.quotable]
         verdict = self._check(analysis, query, ranked, store, scope_id)
-        confidence = self._confidence(ranked)
-        if not verdict.answerable:
-            return self._refusal(request.passages, verdict, kind, scope_id, confidence)
+        evidence = features(analysis, query, ranked, store)
+        likely = confidence(evidence) if estimate else float("nan")
+        if verdict.answerable and analysis.answer_type == AnswerType.FACT \
+                and likely < self.settings.refusal_threshold:
+            verdict = Verdict(False, REFUSAL_MESSAGE)  # the model is fitted on fact questions only
+        return Assessment(analysis, query, scope_id, ranked, verdict, evidence, likely)
 
+    def compose(self, request: GenerationRequest, assessment: Assessment) -> Draft:
+        """The quotes that answer, composed by the kind of answer asked for."""
+        store = request.store
+        assert store is not None
+        analysis, query, scope_id, ranked = (assessment.analysis, assessment.query, assessment.scope_id,
+                                             assessment.ranked)
+        kind = analysis.answer_type
         composer = Composer(store, ranked)
-        floor = self.settings.refusal_threshold
+        floor = RELEVANCE_FLOOR
         sectioned = False
         if kind == AnswerType.SUMMARY:
             units = self._summary(analysis, store, ranked, scope_id)
@@ -140,13 +176,14 @@ class ExtractiveBackend:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if not units:
             return self._refusal(request.passages, Verdict(False, REFUSAL_MESSAGE), kind, scope_id,
-                                 confidence)
-        lead = verdict.lead
-        if kind == AnswerType.SUMMARY and units:
+                                 assessment.confidence)
+        lead = assessment.verdict.lead
+        if kind == AnswerType.SUMMARY:
             info = _info(store, units[0].doc_id)
             name = f"{info.label} ({info.date})" if info and info.date else self._label(store, units[0].doc_id)
             lead = lead or f"The main points of {name}, in its own words:"
-        return self._found(units, store, kind, lead, verdict.missing, scope_id, confidence, sectioned)
+        return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
+                           assessment.confidence, sectioned)
 
     def _candidates(self, pool: Sequence[Passage], store: AnswerStore, scope_id: str | None
                     ) -> tuple[list[Sentence], dict[int, int]]:
@@ -211,7 +248,7 @@ class ExtractiveBackend:
                 lead = f"The posts mention {holder}, but quote no view of theirs on this."
                 return Verdict(False, lead, (f"{holder}'s view",))
         # 5. weak evidence (a summary of a named post needs none)
-        if best.relevance < self.settings.refusal_threshold and not (summary and scope_id):
+        if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id):
             return Verdict(False, REFUSAL_MESSAGE)
         return Verdict(True)
 
@@ -253,12 +290,6 @@ class ExtractiveBackend:
             return "the " + named[0] if not named[0].lower().startswith("the ") else named[0]
         words = [w for w in analysis.focus if terms(w) and all(t not in query.unknown for t in terms(w))]
         return " ".join(words[:4])
-
-    @staticmethod
-    def _confidence(ranked: Sequence[Candidate]) -> float:
-        if not ranked:
-            return 0.0
-        return float(1 / (1 + np.exp(-12 * (ranked[0].relevance - 0.45))))
 
     # -- compositions that need the store
 
