@@ -200,8 +200,8 @@ of that type; other "who" and "where" questions may be answered by a description
 _EXACT_DATE = re.compile(r"\b(what|which) (date|day|month|year|decade|century)\b|\bin what year\b|\bon what day\b",
                          re.IGNORECASE)
 _FOLLOW_OPENER = re.compile(
-    r"^\s*(and|but|so|also|then|what about|how about|what else|anything else|any other|why\s*\??$|how\s*\??$|"
-    r"why (is|was|did|does) (that|this|it)|tell me more|more on|go on|and why)\b", re.IGNORECASE)
+    r"^\s*((and|but|so|also|then|what about|how about|what else|anything else|any other|why (is|was|did|does) "
+    r"(that|this|it)|tell me more|more on|go on)\b|(why|how|really|who|when|where)\s*\?*\s*$)", re.IGNORECASE)
 _PRONOUN = re.compile(
     r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|these|there|the same|"
     r"such|the former|the latter|the author|the writer|the post|the article|the blog)\b", re.IGNORECASE)

@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     backend: str = Field("extractive", description="Answering backend, by registered name.")
     max_quotes: int = Field(3, ge=1, le=10, description="Most quotes in an extractive answer.")
     refusal_threshold: float = Field(
-        0.15, ge=0.0, le=1.0,
+        0.1, ge=0.0, le=1.0,
         description="A fact question is refused (found=False) when the extractive answerer's confidence "
         "that its quote answers it (0-1, rag.answering.answerability) is below this. Chosen from the "
         "SQuAD 2.0 trade-off curve and the project's question set; see README.",

@@ -1,4 +1,5 @@
-"""The extractive answerer over the real index: verbatim quotes, refusal, markers, eval set."""
+"""The extractive answerer over the real index: verbatim quotes composed by answer type, honest
+refusals that say what is missing, and the project's question set as a quality floor."""
 
 from __future__ import annotations
 
@@ -8,22 +9,26 @@ import re
 
 import pytest
 
-from rag.answering.extractive import REFUSAL_MESSAGE, expected_answer_type, is_fragment, opens_quotation
-from rag.evaluation import normalise
-from rag.types import Answer, Turn
+from rag.answering.compose import is_fragment, opens_quotation
+from rag.evaluation import evaluate, normalise
+from rag.types import Answer, AnswerType, Turn
 from tests.conftest import EVAL_QUESTIONS
 
+pytestmark = pytest.mark.integration
+
 QUESTIONS = [json.loads(line) for line in EVAL_QUESTIONS.read_text().splitlines() if line.strip()]
-ANSWERABLE = [q for q in QUESTIONS if q["answerable"]]
-UNANSWERABLE = [q for q in QUESTIONS if not q["answerable"]]
-# Near-topic questions the extractive answerer is known to answer wrongly; kept in the eval set
-# (rag eval reports them) but not asserted here.
-KNOWN_HARD = {"Which football club does Francis Maude support?"}
+FACTS = [q for q in QUESTIONS if q["answerable"] and q.get("expected_any") and "type" not in q]
+"""The starter fact lookups (written without a type): each must be answered. The rest of the set is held
+to floors by kind (test_the_question_set_stays_above_its_floors)."""
 
 
 def assert_verbatim(rag_obj, answer: Answer) -> None:
     for c in answer.citations:
         assert rag_obj.document(c.doc_id).text[c.start:c.end] == c.quote
+
+
+def quoted(answer: Answer) -> str:
+    return normalise(" ".join(c.quote for c in answer.citations))
 
 
 def marker_order(text: str) -> list[int]:
@@ -34,24 +39,128 @@ def marker_order(text: str) -> list[int]:
     return seen
 
 
-@pytest.mark.parametrize("q", ANSWERABLE, ids=lambda q: q["question"][:50])
-def test_answerable_questions_quote_the_expected_phrase_from_the_expected_post(rag_obj, q):
+@pytest.mark.parametrize("q", FACTS, ids=lambda q: q["question"][:50])
+def test_fact_lookups_quote_the_expected_phrase_from_the_expected_post(rag_obj, q):
     answer = rag_obj.answer(q["question"])
     assert answer.found, answer.text
     assert_verbatim(rag_obj, answer)
     stem = q["source"].rsplit(".", 1)[0]
-    quoted = normalise(" ".join(c.quote for c in answer.citations if c.doc_id == stem))
-    assert any(normalise(e) in quoted for e in q["expected_any"]), answer.text
+    mine = normalise(" ".join(c.quote for c in answer.citations if c.doc_id == stem))
+    assert any(normalise(e) in mine for e in q["expected_any"]), answer.text
 
 
-@pytest.mark.parametrize("q", [q for q in UNANSWERABLE if q["question"] not in KNOWN_HARD],
-                         ids=lambda q: q["question"][:50])
-def test_unanswerable_questions_are_refused_with_the_closest_passages(rag_obj, q):
-    answer = rag_obj.answer(q["question"])
+def test_the_question_set_stays_above_its_floors(rag_obj):
+    """The whole project set, as `rag eval` scores it: a regression floor for every kind of question,
+    a little under what the answerer does today."""
+    report = evaluate(rag_obj, QUESTIONS)
+    m = report.metrics
+    assert m["quotes verbatim"] == 1.0
+    assert report.by_kind["fact"]["points"] >= 0.9
+    assert m["points quoted"] >= 0.65
+    assert m["unanswerable refused"] >= 0.74
+    assert m["answerable refused"] <= 0.12
+
+
+@pytest.mark.parametrize("question,missing", [
+    ("What did Ed Miliband say about mutuals?", "Ed Miliband"),
+    ("What does the Co-operative party think about football?", "football"),
+    ("What did the unions say about pension changes for nurses?", "pension"),
+    ("How many councils had joined the Co-operative Councils network by 2015?", "2015"),
+])
+def test_a_refusal_says_what_the_posts_do_not_mention(rag_obj, question, missing):
+    answer = rag_obj.answer(question)
+    assert not answer.found and answer.citations == ()
+    assert missing in answer.lead and any(missing in m for m in answer.missing)
+    assert answer.text.startswith(answer.lead) and answer.passages
+
+
+def test_a_refusal_names_the_part_the_posts_cover(rag_obj):
+    answer = rag_obj.answer("In which year was the Co-operative Development Agency founded?")
     assert not answer.found
-    assert answer.citations == ()
-    assert answer.text.startswith(REFUSAL_MESSAGE)
-    assert answer.passages, "a refusal still lists the closest passages"
+    assert "Co-operative Development Agency" in answer.lead and "date" in answer.lead
+
+
+def test_a_misspelt_word_does_not_lose_the_answer(rag_obj):
+    right = rag_obj.answer("Which council's approach was nicknamed EasyCouncil?")
+    typo = rag_obj.answer("Which council's aproach was nicknamed EasyCouncil?")
+    assert right.found and typo.found
+    assert "easycouncil" in quoted(right) and "easycouncil" in quoted(typo)
+
+
+def test_a_reason_question_quotes_the_reasons_not_just_the_claim(rag_obj):
+    answer = rag_obj.answer("Why are some councillors sceptical about mutualisation?")
+    assert answer.found and answer.kind == AnswerType.REASON
+    text = quoted(answer)
+    assert sum(p in text for p in ("time, capacity, skills or desire", "not to be representative",
+                                   "conflict with the wider", "already mutual", "off-loading")) >= 2
+    assert len(text.split()) <= 220
+
+
+def test_a_list_is_quoted_with_its_lead_in_and_items(rag_obj):
+    answer = rag_obj.answer("What problems does the councillor see in user groups running services?")
+    assert answer.found
+    text = quoted(answer)
+    assert "however:" in text and "time, capacity, skills or desire" in text and "more middle class" in text
+
+
+def test_a_summary_quotes_the_post_from_beginning_to_end(rag_obj):
+    answer = rag_obj.answer("Summarise the Left Foot Forward article.")
+    assert answer.found and answer.kind == AnswerType.SUMMARY
+    assert answer.scope == "002_9aeafe8f51407061" and {c.doc_id for c in answer.citations} == {answer.scope}
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts) and len(starts) >= 3
+    doc = rag_obj.document(answer.scope)
+    assert starts[0] < len(doc.text) / 3 and answer.citations[-1].end > len(doc.text) / 2
+    assert "leftfootforward" in answer.lead.lower() or "Left Foot Forward" in answer.lead
+    assert 40 <= len(quoted(answer).split()) <= 140
+
+
+def test_a_comparison_quotes_each_side_grouped_by_post(rag_obj):
+    answer = rag_obj.answer("How did George Osborne's view of mutuals compare with Francis Maude's?")
+    assert answer.found and answer.kind == AnswerType.COMPARISON
+    docs = {c.doc_id for c in answer.citations}
+    assert {"002_9aeafe8f51407061", "004_ed1ab547c62872da"} <= docs
+    assert len(answer.sections) == len(docs) and all(s.heading for s in answer.sections)
+    for section in answer.sections:
+        assert {answer.citation(m).doc_id for m in section.markers} == {section.doc_id}
+
+
+def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
+    answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
+    assert answer.found and answer.scope == "003_7bf250b1bac76943"
+    assert {c.doc_id for c in answer.citations} == {"003_7bf250b1bac76943"}
+    assert "blairite ultras" in quoted(answer)
+
+
+def test_the_date_of_a_post_comes_from_its_dateline(rag_obj):
+    answer = rag_obj.answer("When was the post about the perils of mutuals published?")
+    assert answer.found and answer.kind == AnswerType.POST
+    assert [c.quote for c in answer.citations] == ["Thursday, May 03, 2012"]
+    assert answer.citations[0].doc_id == "003_7bf250b1bac76943"
+
+
+def test_a_post_that_names_no_author_is_refused_with_the_reason(rag_obj):
+    answer = rag_obj.answer("Who wrote the post The perils of mutuals and the possibility of co-production?")
+    assert not answer.found and "who wrote it" in answer.lead
+
+
+def test_titles_datelines_and_boilerplate_are_never_answers(rag_obj):
+    furniture = {"Mutual suspicion", "Mutual Benefit?", "Friday, June 04, 2010", "No comments:",
+                 "This article first appeared on Left Foot Forward", "Winchester Vacancies",
+                 "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"}
+    for question in ("What is the main argument of the Mutual suspicion post?", "What is co-production?",
+                     "Where did the Left Foot Forward article first appear?", "What is Mutual Benefit about?"):
+        answer = rag_obj.answer(question)
+        assert not any(c.quote.strip() in furniture for c in answer.citations), (question, answer.text)
+
+
+def test_answers_keep_to_their_word_budget(rag_obj):
+    fact = rag_obj.answer("Who chairs the independent Commission on Ownership?")
+    assert len(quoted(fact).split()) <= 70
+    several = rag_obj.answer("Why does the Left Foot Forward article think Maude misses the point?")
+    assert len(quoted(several).split()) <= 140
+    listed = rag_obj.answer("What are the risks of mutualisation for public services?")  # a whole list
+    assert len(quoted(listed).split()) <= 230
 
 
 def test_markers_are_numbered_in_order_of_first_use_and_match_citations(rag_obj):
@@ -61,17 +170,13 @@ def test_markers_are_numbered_in_order_of_first_use_and_match_citations(rag_obj)
         range(1, len(answer.citations) + 1))
     for c in answer.citations:
         assert f"“{c.quote}” [{c.marker}]" in answer.text
-
-
-def test_an_answer_can_quote_several_posts(rag_obj):
-    answer = rag_obj.answer("What are the risks of mutualisation for public services?")
-    assert len({c.doc_id for c in answer.citations}) >= 2
-    assert_verbatim(rag_obj, answer)
+    assert sorted(m for s in answer.sections for m in s.markers) == [c.marker for c in answer.citations]
 
 
 def test_quotes_never_duplicate_or_overlap(rag_obj):
-    for q in ANSWERABLE:
+    for q in QUESTIONS[:60]:
         answer = rag_obj.answer(q["question"])
+        assert_verbatim(rag_obj, answer)
         spans = sorted((c.doc_id, c.start, c.end) for c in answer.citations)
         for (d1, _s1, e1), (d2, s2, _e2) in itertools.pairwise(spans):
             assert d1 != d2 or e1 <= s2, answer.text
@@ -86,8 +191,7 @@ def test_cited_passages_are_in_the_answer(rag_obj):
 
 def test_a_quote_that_opens_a_quotation_is_extended_to_close_it(rag_obj):
     answer = rag_obj.answer("What did UNISON's Head of Education say about Tory plans for Sure Start?")
-    quote = " ".join(c.quote for c in answer.citations)
-    assert "drive down standards" in quote
+    assert "drive down standards" in quoted(answer)
     assert all(not opens_quotation(c.quote) for c in answer.citations)
 
 
@@ -101,6 +205,13 @@ def test_a_follow_up_question_reads_the_conversation(rag_obj):
     assert [p.row for p in alone] != [p.row for p in followed]
 
 
+def test_a_standalone_question_is_not_merged_with_the_previous_one(rag_obj):
+    history = [Turn("user", "Who chairs the independent Commission on Ownership?"), Turn("assistant", "...")]
+    question = "Why are some councillors sceptical about mutualisation?"
+    assert [p.row for p in rag_obj.retrieve(question, k=5, history=history)] == [
+        p.row for p in rag_obj.retrieve(question, k=5)]
+
+
 def test_retrieve_returns_ranked_passages_with_offsets(rag_obj):
     passages = rag_obj.retrieve("Who should control local libraries and swimming pools?", k=4)
     assert len(passages) == 4
@@ -110,20 +221,7 @@ def test_retrieve_returns_ranked_passages_with_offsets(rag_obj):
     assert "swimming pools" in passages[0].text
 
 
-@pytest.mark.parametrize("question,kind", [
-    ("When was the commission set up?", "when"), ("In what year did it start?", "when"),
-    ("How many trust schools were there?", "number"), ("How much did it cost?", "number"),
-    ("Who chairs the commission?", None), ("What is a municipalist?", None)])
-def test_expected_answer_type(question, kind):
-    pattern = expected_answer_type(question)
-    if kind is None:
-        assert pattern is None
-    else:
-        assert pattern is not None
-        assert pattern.search({"when": "in December 2010", "number": "there were 108 of them"}[kind])
-        assert not pattern.search("a sentence with neither")
-
-
+@pytest.mark.unit
 def test_fragment_and_quotation_detection():
     assert is_fragment("This is why.")
     assert is_fragment("They simply don’t get it.")

@@ -59,8 +59,9 @@ FEATURES: tuple[str, ...] = (
 
 
 def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
-             store: AnswerStore) -> dict[str, float]:
-    """The evidence, as numbers:
+             store: AnswerStore, ignore: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
+    """The evidence, as numbers (question terms in ``ignore``, paraphrases the posts never use, do
+    not count as missing):
 
     - relevance, cosine, lexical, phrase: the best sentence's scores (``rag.answering.evidence``);
     - margin: its lead over the second best;
@@ -82,7 +83,7 @@ def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Can
     paragraph: set[str] = set(best.terms)
     for s in window:
         paragraph.update(terms(_URL.sub(" ", s.text)))
-    weights = query.weights
+    weights = {t: w for t, w in query.weights.items() if t not in ignore}
     total = sum(weights.values()) or 1.0
     top_idf = max(weights.values(), default=1.0) or 1.0
     missing = {t: w for t, w in weights.items() if t not in paragraph}

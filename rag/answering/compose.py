@@ -31,16 +31,19 @@ FACT_WORDS = 60
 """Word budget of a fact answer."""
 SEVERAL_WORDS = 120
 """Word budget of reason, list, stance, definition, summary and comparison answers."""
-LIST_WORDS = 200
-"""A list introduced by a lead-in is quoted whole up to this many words."""
+LIST_WORDS = 220
+"""A list introduced by a lead-in is quoted whole up to this many words (with what comes before it)."""
 RUNNER_UP_MARGIN = 0.06
 """A fact answer adds a further sentence only if it scores within this margin of the best."""
 MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""
 SEVERAL_MARGIN = 0.22
 """Sentences scoring further than this below the best are not added to several-sentence answers."""
-NEIGHBOUR_MARGIN = 0.4
-"""... except the anchor's neighbours (within ``WINDOW`` sentences), which explain or continue it."""
+LIST_BONUS = 0.25
+"""Preference, in reason and list answers, for the items of a list next to the best sentence."""
+NEIGHBOUR_COSINE = 0.3
+"""... except the best one's neighbours in its post, which explain or continue it: they need only be
+this close to the question in meaning."""
 WINDOW = 6
 FRAGMENT_WORDS = 6
 """A sentence shorter than this many words is quoted with the one before it."""
@@ -219,8 +222,8 @@ class Composer:
                 lead = self.lead_in_of(sentence)
                 if lead is not None and lead.row >= sentence.row - 12:
                     options.append([lead, *self.list_after(lead)])
-        if sentence.role == SentenceRole.LIST_ITEM:  # the rest of the item: its line
-            line = [s for s in self.window(sentence.row) if s.line == sentence.line and s.row >= sentence.row]
+        if sentence.role == SentenceRole.LIST_ITEM:  # the whole item: its line
+            line = [s for s in self.window(sentence.row) if s.line == sentence.line]
             options.append([*base, *line])
         elif lead_in:
             options.append([*base, *self.list_after(sentence)[:1]])
@@ -272,11 +275,13 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
 
 
 def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
-                    budget: int = SEVERAL_WORDS, whole_list: bool = True) -> list[Unit]:
+                    budget: int = SEVERAL_WORDS, whole_list: bool = True,
+                    around: Sequence[Candidate] = ()) -> list[Unit]:
     """Several sentences that together answer, each adding a distinct point (maximal marginal
-    relevance over the stored sentence vectors), starting from the best one; the best one's
-    neighbours stay eligible a little further below the best score, since they explain or continue
-    it."""
+    relevance over the stored sentence vectors), starting from the best one. The sentences
+    ``around`` the best one in its post (scored, whether retrieved or not) stay eligible further below
+    the best score, since they explain or continue it; a list right after it may take the answer up
+    to ``LIST_WORDS``."""
     if not ranked:
         return []
     best = ranked[0]
@@ -284,12 +289,25 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
     anchor = next((u for u in options if u.words <= LIST_WORDS), options[-1])
     chosen = [anchor]
     used = anchor.words
+    if whole_list:  # a list right after the best sentence spells out its points (reasons, conditions...)
+        lead = next((c.sentence for c in sorted(around, key=lambda c: c.row)
+                     if c.row > anchor.last and c.doc_id == anchor.doc_id
+                     and c.sentence.role == SentenceRole.LEAD_IN), None)
+        if lead is not None:
+            block = _unit([lead, *composer.list_after(lead)], best.relevance)
+            if len(block.sentences) > 1 and used + block.words <= LIST_WORDS:
+                chosen.append(block)
+                used += block.words
     if used >= budget:
-        return chosen
-    near = {s.row for s in composer.window(best.row)}
-    pool = [c for c in ranked[1:60] if c.relevance >= floor and (
-        c.relevance >= best.relevance - SEVERAL_MARGIN
-        or (c.row in near and c.relevance >= best.relevance - NEIGHBOUR_MARGIN))]
+        return merge(chosen)
+    near = {c.row for c in around} | {s.row for s in composer.window(best.row)}
+    by_row = {c.row: c for c in ranked[1:60]}
+    by_row.update({c.row: c for c in around if c.row not in by_row})
+    after = {c.row for c in around if c.row > best.row and c.doc_id == best.doc_id}
+    pool = [c for c in by_row.values() if c.row != best.row and (
+        (c.relevance >= floor and c.relevance >= best.relevance - SEVERAL_MARGIN)
+        or (c.row in near and c.cosine >= NEIGHBOUR_COSINE)
+        or (whole_list and c.row in after and c.sentence.role == SentenceRole.LIST_ITEM))]
     pool = [c for c in pool if not (anchor.doc_id == c.doc_id and anchor.first <= c.row <= anchor.last)]
     if not pool:
         return chosen
@@ -302,13 +320,17 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
             relevance = (c.relevance - (best.relevance - span)) / span  # 0..1 within the pool
             redundancy = max(sim(c.row, r) for r in picked_rows)
             bonus = 0.15 if c.row in near and c.doc_id == best.doc_id else 0.0
+            if whole_list and c.row in near and c.sentence.role in (SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN):
+                bonus += LIST_BONUS  # a list right by the best sentence spells out its points
             return MMR_LAMBDA * (relevance + bonus) - (1 - MMR_LAMBDA) * redundancy
         pick = max(pool, key=mmr)
         pool.remove(pick)
         if max(sim(pick.row, r) for r in picked_rows) >= NEAR_DUPLICATE:
             continue
+        limit = LIST_WORDS if pick.row in near and pick.sentence.role in (
+            SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN) else budget * 1.1
         fitting = [u for u in composer.expansions(pick.sentence, pick.relevance, whole_list=whole_list)
-                   if words_of([*chosen, u]) <= budget * 1.1]
+                   if words_of([*chosen, u]) <= limit]
         if not fitting:
             continue
         unit = fitting[0]

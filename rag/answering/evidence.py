@@ -152,6 +152,14 @@ class QueryTerms:
     def total(self) -> float:
         return sum(self.weights.values())
 
+    def without(self, dropped: set[str]) -> QueryTerms:
+        """The same terms less ``dropped`` (question words that are no evidence either way)."""
+        if not dropped:
+            return self
+        return QueryTerms([t for t in self.terms if t not in dropped],
+                          {t: w for t, w in self.weights.items() if t not in dropped},
+                          [t for t in self.unknown if t not in dropped], self.corrected)
+
     @property
     def pairs(self) -> set[tuple[str, str]]:
         return set(itertools.pairwise(self.terms))

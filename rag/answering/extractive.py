@@ -73,6 +73,8 @@ _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|t
                             re.IGNORECASE)
 
 
+AROUND_BEFORE, AROUND_AFTER = 2, 14
+"""Sentences before and after the best one considered for reason, list, stance and definition answers."""
 RELEVANCE_FLOOR = 0.35
 """Sentences scoring below this are never quoted (cosine plus lexical evidence; see evidence.py)."""
 
@@ -136,6 +138,7 @@ class ExtractiveBackend:
             raise ValueError("the extractive backend needs the index and the question vector")
         analysis = request.analysis or analyse(request.question)
         query = query_terms(analysis, store, request.query or request.question)
+        query = query.without(self._paraphrased(analysis, query))  # no evidence either way
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
         if analysis.answer_type == AnswerType.POST:
@@ -170,8 +173,9 @@ class ExtractiveBackend:
         elif analysis.all_posts and scope_id is None and kind != AnswerType.FACT:
             units, sectioned = self._per_post(ranked, composer, floor), True
         elif analysis.wants_several:
+            around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
-                                    whole_list=kind in (AnswerType.LIST, AnswerType.REASON))
+                                    whole_list=kind in (AnswerType.LIST, AnswerType.REASON), around=around)
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if not units:
@@ -184,6 +188,18 @@ class ExtractiveBackend:
             lead = lead or f"The main points of {name}, in its own words:"
         return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
                            assessment.confidence, sectioned)
+
+    def _around(self, request: GenerationRequest, assessment: Assessment, anchor: Candidate) -> list[Candidate]:
+        """The sentences following (and just before) the best one in its post, scored like the others:
+        a claim's reasons, a list's items, a view's elaboration usually come right after it."""
+        store = request.store
+        assert store is not None and request.query_vector is not None
+        known = {c.row: c for c in assessment.ranked}
+        window = [s for s in store.sentence_window(anchor.row, AROUND_BEFORE, AROUND_AFTER) if s.role.quotable]
+        fresh = [s for s in window if s.row not in known]
+        scored = {c.row: c for c in score_sentences(fresh, {}, request.query_vector, assessment.analysis,
+                                                    assessment.query, store)}
+        return [known.get(s.row) or scored[s.row] for s in window if s.row != anchor.row]
 
     def _candidates(self, pool: Sequence[Passage], store: AnswerStore, scope_id: str | None
                     ) -> tuple[list[Sentence], dict[int, int]]:
@@ -262,6 +278,15 @@ class ExtractiveBackend:
                                                       re.search(r"[\"“”]", cand.sentence.text)):
                 return True
         return False
+
+    @staticmethod
+    def _paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
+        """Question terms the posts never use that read as paraphrases (verbs, adverbs: "nicknamed"),
+        not missing topics: they are no evidence either way."""
+        words = [w for w in analysis.focus + analysis.frame if (stems := terms(w))
+                 and all(t in query.unknown for t in stems)]
+        topics, years = missing_topics(analysis.text, words)
+        return {t for w in words if w not in topics and w not in years for t in terms(w)}
 
     @staticmethod
     def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:

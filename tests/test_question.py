@@ -1,0 +1,132 @@
+"""Question analysis: answer type, fact type, focus, names, the post a question names, follow-ups.
+Pure code: no model is loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import analyse, find_entities, in_context
+from rag.types import AnswerType, FactType
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Why are some councillors sceptical about mutualisation?", AnswerType.REASON),
+    ("What are the reasons the union opposes the transfer?", AnswerType.REASON),
+    ("What led the minister to back co-operatives?", AnswerType.REASON),
+    ("What are the branch's five conditions for a transfer?", AnswerType.LIST),
+    ("Which services did Osborne cite as examples?", AnswerType.LIST),
+    ("What did Francis Maude say about pilot mutuals?", AnswerType.STANCE),
+    ("How does the councillor view user groups?", AnswerType.STANCE),
+    ("What is co-production?", AnswerType.DEFINITION),
+    ("What does mutualisation mean?", AnswerType.DEFINITION),
+    ("Summarise the Left Foot Forward article.", AnswerType.SUMMARY),
+    ("What is the main argument of the Mutual suspicion post?", AnswerType.SUMMARY),
+    ("What is the UNISON post about?", AnswerType.SUMMARY),
+    ("How did George Osborne's view of mutuals compare with Francis Maude's?", AnswerType.COMPARISON),
+    ("How do the different posts disagree about mutualisation?", AnswerType.COMPARISON),
+    ("Do the councillor and the UNISON blogger agree on outsourcing?", AnswerType.COMPARISON),
+    ("When was the post about the perils of mutuals published?", AnswerType.POST),
+    ("Who wrote the post The perils of mutuals and the possibility of co-production?", AnswerType.POST),
+    ("What is the title of the councillor's post?", AnswerType.POST),
+    ("Who chairs the Commission on Ownership?", AnswerType.FACT),
+    ("How many co-operative trust schools were set up?", AnswerType.FACT),
+    ("What percentage of people voted in favour of the plan?", AnswerType.FACT),
+    ("Who wrote the report on the Savery water pump?", AnswerType.POST),
+    ("Who wrote about the great pestilence in 1893?", AnswerType.FACT),
+])
+def test_answer_type(question, kind):
+    assert analyse(question).answer_type == kind
+
+
+@pytest.mark.parametrize("question,fact_type,strict", [
+    ("Who chairs the Commission on Ownership?", FactType.PERSON, False),
+    ("What is the name of UNISON's General Secretary?", FactType.PERSON, True),
+    ("Who was the Norse leader?", FactType.PERSON, True),
+    ("When did the commission report?", FactType.DATE, True),
+    ("In which year was the agency founded?", FactType.DATE, True),
+    ("How many members does the trust have?", FactType.NUMBER, True),
+    ("How much did the nationalisation cost taxpayers?", FactType.MONEY, True),
+    ("What percentage of workers wanted mutuals?", FactType.PERCENT, True),
+    ("Which town is the school in?", FactType.PLACE, True),
+    ("Where did Osborne set out the plan?", FactType.PLACE, False),
+    ("Which council's approach was nicknamed EasyCouncil?", FactType.ORGANISATION, False),
+    ("What is the capital of Australia?", FactType.OTHER, False),
+])
+def test_fact_type_and_whether_the_answer_must_hold_it(question, fact_type, strict):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.FACT
+    assert analysis.fact_type == fact_type and analysis.strict_type is strict
+
+
+def test_exact_dates_and_counted_nouns():
+    assert analyse("In which year was it founded?").exact_date
+    assert not analyse("When did Labour present its plan?").exact_date
+    assert analyse("How many co-operative trust schools were set up?").count_noun == "co-operative trust schools"
+
+
+@pytest.mark.parametrize("question,words,year", [
+    ("What does the UNISON post see as key to protecting the union's independence?", "UNISON", None),
+    ("What does the 2012 post say about Blairite councillors?", "2012", "2012"),
+    ("Why does the Left Foot Forward article think Maude misses the point?", "Left Foot Forward", None),
+    ("What does the councillor's post say about deprived areas?", "councillor", None),
+    ("When was the post about the perils of mutuals published?", "the perils of mutuals", None),
+    ("What is the main argument of the Mutual suspicion post?", "Mutual suspicion", None),
+    ("What does the 'Mutual Benefit?' author say the push is based on?", "Mutual Benefit", None),
+    ("What is the title of the councillor's post about the mutualisation pledge?",
+     "councillor the mutualisation pledge", None),
+])
+def test_a_post_named_by_title_site_year_or_role_is_the_scope(question, words, year):
+    scope = analyse(question).scope
+    assert scope is not None and scope.words == words and scope.year == year
+
+
+@pytest.mark.parametrize("question", [
+    "What do the posts say about outsourcing?", "Why are councillors sceptical?", "Who chairs the commission?",
+    "What is a Tenant Management Organisation doing in the councillor's ward?"])
+def test_no_scope_without_a_reference_to_one_post(question):
+    assert analyse(question).scope is None
+
+
+def test_names_focus_and_frame_words():
+    analysis = analyse("What did Ed Miliband say about mutual public services?")
+    assert analysis.entities == ("Ed Miliband",)
+    assert "say" in analysis.frame and "mutual" in analysis.focus and "say" not in analysis.focus
+    assert find_entities("How did Osborne's and Jowell's views differ?") == ["Osborne", "Jowell"]
+    assert find_entities("Who chairs the Commission on Ownership?") == ["Commission on Ownership"]
+    assert "Summarise" not in find_entities("Summarise the Left Foot Forward article.")
+
+
+def test_comparison_sides_and_the_holder_of_a_view():
+    assert analyse("How did George Osborne's view of mutuals compare with Francis Maude's?").sides == (
+        "George Osborne", "Francis Maude")
+    sides = analyse("How does the 2010 Mutual Benefit? post compare with the 2012 UNISON post?").sides
+    assert len(sides) == 2 and "2010" in sides[0] and "UNISON" in sides[1]
+    assert analyse("What did Nick Clegg personally say about mutuals?").holder == "Nick Clegg"
+    assert analyse("What did the Labour pledge say about frontline services?").holder is None
+    assert analyse("What does the 2012 post say about Blairite councillors?").holder is None
+
+
+@pytest.mark.parametrize("question,follow_up", [
+    ("And what did the unions think of that?", True),
+    ("Why?", True),
+    ("What did they say about it?", True),
+    ("Why are some councillors sceptical about mutualisation?", False),
+    ("Who chairs the Commission on Ownership?", False),
+    ("What does the UNISON post say about their independence?", False),
+])
+def test_follow_up_detection(question, follow_up):
+    assert analyse(question).follow_up is follow_up
+
+
+def test_a_follow_up_keeps_its_own_type_and_borrows_the_post_and_names():
+    first = analyse("What does the UNISON post say about outsourcing?")
+    follow = in_context(analyse("And why?"), first)
+    assert follow.answer_type == AnswerType.REASON
+    assert follow.scope == first.scope
+
+
+@pytest.mark.parametrize("question", ["", "   ", "???", "a" * 3000, "What is <script>alert(1)</script>?"])
+def test_odd_questions_never_raise(question):
+    analyse(question)
