@@ -31,19 +31,19 @@ from rag.types import AnswerType, FactType
 _WORD = re.compile(r"[A-Za-z0-9£$€%][\w'’\-.%]*[\w%]|[A-Za-z0-9£$€%]")
 _QUOTED = re.compile(r"[\"“]([^\"“”]{2,120})[\"”]|(?<![\w])['‘]([^'‘’]{2,120}?)['’](?![\w])")
 
-def _lexicon(words: str) -> frozenset[str]:
+def lexicon(words: str) -> frozenset[str]:
     """A word list written as one string."""
     return frozenset(words.split())
 
 
-WH_WORDS = _lexicon("what which who whom whose when where why how")
-AUXILIARIES = _lexicon(
+WH_WORDS = lexicon("what which who whom whose when where why how")
+AUXILIARIES = lexicon(
     "is are was were be been being am do does did done has have had can could should would will shall "
     "may might must 's")
-IMPERATIVES = _lexicon(
+IMPERATIVES = lexicon(
     "summarise summarize sum compare contrast list name describe explain give tell define outline "
     "identify state show find quote please")
-STOPWORDS = _lexicon(
+STOPWORDS = lexicon(
     "a an the of in on at to for from by with about as into over under between through during before "
     "after against without within upon and or but nor so yet if then than that this these those there "
     "here it its it's they them their theirs he him his she her hers we us our ours you your yours i me "
@@ -54,7 +54,7 @@ STOPWORDS = _lexicon(
     "up down out off again further once ever even still instead rather themselves itself himself herself "
     "ourselves yourself whether while although though because since via per etc")
 
-FRAME_VERBS = _lexicon(
+FRAME_VERBS = lexicon(
     "say said says saying think thinks thought believe believes believed argue argues argued arguing "
     "claim claims claimed suggest suggests suggested propose proposes proposed mention mentions "
     "mentioned describe describes described explain explains explained write writes wrote written "
@@ -67,7 +67,7 @@ FRAME_VERBS = _lexicon(
     "talk talks talked discuss discusses discussed cover covers covered address addresses addressed "
     "raise raises raised express expresses expressed offer offers offered want wants wanted "
     "publish published posted")
-FRAME_NOUNS = _lexicon(
+FRAME_NOUNS = lexicon(
     "post posts article articles blog blogs piece pieces entry entries author authors writer writers "
     "text texts page pages view views opinion opinions position positions stance stances attitude "
     "attitudes take thought thoughts idea ideas point points argument arguments case claim claims "
@@ -82,7 +82,7 @@ FRAME_NOUNS = _lexicon(
 """Words that shape a question without naming its topic: their absence from the posts never makes a
 question unanswerable (they are also left out of the focus)."""
 
-EVALUATIVE_NOUNS = _lexicon(
+EVALUATIVE_NOUNS = lexicon(
     "advantage advantages disadvantage disadvantages benefit benefits drawback drawbacks problem "
     "problems risk risks danger dangers peril perils criticism criticisms objection objections "
     "strength strengths weakness weaknesses pro pros con cons implication implications consequence "
@@ -140,9 +140,11 @@ _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 _POST_META = re.compile(
     rf"\b(when|what date|which date|what day|which day|(in )?(what|which) (month|year)|what time)\b.{{0,80}}"
     rf"\b({_DOC}|it)\b.{{0,60}}\b(published|posted|written|dated|appear|appeared|come out|came out|put up|"
-    rf"released|go up|went up|go online|went online)\b|\bwhat (date|day) (is|was) (on|given on|at the top of) "
+    rf"released|go up|went up|go online|went online)\b|"
+    rf"\bwhat (date|day) (is|was) (on|given on|at the top of) "
     rf"(the|this|that)\b|\b(date|dateline) (of|on) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b|"
-    rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of) (the|this|that) "
+    rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of) "
+    rf"(the|this|that) "
     rf"([\w'’?]+\s){{0,6}}?{_DOC}\b|"
     rf"\bwhat (is|was) the (title|headline|name) of (the|this|that) ([\w'’?]+\s){{0,8}}?{_DOC}\b|"
     rf"\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of the {_DOC}\b|"
@@ -188,19 +190,23 @@ _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, Fact
 """Types an answer must hold: "when" needs a date, "how many" a number."""
 _NEVER = re.compile(r"(?!)")
 _STRICT: dict[FactType, re.Pattern[str]] = {
-    FactType.PERSON: re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|^\s*who (is|was|are|were)\b|"
+    FactType.PERSON: re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|"
+                                r"^\s*who (is|was|are|were)\b|"
                                 r"\bname the (person|man|woman|minister|leader|chair|secretary|author)\b",
                                 re.IGNORECASE),
-    FactType.PLACE: re.compile(r"\b(what|which) (country|countries|city|cities|town|towns|county|counties|region|"
+    FactType.PLACE: re.compile(r"\b(what|which) (country|countries|city|cities|town|towns|county|counties|"
+                               r"region|"
                                r"regions|borough|boroughs|ward|wards|constituency|nation|continent|village|"
                                r"district|street)\b", re.IGNORECASE),
 }
 """Identity questions ("who is X", "what is the name of X") and named places ("which town") need a name
 of that type; other "who" and "where" questions may be answered by a description ("local people")."""
-_EXACT_DATE = re.compile(r"\b(what|which) (date|day|month|year|decade|century)\b|\bin what year\b|\bon what day\b",
+_EXACT_DATE = re.compile(r"\b(what|which) (date|day|month|year|decade|century)\b|\bin what year\b|"
+                         r"\bon what day\b",
                          re.IGNORECASE)
 _FOLLOW_OPENER = re.compile(
-    r"^\s*((and|but|so|also|then|what about|how about|what else|anything else|any other|why (is|was|did|does) "
+    r"^\s*((and|but|so|also|then|what about|how about|what else|anything else|any other|"
+    r"why (is|was|did|does) "
     r"(that|this|it)|tell me more|more on|go on)\b|(why|how|really|who|when|where)\s*\?*\s*$)", re.IGNORECASE)
 _PRONOUN = re.compile(
     r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|these|there|the same|"
@@ -315,7 +321,7 @@ def find_entities(text: str) -> list[str]:
 
 
 _DETERMINERS = frozenset({"the", "this", "that"})
-_NOT_NAMING = _lexicon(
+_NOT_NAMING = lexicon(
     "different other various same two three four five several first second last latest whole entire above "
     "following original main posts blog one")
 _AFTER_NOUN = re.compile(r"\s*(?:about|on|titled|called|named|entitled|headlined|discussing|covering|"
@@ -369,22 +375,22 @@ def _scopes_from(text: str) -> list[ScopeRef]:
                 end += after.end("words")
         naming = " ".join(x for x in (before, behind) if x)
         if naming:
-            found.append(ScopeRef(text[start:end].strip(), naming, _year(naming), quoted))
+            found.append(ScopeRef(text[start:end].strip(), naming, year_of(naming), quoted))
             used_until = end
     if not found:
         m = _QUOTED.search(text)
         if m and (m.group(1) or m.group(2) or "").strip():
             naming = (m.group(1) or m.group(2) or "").strip()
-            found.append(ScopeRef(m.group(0), naming, _year(naming), True))
+            found.append(ScopeRef(m.group(0), naming, year_of(naming), True))
     return found
 
 
-def _year(text: str) -> str | None:
+def year_of(text: str) -> str | None:
     m = _YEAR.search(text)
     return m.group(1) if m else None
 
 
-def _fact_type(text: str) -> FactType | None:
+def fact_type_of(text: str) -> FactType | None:
     for pattern, kind in _TYPE_PATTERNS:
         if pattern.search(text):
             return kind
@@ -408,7 +414,7 @@ def _post_attribute(text: str) -> str:
 def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> AnswerType:
     if _POST_META.search(text):
         return AnswerType.POST
-    if _fact_type(text) in _ALWAYS_STRICT:  # "what percentage", "how many", "when": a fact, whatever else
+    if fact_type_of(text) in _ALWAYS_STRICT:  # "what percentage", "how many", "when": a fact, whatever else
         return AnswerType.FACT
     if _COMPARISON.search(text) and (
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
@@ -421,7 +427,7 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
         return AnswerType.SUMMARY
     if _REASON.search(text):
         return AnswerType.REASON
-    if _DEFINITION.search(text) and not _fact_type(text) and not re.search(
+    if _DEFINITION.search(text) and not fact_type_of(text) and not re.search(
             r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b", _definition_term(text) or "of"):
         return AnswerType.DEFINITION
     if _STANCE.search(text):
@@ -430,7 +436,7 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
                                             re.IGNORECASE):
         return AnswerType.LIST
     if re.search(r"^\s*how\s+(does|do|did|can|could|should|would|will|is|are|was|were|has|have|might)\b",
-                 text, re.IGNORECASE) and not _fact_type(text):
+                 text, re.IGNORECASE) and not fact_type_of(text):
         return AnswerType.REASON  # "how does X work": an explanation, answered like a reason
     return AnswerType.FACT
 
@@ -464,7 +470,8 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
-    m = re.search(r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(?:agree|disagree|differ|share)\b",
+    m = re.search(r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
+                  r"(?:agree|disagree|differ|share)\b",
                   text, re.IGNORECASE)
     if m:
         return (m.group("a").strip(), m.group("b").strip())
@@ -506,7 +513,7 @@ def analyse(question: str) -> QuestionAnalysis:
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(text, scope, entities)
-    fact_type = _fact_type(text) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
+    fact_type = fact_type_of(text) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", text,
                                                                          re.IGNORECASE):
         fact_type = FactType.PERSON
@@ -537,7 +544,8 @@ def analyse(question: str) -> QuestionAnalysis:
         frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
         count_noun=count.group("noun") if count else None,
         holder=_holder(text, entities, scopes) if answer_type == AnswerType.STANCE else None,
-        strict_type=fact_type in _ALWAYS_STRICT or bool(fact_type and _STRICT.get(fact_type, _NEVER).search(text)),
+        strict_type=fact_type in _ALWAYS_STRICT or bool(
+            fact_type and _STRICT.get(fact_type, _NEVER).search(text)),
         exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,

@@ -3,7 +3,8 @@
 The model estimates whether the extractive answer is right: the target is 1 for an answerable
 question whose quotes hold a gold answer, 0 for an unanswerable question or a wrong quote. It sees
 only fact questions that pass the answerer's explicit checks (missing names, topics, types), as at
-run time: the answerer consults it for fact questions only. Features are those of ``rag.answering.answerability.features``; the fit is a standardised
+run time: the answerer consults it for fact questions only. Features are those of
+``rag.answering.answerability.features``; the fit is a standardised
 logistic regression (scikit-learn), reported with cross-validation grouped by article, so that no
 article is both trained and scored on.
 
@@ -78,7 +79,8 @@ def fit(rows: list[dict]) -> tuple[dict, dict]:
         scaler = StandardScaler().fit(x[train])
         model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x[train]), y[train])
         scores[test] = model.predict_proba(scaler.transform(x[test]))[:, 1]
-    report = {"questions": len(rows), "passing_checks": len(usable), "cv_auc": float(roc_auc_score(y, scores))}
+    report = {"questions": len(rows), "passing_checks": len(usable),
+              "cv_auc": float(roc_auc_score(y, scores))}
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
     weights = {"features": list(FEATURES), "coefficients": [float(c) for c in model.coef_[0]],
@@ -99,7 +101,8 @@ def curve(rows: list[dict], scores: dict[int, float]) -> list[dict]:
         n_u = sum(1 for r in rows if not r["answerable"])
         n_a = len(rows) - n_u
         for r in rows:
-            refused = r["refused_by_checks"] or scores.get(id(r), 1.0) < threshold  # only fact questions are scored
+            # only fact questions are scored; the others are refused by the checks alone
+            refused = r["refused_by_checks"] or scores.get(id(r), 1.0) < threshold
             if not r["answerable"]:
                 refused_u += refused
             else:
@@ -110,7 +113,8 @@ def curve(rows: list[dict], scores: dict[int, float]) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", required=True, type=Path)
     parser.add_argument("--questions", required=True, type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "answering" / "answerability.json")
@@ -127,7 +131,8 @@ def main() -> None:
     args.out.write_text(json.dumps(weights, indent=2) + "\n")
     print(json.dumps({k: v for k, v in report.items() if k != "curve"}, indent=2))
     for point in report["curve"]:
-        print(f"  threshold {point['threshold']:.2f}: unanswerable refused {point['unanswerable_refused']:.3f}, "
+        print(f"  threshold {point['threshold']:.2f}: "
+              f"unanswerable refused {point['unanswerable_refused']:.3f}, "
               f"answerable gold quoted {point['answerable_gold_quoted']:.3f}")
 
 

@@ -149,7 +149,8 @@ def test_titles_datelines_and_boilerplate_are_never_answers(rag_obj):
                  "This article first appeared on Left Foot Forward", "Winchester Vacancies",
                  "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"}
     for question in ("What is the main argument of the Mutual suspicion post?", "What is co-production?",
-                     "Where did the Left Foot Forward article first appear?", "What is Mutual Benefit about?"):
+                     "Where did the Left Foot Forward article first appear?",
+                     "What is Mutual Benefit about?"):
         answer = rag_obj.answer(question)
         assert not any(c.quote.strip() in furniture for c in answer.citations), (question, answer.text)
 

@@ -63,7 +63,8 @@ def test_fact_type_and_whether_the_answer_must_hold_it(question, fact_type, stri
 def test_exact_dates_and_counted_nouns():
     assert analyse("In which year was it founded?").exact_date
     assert not analyse("When did Labour present its plan?").exact_date
-    assert analyse("How many co-operative trust schools were set up?").count_noun == "co-operative trust schools"
+    counted = analyse("How many co-operative trust schools were set up?").count_noun
+    assert counted == "co-operative trust schools"
 
 
 @pytest.mark.parametrize("question,words,year", [
@@ -83,7 +84,8 @@ def test_a_post_named_by_title_site_year_or_role_is_the_scope(question, words, y
 
 
 @pytest.mark.parametrize("question", [
-    "What do the posts say about outsourcing?", "Why are councillors sceptical?", "Who chairs the commission?",
+    "What do the posts say about outsourcing?", "Why are councillors sceptical?",
+    "Who chairs the commission?",
     "What is a Tenant Management Organisation doing in the councillor's ward?"])
 def test_no_scope_without_a_reference_to_one_post(question):
     assert analyse(question).scope is None

@@ -41,9 +41,9 @@ def _has_candidate(best: Candidate, analysis: QuestionAnalysis) -> bool:
     """Whether the best sentence names something of the kind the wh-word asks for that the question
     does not already name (a person for "who", a date for "when"...)."""
     from rag.answering.evidence import holds_answer
-    from rag.question import _fact_type
+    from rag.question import fact_type_of
 
-    wanted = analysis.fact_type or _fact_type(analysis.text)
+    wanted = analysis.fact_type or fact_type_of(analysis.text)
     if wanted is None:
         return True
     probe = analysis if analysis.fact_type == wanted else replace(analysis, fact_type=wanted)

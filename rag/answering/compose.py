@@ -320,7 +320,8 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
             relevance = (c.relevance - (best.relevance - span)) / span  # 0..1 within the pool
             redundancy = max(sim(c.row, r) for r in picked_rows)
             bonus = 0.15 if c.row in near and c.doc_id == best.doc_id else 0.0
-            if whole_list and c.row in near and c.sentence.role in (SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN):
+            listed = c.sentence.role in (SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN)
+            if whole_list and c.row in near and listed:
                 bonus += LIST_BONUS  # a list right by the best sentence spells out its points
             return MMR_LAMBDA * (relevance + bonus) - (1 - MMR_LAMBDA) * redundancy
         pick = max(pool, key=mmr)

@@ -38,7 +38,7 @@ from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
-from rag.question import QuestionAnalysis, ScopeRef, _year, analyse
+from rag.question import QuestionAnalysis, ScopeRef, year_of, analyse
 from rag.settings import Settings
 from rag.types import AnswerType, DocumentInfo, FactType, Passage, Sentence, SentenceRole
 
@@ -184,18 +184,21 @@ class ExtractiveBackend:
         lead = assessment.verdict.lead
         if kind == AnswerType.SUMMARY:
             info = _info(store, units[0].doc_id)
-            name = f"{info.label} ({info.date})" if info and info.date else self._label(store, units[0].doc_id)
+            name = (f"{info.label} ({info.date})" if info and info.date
+                    else self._label(store, units[0].doc_id))
             lead = lead or f"The main points of {name}, in its own words:"
         return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
                            assessment.confidence, sectioned)
 
-    def _around(self, request: GenerationRequest, assessment: Assessment, anchor: Candidate) -> list[Candidate]:
+    def _around(self, request: GenerationRequest, assessment: Assessment, anchor: Candidate
+                ) -> list[Candidate]:
         """The sentences following (and just before) the best one in its post, scored like the others:
         a claim's reasons, a list's items, a view's elaboration usually come right after it."""
         store = request.store
         assert store is not None and request.query_vector is not None
         known = {c.row: c for c in assessment.ranked}
-        window = [s for s in store.sentence_window(anchor.row, AROUND_BEFORE, AROUND_AFTER) if s.role.quotable]
+        window = [s for s in store.sentence_window(anchor.row, AROUND_BEFORE, AROUND_AFTER)
+                  if s.role.quotable]
         fresh = [s for s in window if s.row not in known]
         scored = {c.row: c for c in score_sentences(fresh, {}, request.query_vector, assessment.analysis,
                                                     assessment.query, store)}
@@ -268,7 +271,8 @@ class ExtractiveBackend:
             return Verdict(False, REFUSAL_MESSAGE)
         return Verdict(True)
 
-    def _attributed(self, store: AnswerStore, ranked: Sequence[Candidate], best: Candidate, holder: str) -> bool:
+    def _attributed(self, store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
+                    holder: str) -> bool:
         """Whether a relevant sentence gives the holder's words or view."""
         key = terms(holder)[-1:] or [""]
         for cand in ranked[:12]:
@@ -398,7 +402,8 @@ class ExtractiveBackend:
         """When a post was published, its title, its author or site: from the post's own lines."""
         attribute = analysis.post_attribute or "date"
         if scope_id is None and analysis.focus:  # "What news prompted the councillor to write?"
-            match = resolve_scope(ScopeRef(analysis.text, " ".join(analysis.focus), _year(analysis.text)), store)
+            ref = ScopeRef(analysis.text, " ".join(analysis.focus), year_of(analysis.text))
+            match = resolve_scope(ref, store)
             scope_id = match.doc_id if match else None
         if scope_id is None:
             lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
@@ -410,8 +415,8 @@ class ExtractiveBackend:
             opening = [s for s in sentences if s.role.quotable][:2]
             if opening:
                 lead = f"{info.label} opens:"
-                return self._found([Unit(tuple(opening), 1.0)], store, AnswerType.POST, lead, (), scope_id, 1.0,
-                                   False)
+                return self._found([Unit(tuple(opening), 1.0)], store, AnswerType.POST, lead, (), scope_id,
+                                   1.0, False)
         role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
                 "site": SentenceRole.BOILERPLATE}[attribute]
         lines = [s for s in sentences if s.role == role]
@@ -494,6 +499,7 @@ def _names_a_post(side: str) -> bool:
 
 
 def _as_ref(side: str) -> ScopeRef:
-    words = re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|blog post|piece|entry|author|writer|blogger)s?$",
+    words = re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|blog post|piece|entry|author|writer|"
+                   r"blogger)s?$",
                    "", side.strip(), flags=re.IGNORECASE)
-    return ScopeRef(side, words, _year(words), False)
+    return ScopeRef(side, words, year_of(words), False)

@@ -14,12 +14,13 @@ import re
 from collections.abc import Sequence
 
 from rag.answering.wordclass import word_classes
-from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS
+from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS, lexicon
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
-_NOUN_BEFORE = frozenset(
-    ["the", "a", "an", "this", "that", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "any", "no", "every", "each", "of", "about", "on", "for", "in", "with", "by", "from", "between", "among", "without"])
+_NOUN_BEFORE = lexicon(
+    "the a an this that these those his her their its our my your some any no every each of about on "
+    "for in with by from between among without")
 _LEXICON = FRAME_NOUNS | FRAME_VERBS | EVALUATIVE_NOUNS | STOPWORDS | WH_WORDS
 MIN_TOPIC_LENGTH = 4
 

@@ -23,7 +23,8 @@ _MARKERS = {"noun": "apple", "verb": "eat", "adj": "happy", "adv": "quickly"}
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, set[str]], dict[str, list[tuple[str, str]]], dict[str, dict[str, list[str]]]]:
+def _tables() -> tuple[dict[str, set[str]], dict[str, list[tuple[str, str]]],
+                       dict[str, dict[str, list[str]]]]:
     """The three tables, read with srsly (spaCy's own serialiser) without importing spaCy itself."""
     import importlib.util
     from pathlib import Path
@@ -42,7 +43,8 @@ def _tables() -> tuple[dict[str, set[str]], dict[str, list[tuple[str, str]]], di
             if marker in members and all(m not in members for n, m in _MARKERS.items() if n != name):
                 keys[name] = key
     index = {name: set(data["lemma_index"].get(keys.get(name), [])) for name in CLASSES}
-    rules = {name: [(old, new) for old, new in data["lemma_rules"].get(keys.get(name), [])] for name in CLASSES}
+    rules = {name: [(old, new) for old, new in data["lemma_rules"].get(keys.get(name), [])]
+             for name in CLASSES}
     exceptions = {name: dict(data["lemma_exc"].get(keys.get(name), {})) for name in CLASSES}
     return index, rules, exceptions
 
