@@ -38,7 +38,7 @@ from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
-from rag.question import QuestionAnalysis, ScopeRef, year_of, analyse
+from rag.question import QuestionAnalysis, ScopeRef, analyse, year_of
 from rag.settings import Settings
 from rag.types import AnswerType, DocumentInfo, FactType, Passage, Sentence, SentenceRole
 
