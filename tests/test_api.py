@@ -50,7 +50,7 @@ def test_answer_to_dict_is_json_with_the_documented_shape(rag_obj):
     answer = rag_obj.answer("Who chairs the independent Commission on Ownership?")
     data = json.loads(json.dumps(answer.to_dict()))
     assert set(data) == {"question", "text", "found", "backend", "citations", "passages", "unverified",
-                         "notice", "kind", "lead", "sections", "missing", "scope"}
+                         "notice", "kind", "lead", "sections", "missing", "scope", "confidence"}
     assert data["found"] is True and data["backend"] == "extractive"
     citation = data["citations"][0]
     assert set(citation) == {"marker", "quote", "doc_id", "title", "date", "url", "source", "start", "end",

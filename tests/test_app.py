@@ -36,7 +36,7 @@ from tests.test_app_support import (
 
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="alert(1)"> [x](javascript:alert(1)) $$a$$'
 ANSWER_KEYS = {"question", "text", "found", "backend", "citations", "passages", "unverified", "notice",
-               "kind", "lead", "sections", "missing", "scope"}  # the first eight since the first release
+               "kind", "lead", "sections", "missing", "scope", "confidence"}  # the first eight since the first release
 
 
 # -- fixtures and helpers
