@@ -68,10 +68,11 @@ class EvalReport:
     metrics: dict[str, float] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    curve: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": self.count, "metrics": self.metrics, "by_kind": self.by_kind,
-                "failures": self.failures}
+                "curve": self.curve, "failures": self.failures}
 
     def lines(self) -> list[str]:
         out = [f"{self.count} questions ({self.kind} format)"]
@@ -84,6 +85,10 @@ class EvalReport:
                          for key, w, d in (("points", 7, 3), ("cited", 6, 3), ("words", 6, 1),
                                            ("refused", 8, 3))]
                 out.append(f"  {kind:<14} {int(v['n']):>4} " + " ".join(cells))
+        if self.curve:
+            out.append("  refusal threshold: unanswerable refused / answerable gold quoted")
+            out += [f"    {p['threshold']:.2f}: {p['unanswerable refused']:.3f} / "
+                    f"{p['answerable gold quoted']:.3f}" for p in self.curve]
         for f in self.failures[:20]:
             out.append(f"  FAIL {f['why']}: {f['question'][:90]}")
         if len(self.failures) > 20:
@@ -204,14 +209,21 @@ def _mean(values: list[bool]) -> float:
 
 def _evaluate_benchmark(rag: RAG, questions: list[dict[str, Any]], k: int | None, backend: str | None,
                         progress: Callable[[int, int], None] | None) -> EvalReport:
+    """Benchmark scoring: retrieval (recall@k, nDCG@10 against ``doc_ids``), whether a gold answer is
+    inside the quotes, words quoted, and, for sets that mark questions ``answerable`` (SQuAD 2.0), the
+    refusals. Questions are answered once with the confidence gate open (threshold 0); the figures at
+    the configured threshold, and the trade-off curve as the threshold moves, follow from each answer's
+    ``confidence`` (only fact questions are gated, as at run time)."""
     report = EvalReport("benchmark", len(questions))
+    threshold = rag.settings.refusal_threshold
+    open_gate = RAG(rag.current_index(), rag.settings.with_overrides(refusal_threshold=0.0),
+                    embedder=rag.embedder)
     recall: dict[int, list[bool]] = {1: [], 5: [], 10: []}
     ndcg: list[float] = []
     latencies: list[float] = []
-    in_quotes: list[bool] = []
-    in_top5: list[bool] = []
     verbatim_ok: list[bool] = []
-    for q, answer, secs in _timed_answers(rag, questions, k, backend, progress):
+    rows: list[dict[str, Any]] = []
+    for q, answer, secs in _timed_answers(open_gate, questions, k, backend, progress):
         latencies.append(secs)
         gold = {str(d) for d in q.get("doc_ids", [])}
         ranked = _ranked_docs(rag, q["question"], 10)
@@ -222,25 +234,46 @@ def _evaluate_benchmark(rag: RAG, questions: list[dict[str, Any]], k: int | None
         ndcg.append(dcg / ideal if ideal else 0.0)
         verbatim_ok.append(verbatim(rag, answer))
         answers = [normalise(a) for a in q.get("answers", []) if a.strip()]
-        if answers:
-            quoted = normalise(" ".join(c.quote for c in answer.citations))
-            hit = any(a in quoted for a in answers)
-            in_quotes.append(hit)
-            top5 = normalise(" ".join(p.text for p in answer.passages[:5]))
-            in_top5.append(any(a in top5 for a in answers))
-            if not hit:
-                report.failures.append({"question": q["question"], "why": "gold answer not quoted",
-                                        "answer": answer.text[:200]})
+        quoted = normalise(" ".join(c.quote for c in answer.citations)) if answer.found else ""
+        top5 = normalise(" ".join(p.text for p in answer.passages[:5]))
+        rows.append({"answerable": bool(q.get("answerable", bool(answers))), "found": answer.found,
+                     "gated": answer.kind == "fact", "confidence": answer.confidence or 0.0,
+                     "hit": any(a in quoted for a in answers), "in_top5": any(a in top5 for a in answers),
+                     "words": len(quoted.split()), "has_gold": bool(answers)})
+        if answers and not rows[-1]["hit"]:
+            report.failures.append({"question": q["question"], "why": "gold answer not quoted",
+                                    "answer": answer.text[:200]})
     m = report.metrics
     for cut, values in recall.items():
         m[f"recall@{cut}"] = _mean(values)
     m["nDCG@10"] = statistics.fmean(ndcg) if ndcg else float("nan")
-    if in_quotes:
-        m["gold answer in quotes"] = _mean(in_quotes)
-        m["gold answer in top-5 passages"] = _mean(in_top5)
+    answered = [r for r in rows if _answered(r, threshold)]
+    with_gold = [r for r in rows if r["has_gold"]]
+    if with_gold:
+        m["gold answer in quotes"] = _avg([float(_answered(r, threshold) and r["hit"]) for r in with_gold])
+        m["gold answer in top-5 passages"] = _avg([float(r["in_top5"]) for r in with_gold])
+    m["answered"] = _avg([float(_answered(r, threshold)) for r in rows])
+    m["words quoted (answered)"] = _avg([r["words"] for r in answered])
+    if any(not r["answerable"] for r in rows):
+        m["unanswerable refused"] = _avg([float(not _answered(r, threshold))
+                                          for r in rows if not r["answerable"]])
+        m["refusal threshold"] = threshold
+        report.curve = [{"threshold": t, **_point(rows, t)} for t in [i / 20 for i in range(0, 20)]]
     m["quotes verbatim"] = _mean(verbatim_ok)
     _add_latency(m, latencies)
     return report
+
+
+def _answered(row: dict[str, Any], threshold: float) -> bool:
+    """Whether a question answered with the gate open is still answered at ``threshold``."""
+    return bool(row["found"]) and not (row["gated"] and row["confidence"] < threshold)
+
+
+def _point(rows: list[dict[str, Any]], threshold: float) -> dict[str, float]:
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answerable = [r for r in rows if r["answerable"] and r["has_gold"]]
+    return {"unanswerable refused": _avg([float(not _answered(r, threshold)) for r in unanswerable]),
+            "answerable gold quoted": _avg([float(_answered(r, threshold) and r["hit"]) for r in answerable])}
 
 
 def _ranked_docs(rag: RAG, question: str, n: int) -> list[str]:

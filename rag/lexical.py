@@ -1,16 +1,25 @@
 """The lexical analyser shared by the BM25 index and the extractive answerer.
 
-Lower-cased word tokens of two or more characters (bm25s's default pattern), English
-stopwords removed, Snowball-stemmed. One cached analyser: no per-call set-up at query time.
+Lower-cased word tokens of two or more characters (bm25s's default pattern), accents folded
+("Schrödinger" matches "Schrodinger"), English stopwords removed, Snowball-stemmed. One cached
+analyser: no per-call set-up at query time.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without combining accents (NFKD decomposition, marks dropped): "café" → "cafe"."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 class Analyzer:
@@ -28,7 +37,7 @@ class Analyzer:
 
     @lru_cache(maxsize=65_536)  # noqa: B019 - one analyser per process; sentences recur across questions
     def _cached(self, text: str) -> tuple[str, ...]:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in self._stopwords]
+        words = [w for w in _TOKEN.findall(fold_accents(text.lower())) if w not in self._stopwords]
         return tuple(self._stem(words)) if words else ()
 
     def terms_of(self, texts: Iterable[str]) -> list[list[str]]:

@@ -116,6 +116,11 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"department|ministry|fund|trust|trusts|charity|charities|newspaper|paper|site|website|"
          r"programme|program|agency|institution|team|club|society|association|network)\b",
          FactType.ORGANISATION),
+        (r"\b(what|which) (is|was|are|were) the names? of (the|a|an|this|that|its|his|her|their) "
+         r"(?!(person|man|"
+         r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder|president|king|queen|"
+         r"general|head|boss|director|manager|player|coach|captain|owner|singer|writer|actor|actress|artist|"
+         r"scientist|inventor|first|last)\b)", FactType.NAME),
         (r"^\s*(who|whom|whose)\b|\b(who|whom)\s+(is|was|were|are|did|does|do|will|would|should|could|"
          r"can)\b|\bwhat (is|was) the name of\b|\bwhat is (his|her|their) name\b|\bname of the (person|man|"
          r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder)\b",
@@ -127,8 +132,8 @@ _SUMMARY = re.compile(
     r"(summary|overview|gist|précis)|tl;?dr|outline)\b|\b(main|central|key|overall|basic|principal|"
     r"core) (argument|point|points|message|thesis|claim|idea|ideas|theme|themes|thrust|takeaway)s?\b|"
     r"\bwhat('s| is| was) (the )?(gist|thrust|upshot|summary)\b|\bin (a )?(nutshell|summary|short|brief)"
-    r"\b|\bwhat (is|was|are) (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter)s? "
-    r"(\w+\s)?about\b|\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
+    r"\b|\bwhat (is|was|are) (the|this|that) ([\w'’?]+\s){0,8}?(post|article|blog|piece|entry|letter)s? "
+    r"([\w'’?-]+\s){0,8}?about\s*\??\s*$|\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
 _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
@@ -161,18 +166,22 @@ _REASON = re.compile(
     r"drives|prompted|prompts|motivated|motivates)\b|\bwhat explains\b|\bfor what purpose\b|\breasons? "
     r"(for|why|behind)\b", re.IGNORECASE)
 _DEFINITION = re.compile(
-    r"^\s*(what|who)\s+(is|are|was|were)\s+(a |an |the )?(?P<term>[\w'’\-]+(\s+[\w'’\-]+){0,3})\s*\?*\s*$"
+    r"^\s*(what|who)\s+(is|are|was|were)\s+(a |an |the )?(?P<term>[\w'’\-]+(\s+[\w'’\-]+){0,3})"
+    r"\s*(,\s*(as|in|according to|for)\b[^?]*)?\?*\s*$"
     r"|^\s*what\s+(does|do|did)\s+(the (\w+\s){0,4})?(term |word |phrase |expression )?['\"“‘]?"
     r"(?P<term2>[\w'’\- ]{2,60}?)['\"”’]?\s+(mean|stand for|refer to)(\s+(here|in this context))?\s*\??\s*$"
     r"|^\s*(define|definition of|meaning "
     r"of)\b|\bwhat is meant by\b|\bwhat do(es)? (you|they|the \w+) mean by\b|\bwhat kind of (thing|"
     r"organisation|organization|body) is\b", re.IGNORECASE)
 _STANCE = re.compile(
-    r"\b(what|how)\s+(does|do|did|would|will|might|could)\s+(?P<who>.{1,80}?)\s+(think|thinks|say|says|"
-    r"believe|believes|argue|argues|claim|claims|feel|feels|suggest|suggests|propose|proposes|make of|"
-    r"write|writes|conclude|concludes|recommend|recommends|want|wants|view|see|regard|consider|"
-    r"criticise|criticize|accuse|fear|worry|hope|expect|predict|warn|urge|mean|see as|describe|"
-    r"characterise|characterize|call|respond|react)\b|\b(view|views|opinion|opinions|position|stance|"
+    r"\b(what|how|where|why|which|who|whom)\s+(\w+\s+){0,3}?(does|do|did|would|will|might|could)\s+"
+    r"(?P<who>.{1,80}?)\s+(think|thinks|say|says|believe|believes|argue|argues|claim|claims|feel|feels|"
+    r"suggest|suggests|propose|proposes|make of|write|writes|conclude|concludes|recommend|recommends|want|"
+    r"wants|view|see|regard|consider|criticise|criticize|accuse|fear|worry|hope|expect|predict|warn|urge|"
+    r"mean|see as|describe|characterise|characterize|call|respond|react|concede|accept|admit|acknowledge|"
+    r"insist|complain|praise|attack|blame|credit|dismiss|reject|welcome|support|oppose|prefer|doubt|"
+    r"question|challenge|defend|favour|favor)\b|^\s*(is|are|was|were|does|do|did|would|will|has|have|can"
+    r"|could|should)\s+(?P<yes_no>.{3,120}?)\s*\?*\s*$|\b(view|views|opinion|opinions|position|stance|"
     r"attitude|take|thoughts|verdict|assessment|perspective|feelings?) (of|on|about|towards?|regarding)\b"
     r"|\b(is|are|was|were) (\w+\s){0,6}?(for or against|in favour of|in favor of|opposed to|supportive of|"
     r"critical of|sceptical of|skeptical of|sceptical about|skeptical about)\b|\baccording to\b|\bhow "
@@ -190,8 +199,9 @@ _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, Fact
 """Types an answer must hold: "when" needs a date, "how many" a number."""
 _NEVER = re.compile(r"(?!)")
 _STRICT: dict[FactType, re.Pattern[str]] = {
+    FactType.NAME: re.compile(r"."),
     FactType.PERSON: re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|"
-                                r"^\s*who (is|was|are|were)\b|"
+                                r"^\s*who (is|was|are|were) (the|a|an|[A-Z][\w'’.-]*('s|’s)) |"
                                 r"\bname the (person|man|woman|minister|leader|chair|secretary|author)\b",
                                 re.IGNORECASE),
     FactType.PLACE: re.compile(r"\b(what|which) (country|countries|city|cities|town|towns|county|counties|"
@@ -325,7 +335,7 @@ _NOT_NAMING = lexicon(
     "different other various same two three four five several first second last latest whole entire above "
     "following original main posts blog one")
 _AFTER_NOUN = re.compile(r"\s*(?:about|on|titled|called|named|entitled|headlined|discussing|covering|"
-                         r"that discusses|that covers|by|from|in|[a-z]+ing)\s+(?P<words>.+?)\s*(?=\b(?:"
+                         r"that discusses|that covers|by|from|in|of|[a-z]+ing)\s+(?P<words>.+?)\s*(?=\b(?:"
                          r"published|posted|written|dated|appeared|came|come|say|says|said|think|thinks|argue|"
                          r"argues|see|sees|mean|means|claim|claims|make|makes|describe|describes|suggest|"
                          r"suggests|conclude|concludes|call|calls|accuse|accuses|have|has|had|was|is|do|did|"
@@ -369,7 +379,7 @@ def _scopes_from(text: str) -> list[ScopeRef]:
         after = _AFTER_NOUN.match(rest) or _TITLE_AFTER_NOUN.match(rest)
         behind = ""
         if after:
-            naming = after.group("words").strip().strip("\"“”'‘’?,. ")
+            naming = re.sub(r"\s+about$", "", after.group("words").strip().strip("\"“”'‘’?,. "))
             if naming and naming.lower() not in STOPWORDS:
                 behind = naming
                 end += after.end("words")
@@ -458,8 +468,9 @@ def _holder(text: str, entities: list[str], scopes: list[ScopeRef]) -> str | Non
     head = [w for w in who.split() if not w.lower().endswith("ly")]
     if not head or not head[-1][:1].isupper():
         return None  # "the Labour pledge": a text, not someone
-    named = [e for e in entities if e in who]
-    return named[0] if named else None
+    if head[0].lower() in ("the", "a", "an"):
+        head = head[1:]
+    return " ".join(head) if any(e in who for e in entities) else None
 
 
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:

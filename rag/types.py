@@ -112,6 +112,7 @@ class FactType(StrEnum):
     NUMBER = "number"
     MONEY = "money"
     PERCENT = "percent"
+    NAME = "name"  # a proper name of any kind ("what is the name of the stadium")
     OTHER = "other"
 
 
@@ -251,6 +252,7 @@ class SentenceRole(StrEnum):
 
 ENTITY_TYPES: dict[str, FactType] = {
     "PERSON": FactType.PERSON,
+    "WORK_OF_ART": FactType.NAME, "PRODUCT": FactType.NAME, "EVENT": FactType.NAME, "LAW": FactType.NAME,
     "ORG": FactType.ORGANISATION, "NORP": FactType.ORGANISATION,
     "GPE": FactType.PLACE, "LOC": FactType.PLACE, "FAC": FactType.PLACE,
     "DATE": FactType.DATE, "TIME": FactType.DATE,

@@ -62,9 +62,11 @@ _TYPE_TEXT: dict[FactType, re.Pattern[str]] = {
 }
 _EXACT_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS})\b", re.IGNORECASE)
 """A calendar date, month or year, for "what date" and "which year" (not "yesterday")."""
+_NAMED = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 """Links are left out of a sentence's terms: a URL's path words are not what the sentence says."""
-_NUMBER_TOKEN = re.compile(r"^(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+_NUMBER_TOKEN = re.compile(r"^(\d[\d,.½¼¾⅓⅔]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|several|"
                            r"many|some|few)$", re.IGNORECASE)
 
@@ -89,18 +91,35 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
     if wanted is None or wanted == FactType.OTHER:
         return True
     asked = analysis.text.lower()
+    if wanted == FactType.NAME:  # any proper name the question does not already give
+        named = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
+                 if e.fact_type in _NAMED]
+        named += [m.group(0) for m in _CAPITALISED.finditer(sentence.text[1:])]
+        given = set(terms(asked))
+        return any(any(t not in given and not _acronym_of(w, analysis.text)
+                       for w in re.findall(r"[\w'’-]+", n) for t in terms(w)) for n in named)
     spans = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
              if e.fact_type == wanted or (wanted == FactType.PERSON and e.fact_type == FactType.ORGANISATION
                                           and not analysis.strict_type)]
     new = [s for s in spans if s.lower() not in asked]
     if wanted == FactType.DATE and analysis.exact_date:
-        return any(m.group(0).lower() not in asked for m in _EXACT_DATE.finditer(sentence.text))
+        text = _URL.sub(" ", sentence.text)
+        return any(m.group(0).lower() not in asked for m in _EXACT_DATE.finditer(text))
     if new:
         return True
     if wanted in (FactType.PERSON, FactType.PLACE, FactType.ORGANISATION):
         return False
     pattern = _TYPE_TEXT.get(wanted)
     return bool(pattern and any(m.group(0).lower() not in asked for m in pattern.finditer(sentence.text)))
+
+
+def _acronym_of(name: str, text: str) -> bool:
+    """Whether ``name`` is the initials of words in ``text`` ("TMO" for "Tenant Management Organisation")."""
+    if not (name.isupper() and 2 <= len(name) <= 6):
+        return False
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", text) if w[0].isupper()).upper()
+    initials_all = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", text)).upper()
+    return name in initials or name in initials_all
 
 
 def counts(sentence: Sentence, noun: str | None) -> bool:

@@ -48,6 +48,8 @@ REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 PARAPHRASE_COSINE = 0.6
 """A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
 best sentence is this close to the question in meaning."""
+COVER_BACK = 3
+"""Sentences before a typed sentence, in its paragraph, that may name the subject it speaks of."""
 TYPE_WINDOW = 0.15
 """The asked-for type must be held by a sentence scoring within this of the best one."""
 SIDE_CANDIDATES = 6
@@ -58,17 +60,20 @@ MAX_SIDES_POSTS = 4
 _TYPE_WORDS: dict[FactType, str] = {
     FactType.DATE: "date", FactType.NUMBER: "figure", FactType.MONEY: "sum of money",
     FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
-    FactType.ORGANISATION: "organisation",
+    FactType.ORGANISATION: "organisation", FactType.NAME: "name",
 }
 ATTRIBUTION_WINDOW = 0.25
+SPEAKER_GAP = 6
+"""A speech verb or quotation counts as someone's when within this many words of their name."""
+_PRONOUNS = frozenset({"he", "she", "they", "it"})
 """A named person's view must be in a sentence scoring within this of the best one."""
 _SPEECH = re.compile(
     r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
     r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
     r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
     r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
-    r"criticised|criticized|welcomed|thinks|thought|feels|felt|wants|wanted|proposed|proposes|response|"
-    r"responded|replied|view|views|according)\b", re.IGNORECASE)
+    r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
+    r"replied|according)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the minister|the chancellor)\b",
                             re.IGNORECASE)
 
@@ -255,7 +260,7 @@ class ExtractiveBackend:
                 typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
                          or not set(terms(analysis.count_noun)) & c.terms]
             if not typed:
-                named = self._subject(analysis, query, store)
+                named = self._subject(analysis, store, query)
                 what = _TYPE_WORDS.get(wanted, "answer")
                 lead = (f"The posts mention {named}, but give no {what} for it." if named
                         else f"The posts give no {what} for this.")
@@ -264,7 +269,7 @@ class ExtractiveBackend:
         if analysis.holder and not summary and not self._attributed(store, ranked, best, analysis.holder):
             holder = analysis.holder
             if mentioned(holder, store, query):
-                lead = f"The posts mention {holder}, but quote no view of theirs on this."
+                lead = f"The posts mention {holder}, but give no view of theirs on this."
                 return Verdict(False, lead, (f"{holder}'s view",))
         # 5. weak evidence (a summary of a named post needs none)
         if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id):
@@ -273,13 +278,13 @@ class ExtractiveBackend:
 
     def _attributed(self, store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
                     holder: str) -> bool:
-        """Whether a relevant sentence gives the holder's words or view."""
+        """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
+        "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
         key = terms(holder)[-1:] or [""]
         for cand in ranked[:12]:
             if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
                 break
-            if self._about(store, cand, key[0]) and (_SPEECH.search(cand.sentence.text) or
-                                                      re.search(r"[\"“”]", cand.sentence.text)):
+            if self._about(store, cand, key[0]) and _speaks(cand.sentence.text, key[0]):
                 return True
         return False
 
@@ -294,9 +299,9 @@ class ExtractiveBackend:
 
     @staticmethod
     def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
-        """The terms naming what the question is about: its names the posts mention, else its rarest
-        known content words (at most two)."""
-        named = {t for e in analysis.entities if mentioned(e, store, query) for t in terms(e)[-1:]}
+        """The terms naming what the question is about: the first name it gives that the posts mention,
+        else its rarest known content words (at most two)."""
+        named = next((set(terms(e)[-1:]) for e in analysis.entities if mentioned(e, store, query)), set())
         if named:
             return named
         focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
@@ -305,20 +310,23 @@ class ExtractiveBackend:
 
     @staticmethod
     def _covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
-        """Whether a sentence (or the one before it, where the subject is often named) is about it."""
+        """Whether a sentence is about the subject: it names it, or one of the sentences just before
+        it in its paragraph does ("He was crowned in 1130" after "Roger II...")."""
         if not subject or subject & cand.terms:
             return True
-        before = [s for s in store.sentence_window(cand.row, 1, 0) if s.row < cand.row]
+        before = [s for s in store.sentence_window(cand.row, COVER_BACK, 0)
+                  if s.row < cand.row and s.line == cand.sentence.line]
         return any(subject & set(terms(s.text)) for s in before)
 
     @staticmethod
-    def _subject(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> str:
-        """What the posts do mention of the question, to say which part they cover."""
-        named = [e for e in analysis.entities if mentioned(e, store, query)]
-        if named:
-            return "the " + named[0] if not named[0].lower().startswith("the ") else named[0]
-        words = [w for w in analysis.focus if terms(w) and all(t not in query.unknown for t in terms(w))]
-        return " ".join(words[:4])
+    def _subject(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str:
+        """The name the question asks about, as the question writes it ("the Commission on Ownership"),
+        when the posts mention it; else ""."""
+        for entity in analysis.entities:
+            if mentioned(entity, store, query):
+                article = re.search(rf"\bthe\s+{re.escape(entity)}", analysis.text, re.IGNORECASE)
+                return f"the {entity}" if article else entity
+        return ""
 
     # -- compositions that need the store
 
@@ -490,6 +498,21 @@ def refusal_draft(passages: tuple[Passage, ...]) -> Draft:
 
 def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
+
+
+def _speaks(text: str, key: str) -> bool:
+    """Whether the person whose name stems to ``key`` (or a pronoun) is the speaker of a speech or
+    opinion verb, or of a quotation, in ``text``: within a few words of it."""
+    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
+    stems = [terms(w) for w in words]
+    for i, st in enumerate(stems):
+        speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
+        if not speaker:
+            continue
+        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
+        if any(_SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
+            return True
+    return False
 
 
 def _names_a_post(side: str) -> bool:
