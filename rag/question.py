@@ -133,7 +133,8 @@ _SUMMARY = re.compile(
     r"core) (argument|point|points|message|thesis|claim|idea|ideas|theme|themes|thrust|takeaway)s?\b|"
     r"\bwhat('s| is| was) (the )?(gist|thrust|upshot|summary)\b|\bin (a )?(nutshell|summary|short|brief)"
     r"\b|\bwhat (is|was|are) (the|this|that) ([\w'’?]+\s){0,8}?(post|article|blog|piece|entry|letter)s? "
-    r"([\w'’?-]+\s){0,8}?about\s*\??\s*$|\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
+    r"([\w'’?-]+\s){0,8}?about\s*\??\s*$|"
+    r"\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
 _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"

@@ -347,9 +347,11 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
 
 def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budget: int = SEVERAL_WORDS,
                     relevance: dict[int, float] | None = None) -> list[Unit]:
-    """An extractive summary of one post: body sentences by cosine to the post's centroid, with
-    maximal marginal relevance, one pick from each third of the post first (its claim, its case, its
-    conclusion), then the most central others; quoted in post order."""
+    """An extractive summary of one post: its opening claim (the first body sentence, as the lead
+    baseline of news summarisation takes it) and its conclusion (the last), then the sentences most
+    central to the post (cosine to the centroid of its sentence vectors; Radev et al. 2004), chosen by
+    maximal marginal relevance, while the word budget allows; quoted in post order. ``relevance``
+    (sentence row → score) tilts the choice towards what a question asks about."""
     body = [s for s in doc_sentences if s.role.quotable and s.words >= FRAGMENT_WORDS]
     if not body:
         return []
@@ -361,30 +363,22 @@ def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budge
         central = central + np.array([0.5 * relevance.get(s.row, 0.0) for s in body], np.float32)
     sims = vectors @ vectors.T
     n = len(body)
-    thirds = [range(0, max(1, n // 3)), range(n // 3, max(n // 3 + 1, 2 * n // 3)), range(2 * n // 3, n)]
     picked: list[int] = []
     used = 0
+    for i in dict.fromkeys([0, n - 1]):  # the claim, then the conclusion
+        if not picked or used + body[i].words <= budget:
+            picked.append(i)
+            used += body[i].words
 
     def mmr(i: int) -> float:
         redundancy = max((float(sims[i, j]) for j in picked), default=0.0)
         return MMR_LAMBDA * float(central[i]) - (1 - MMR_LAMBDA) * redundancy
 
-    for third in thirds:
-        options = [i for i in third if i not in picked]
-        if not options:
-            continue
-        i = max(options, key=mmr)
-        if used + body[i].words > budget and picked:
-            continue
-        picked.append(i)
-        used += body[i].words
     while used < budget:
-        options = [i for i in range(n) if i not in picked]
+        options = [i for i in range(n) if i not in picked and used + body[i].words <= budget * 1.1]
         if not options:
             break
         i = max(options, key=mmr)
-        if used + body[i].words > budget * 1.1:
-            break
         picked.append(i)
         used += body[i].words
     return merge([_unit([body[i]], float(central[i])) for i in sorted(picked)])
