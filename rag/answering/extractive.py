@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
@@ -27,6 +27,7 @@ from rag.answering.compose import (
     merge,
 )
 from rag.answering.evidence import (
+    LEXICAL_WEIGHT,
     Candidate,
     QueryTerms,
     counts,
@@ -74,8 +75,11 @@ _SPEECH = re.compile(
     r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
     r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
     r"replied|according)\b", re.IGNORECASE)
-_PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the minister|the chancellor)\b",
+_PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
+                            r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
                             re.IGNORECASE)
+REFERENCE_BACK = 4
+"""A sentence opening with "He", "She" or "The minister" may refer to a name this many sentences back."""
 
 
 AROUND_BEFORE, AROUND_AFTER = 2, 14
@@ -359,11 +363,13 @@ class ExtractiveBackend:
         if len(sides) < 2:
             return self._per_post(ranked, composer, floor)
         share = max(SEVERAL_WORDS // len(sides), 30)
+        side_terms = {t for s in sides for t in terms(s)}
+        topic = {t: w for t, w in query.weights.items() if t not in side_terms}
         units: list[Unit] = []
         for side in sides:
             side_ref = _as_ref(side)
-            as_post = resolve_scope(side_ref, store, by_text=False) if _names_a_post(side) or side_ref.year \
-                else None
+            named_post = _names_a_post(side) or side_ref.year
+            as_post = resolve_scope(side_ref, store, by_text=False) if named_post else None
             mine: list[Candidate] = []
             if as_post is None:
                 key = terms(side)[-1]
@@ -373,12 +379,11 @@ class ExtractiveBackend:
             if not mine:  # a post's name ("the UNISON post", "the councillor"), not a name the posts use
                 as_post = as_post or resolve_scope(side_ref, store)
                 if as_post is not None:
-                    mine = [c for c in ranked if c.doc_id == as_post.doc_id] or self._extra(
-                        store, request, query, analysis, side, as_post.doc_id)
-            mine = [c for c in mine if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last
-                                                for u in units)]
+                    mine = self._extra(store, request, query, analysis, side, as_post.doc_id)
+            mine = [c for c in _by_topic(mine, topic)
+                    if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last for u in units)]
             if mine:
-                units += compose_fact(composer, mine, -1.0, budget=share)[:1]
+                units += compose_fact(composer, mine, -1.0, budget=share)
         return merge(units) if len({u.doc_id for u in units}) > 1 else units
 
     @staticmethod
@@ -388,7 +393,7 @@ class ExtractiveBackend:
             return True
         if not _PRONOUN_START.match(cand.sentence.text):
             return False
-        before = [s for s in store.sentence_window(cand.row, 2, 0) if s.row < cand.row]
+        before = [s for s in store.sentence_window(cand.row, REFERENCE_BACK, 0) if s.row < cand.row]
         return any(key in terms(s.text) for s in before)
 
     def _extra(self, store: AnswerStore, request: GenerationRequest, query: QueryTerms,
@@ -398,7 +403,7 @@ class ExtractiveBackend:
         rows, _ = store.search_lexical(f"{side} {focus}", SIDE_CANDIDATES)
         sentences = store.sentences_in_chunks(rows.tolist())
         if doc_id is not None:
-            sentences = [s for s in sentences if s.doc_id == doc_id] or store.sentences_of_document(doc_id)
+            sentences = store.sentences_of_document(doc_id)
         assert request.query_vector is not None
         scored = score_sentences(sentences, {}, request.query_vector, analysis, query, store)
         return [c for c in scored if c.sentence.role.quotable]
@@ -498,6 +503,15 @@ def refusal_draft(passages: tuple[Passage, ...]) -> Draft:
 
 def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
+
+
+def _by_topic(candidates: Sequence[Candidate], topic: dict[str, float]) -> list[Candidate]:
+    """Candidates re-ranked by what a comparison is about, leaving out the names of its sides (every
+    sentence of a side names it): cosine plus lexical evidence on the topic's terms only."""
+    total = sum(topic.values()) or 1.0
+    scored = [replace(c, relevance=c.cosine + LEXICAL_WEIGHT
+                      * sum(w for t, w in topic.items() if t in c.terms) / total) for c in candidates]
+    return sorted(scored, key=lambda c: (-c.relevance, c.row))
 
 
 def _speaks(text: str, key: str) -> bool:
