@@ -110,6 +110,17 @@ def _unit(sentences: Sequence[Sentence], score: float) -> Unit:
     return Unit(ordered, score)
 
 
+def runs_of(sentences: Sequence[Sentence], score: float) -> list[Unit]:
+    """Sentences of one post as units of consecutive sentences (a quote never skips a sentence)."""
+    runs: list[list[Sentence]] = []
+    for s in sorted({s.row: s for s in sentences}.values(), key=lambda s: s.row):
+        if runs and s.row == runs[-1][-1].row + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return [_unit(run, score) for run in runs]
+
+
 def merge(units: Sequence[Unit]) -> list[Unit]:
     """Overlapping or adjacent units of one post joined, in post order (posts in first-use order)."""
     order: list[str] = []
@@ -175,6 +186,15 @@ class Composer:
                 items.append(after)
         return items
 
+    def list_heads(self, lead: Sentence) -> list[Sentence]:
+        """The first sentence of each item of the list a lead-in introduces: the list, compactly (an
+        item's further sentences elaborate on it)."""
+        heads: list[Sentence] = []
+        for s in self.list_after(lead):
+            if not heads or s.line != heads[-1].line:
+                heads.append(s)
+        return heads
+
     def lead_in_of(self, item: Sentence) -> Sentence | None:
         """The lead-in sentence of the list an item belongs to."""
         for s in reversed(self.window(item.row)):
@@ -216,12 +236,10 @@ class Composer:
         options: list[list[Sentence]] = []
         lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
         if whole_list:
-            if lead_in:
-                options.append([*base, *self.list_after(sentence)])
-            elif sentence.role == SentenceRole.LIST_ITEM:
-                lead = self.lead_in_of(sentence)
-                if lead is not None and lead.row >= sentence.row - 12:
-                    options.append([lead, *self.list_after(lead)])
+            lead = sentence if lead_in else (self.lead_in_of(sentence)
+                                             if sentence.role == SentenceRole.LIST_ITEM else None)
+            if lead is not None and lead.row >= sentence.row - 12:
+                options.append([*base, lead, *self.list_after(lead)])
         if sentence.role == SentenceRole.LIST_ITEM:  # the whole item: its line
             line = [s for s in self.window(sentence.row) if s.line == sentence.line]
             options.append([*base, *line])
@@ -293,11 +311,14 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
         lead = next((c.sentence for c in sorted(around, key=lambda c: c.row)
                      if c.row > anchor.last and c.doc_id == anchor.doc_id
                      and c.sentence.role == SentenceRole.LEAD_IN), None)
-        if lead is not None:
-            block = _unit([lead, *composer.list_after(lead)], best.relevance)
-            if len(block.sentences) > 1 and used + block.words <= LIST_WORDS:
-                chosen.append(block)
-                used += block.words
+        if lead is not None:  # the whole list, or compactly: each item's first sentence
+            for items in (composer.list_after(lead), composer.list_heads(lead)):
+                runs = runs_of([lead, *items], best.relevance)
+                words = sum(u.words for u in runs)
+                if len(items) > 1 and used + words <= budget * 1.1:
+                    chosen += runs
+                    used += words
+                    break
     if used >= budget:
         return merge(chosen)
     near = {c.row for c in around} | {s.row for s in composer.window(best.row)}
