@@ -302,8 +302,12 @@ def find_entities(text: str) -> list[str]:
         word = words[i].group()
         low = _clean_word(word).lower()
         first = i == 0 or text[: words[i].start()].rstrip().endswith((".", "?", "!", ":", ";"))
-        if _is_name_word(word) and not (first and (low in WH_WORDS or low in AUXILIARIES or
-                                                   low in IMPERATIVES or low in STOPWORDS)) and low != "i":
+        # a capital that only starts the sentence is no name ("Approximately how many..."), unless the
+        # word is an acronym or begins a longer name ("Roger II was...")
+        sentence_case = first and not word.isupper() and not (
+            i + 1 < len(words) and _is_name_word(words[i + 1].group()) and low not in STOPWORDS)
+        command = first and (low in WH_WORDS or low in AUXILIARIES or low in IMPERATIVES or low in STOPWORDS)
+        if _is_name_word(word) and not sentence_case and not command and low != "i":
             j = i + 1
             end = i
             while j < len(words):

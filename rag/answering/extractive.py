@@ -51,8 +51,8 @@ PARAPHRASE_COSINE = 0.6
 best sentence is this close to the question in meaning."""
 COVER_BACK = 3
 """Sentences before a typed sentence, in its paragraph, that may name the subject it speaks of."""
-TYPE_WINDOW = 0.15
-"""The asked-for type must be held by a sentence scoring within this of the best one."""
+TYPE_CANDIDATES = 20
+"""The asked-for type must be held by one of this many best sentences, about the question's subject."""
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
@@ -258,8 +258,7 @@ class ExtractiveBackend:
         wanted = analysis.fact_type
         if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
             subject = self._subject_terms(analysis, query, store)
-            near = [c for c in ranked[:8] if c.relevance >= best.relevance - TYPE_WINDOW]
-            typed = [c for c in near if c.typed and self._covers(store, c, subject)]
+            typed = [c for c in ranked[:TYPE_CANDIDATES] if c.typed and self._covers(store, c, subject)]
             if analysis.count_noun and wanted == FactType.NUMBER:
                 typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
                          or not set(terms(analysis.count_noun)) & c.terms]
@@ -303,11 +302,12 @@ class ExtractiveBackend:
 
     @staticmethod
     def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
-        """The terms naming what the question is about: the first name it gives that the posts mention,
-        else its rarest known content words (at most two)."""
-        named = next((set(terms(e)[-1:]) for e in analysis.entities if mentioned(e, store, query)), set())
-        if named:
-            return named
+        """The terms naming what the question is about: the rarest word of the first name it gives that
+        the posts mention, else its rarest known content words (at most two)."""
+        entity = next((e for e in analysis.entities if mentioned(e, store, query)), None)
+        if entity:  # its most specific word: "Reddish" in "the Reddish Vale Co-Operative Trust"
+            idf = store.term_idf(terms(entity))
+            return {max(idf, key=lambda t: idf[t])} if idf else set()
         focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
         known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
         return set(known[:2])
