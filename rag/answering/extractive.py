@@ -184,7 +184,7 @@ class ExtractiveBackend:
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
-                                    whole_list=kind in (AnswerType.LIST, AnswerType.REASON), around=around)
+                                    whole_list=kind != AnswerType.DEFINITION, around=around)
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if not units:
