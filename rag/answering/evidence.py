@@ -14,11 +14,12 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from rag.answering.store import AnswerStore
-from rag.lexical import terms, terms_of
+from rag.lexical import terms
 from rag.question import QuestionAnalysis
 from rag.types import AnswerType, EntitySpan, FactType, Sentence
 
@@ -69,6 +70,12 @@ _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"^(\d[\d,.½¼¾⅓⅔]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|several|"
                            r"many|some|few)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=65_536)
+def sentence_terms(text: str) -> list[str]:
+    """A sentence's analysed terms, links left out (cached: sentences recur across questions)."""
+    return terms(_URL.sub(" ", text) if "://" in text or "www." in text else text)
 
 
 def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
@@ -244,7 +251,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         return []
     vectors = store.vectors_of([s.row for s in sentences])
     cosines = vectors @ np.asarray(query_vector, np.float32)
-    term_lists = terms_of([_URL.sub(" ", s.text) for s in sentences])
+    term_lists = [sentence_terms(s.text) for s in sentences]
     term_sets = [frozenset(t) for t in term_lists]
     by_row = {s.row: t for s, t in zip(sentences, term_sets, strict=True)}
     total = query.total

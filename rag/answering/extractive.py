@@ -218,11 +218,11 @@ class ExtractiveBackend:
         """The sentences of the retrieved passages (and of the whole post the question names), with
         the rank of the best passage holding each."""
         ranks: dict[int, int] = {}
-        sentences: dict[int, Sentence] = {}
+        ranges = store.chunk_sentence_rows([p.row for p in pool])
         for rank, passage in enumerate(pool):
-            for s in store.sentences_in_chunks([passage.row]):
-                ranks.setdefault(s.row, rank)
-                sentences.setdefault(s.row, s)
+            for r in ranges.get(passage.row, ()):
+                ranks.setdefault(r, rank)
+        sentences = {s.row: s for s in store.sentences_at(sorted(ranks))}
         if scope_id is not None:
             sentences = {r: s for r, s in sentences.items() if s.doc_id == scope_id}
             for s in store.sentences_of_document(scope_id):

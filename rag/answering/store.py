@@ -25,6 +25,14 @@ class AnswerStore(Protocol):
         """The distinct sentences of these chunks, ordered by row."""
         ...
 
+    def chunk_sentence_rows(self, chunk_rows: Sequence[int]) -> dict[int, range]:
+        """The sentence rows of each chunk row."""
+        ...
+
+    def sentences_at(self, rows: Sequence[int]) -> list[Sentence]:
+        """The sentences at these rows, ordered by row."""
+        ...
+
     def sentences_of_document(self, doc_id: str) -> list[Sentence]:
         """Every sentence of one document, in order."""
         ...

@@ -165,6 +165,12 @@ class Index:
     def sentences_of_document(self, doc_id: str) -> list[Sentence]:
         return self.store.sentences_of_document(doc_id)
 
+    def chunk_sentence_rows(self, chunk_rows: Sequence[int]) -> dict[int, range]:
+        return self.store.chunk_sentence_rows(chunk_rows)
+
+    def sentences_at(self, rows: Sequence[int]) -> list[Sentence]:
+        return self.store.sentences_at(rows)
+
     def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
         return self.store.sentence_window(row, before, after)
 

@@ -26,6 +26,8 @@ from rag.labels import post_label
 from rag.types import Document, DocumentInfo, EntitySpan, Passage, Sentence, SentenceRole
 
 STORE_FILE = "store.sqlite"
+SENTENCE_CACHE = 200_000
+"""Sentence records kept in memory per opened store (a few hundred bytes each), then started afresh."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._sentences: dict[int, Sentence] = {}  # sentence row -> record, filled as rows are read
+        self._chunk_ranges: dict[int, range] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -231,24 +235,35 @@ class Store:
         return Sentence(row=r[0], doc_id=r[1], start=r[2], end=r[3], text=r[4], role=SentenceRole(r[5]),
                         line=r[6], entities=entities_of(r[7]))
 
+    def chunk_sentence_rows(self, chunk_rows: Sequence[int]) -> dict[int, range]:
+        """The sentence rows of each chunk (cached: chunks never change within a generation)."""
+        missing = [int(r) for r in chunk_rows if int(r) not in self._chunk_ranges]
+        for lo in range(0, len(missing), 900):  # SQLite's default limit on bound parameters is 999
+            part = missing[lo:lo + 900]
+            marks = ",".join("?" * len(part))
+            for row, first, end in self.db.execute(
+                    f"SELECT row, sent_lo, sent_hi FROM chunks WHERE row IN ({marks})", part):
+                self._chunk_ranges[row] = range(first, end)
+        return {int(r): self._chunk_ranges[int(r)] for r in chunk_rows if int(r) in self._chunk_ranges}
+
     def sentences_in_chunks(self, chunk_rows: Sequence[int]) -> list[Sentence]:
         """The distinct sentences of these chunks, ordered by row."""
-        if not len(chunk_rows):
-            return []
-        marks = ",".join("?" * len(chunk_rows))
-        ranges = list(self.db.execute(f"SELECT sent_lo, sent_hi FROM chunks WHERE row IN ({marks})",
-                                      [int(r) for r in chunk_rows]))
-        return self.sentences_at(sorted({r for lo, hi in ranges for r in range(lo, hi)}))
+        ranges = self.chunk_sentence_rows(chunk_rows).values()
+        return self.sentences_at(sorted({r for rows in ranges for r in rows}))
 
     def sentences_at(self, rows: Sequence[int]) -> list[Sentence]:
-        """The sentences at these rows, ordered by row."""
-        out: list[Sentence] = []
-        for lo in range(0, len(rows), 900):  # SQLite's default limit on bound parameters is 999
-            part = [int(r) for r in rows[lo:lo + 900]]
+        """The sentences at these rows, ordered by row (rows that do not exist are left out). Sentences
+        read once are kept (a generation never changes), so questions on the same passages cost no SQL."""
+        cache = self._sentences
+        missing = sorted({int(r) for r in rows if int(r) not in cache and r >= 0})
+        if len(cache) + len(missing) > SENTENCE_CACHE:
+            cache.clear()
+        for lo in range(0, len(missing), 900):
+            part = missing[lo:lo + 900]
             marks = ",".join("?" * len(part))
-            out += [self._sentence(r) for r in self.db.execute(
-                self._SENTENCE_SQL + f"WHERE s.row IN ({marks}) ORDER BY s.row", part)]
-        return out
+            for r in self.db.execute(self._SENTENCE_SQL + f"WHERE s.row IN ({marks})", part):
+                cache[r[0]] = self._sentence(r)
+        return [cache[r] for r in sorted({int(r) for r in rows}) if r in cache]
 
     def sentences_of_document(self, doc_id: str) -> list[Sentence]:
         """Every sentence of one document, in order."""
@@ -257,8 +272,7 @@ class Store:
 
     def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
         """Sentences around ``row`` within its document, in order (the sentence itself included)."""
-        near = [self._sentence(r) for r in self.db.execute(
-            self._SENTENCE_SQL + "WHERE s.row BETWEEN ? AND ? ORDER BY s.row", (row - before, row + after))]
+        near = self.sentences_at(range(max(0, row - before), row + after + 1))
         here = next((s for s in near if s.row == row), None)
         return [s for s in near if here is not None and s.doc_id == here.doc_id]
 
