@@ -167,7 +167,7 @@ def answer_html(answer: Answer) -> str:
         for paragraph in (p for p in re.split(r"\n\s*\n", answer.text) if p.strip()):
             match = _EXTRACTIVE_PARAGRAPH.fullmatch(paragraph.strip())
             cited = by_marker.get(int(match.group("marker"))) if match else None
-            if cited is not None and cited.quote == match.group("quote"):
+            if match is not None and cited is not None and cited.quote == match.group("quote"):
                 parts.append(_quote_block(cited))
                 shown.add(cited.marker)
             else:
@@ -384,7 +384,7 @@ def build_app(rag: RAG) -> gr.Blocks:
                     gr.HTML(status_html(rag.status()), elem_id="rag-status", js_on_load=None)
 
         outputs = [chatbot, sources, turns, question]
-        common = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "answer",
+        common: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "answer",
                   "show_progress": "minimal"}
         question.submit(on_ask, inputs=[question, chatbot, turns, backend, k], **common)
         ask.click(on_ask, inputs=[question, chatbot, turns, backend, k], **common)

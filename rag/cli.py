@@ -13,9 +13,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from rag.pipeline import RAG
+    from rag.settings import Settings
+    from rag.types import Answer
 
 EXIT_USAGE = 2
 
@@ -39,7 +44,7 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _settings(**overrides: Any):
+def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
 
     from rag.settings import Settings
@@ -88,7 +93,7 @@ def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet:
                    f"{report.chunks_embedded} embedded now, {report.seconds:.2f} s)")
 
 
-def _print_answer(answer: Any) -> None:
+def _print_answer(answer: Answer) -> None:
     if answer.notice:
         click.secho(answer.notice, fg="yellow")
     click.echo(answer.text)
@@ -134,7 +139,7 @@ def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, 
         _print_answer(answer)
 
 
-def _open(cfg: Any, backend: str | None):
+def _open(cfg: Settings, backend: str | None) -> RAG:
     from rag.pipeline import open_or_build
 
     overrides = {"backend": backend} if backend else {}
@@ -162,7 +167,7 @@ def evaluate_cmd(questions: Path, index_dir: Path | None, backend: str | None, k
         raise click.UsageError(str(exc)) from None
     qs = qs[:limit] if limit else qs
     rag = _open(_settings(index_dir=index_dir), backend)
-    rag.answer(qs[0]["question"])  # warm up: the model load is not part of the latency
+    rag.answer(qs[0].question)  # warm up: the model load is not part of the latency
     report = evaluate(rag, qs, k=k)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))

@@ -129,7 +129,7 @@ class Embedder:
 
         if not self.uses_onnx:
             raise RagError("This embedder runs on torch (embedding_backend=torch).")
-        source = self._files_dir
+        source = self._onnx_files
         had_torch = self._model is not None
         path = ensure_export(source, self.backend, self.cache_dir, lambda: self.model, self.max_seq_length)
         if not had_torch:
@@ -165,15 +165,25 @@ class Embedder:
                            "tokenizer.json: give a local path, or use embedding_backend=torch.")
         return local
 
+    @property
+    def _onnx_files(self) -> Path:
+        """The model's folder, where the ONNX backends read its tokenizer and config."""
+        files = self._files_dir
+        if files is None:  # only when the model runs on torch
+            raise RagError("This embedder runs on torch (embedding_backend=torch).")
+        return files
+
     @cached_property
     def max_seq_length(self) -> int:
         """Positions the model reads, from its config when on disk (no model load)."""
         if self.uses_onnx:
-            return _seq_length_from_files(self._files_dir)  # type: ignore[arg-type]
+            return _seq_length_from_files(self._onnx_files)
         if self._model_dir and (self._model_dir / "sentence_bert_config.json").exists():
             config = json.loads((self._model_dir / "sentence_bert_config.json").read_text())
             if config.get("max_seq_length"):
                 return int(config["max_seq_length"])
+        if not self.model.max_seq_length:
+            raise RagError(f"Cannot tell the maximum sequence length of {self.model_name!r}.")
         return int(self.model.max_seq_length)
 
     @cached_property
@@ -204,7 +214,10 @@ class Embedder:
             return self.onnx_model.dimension
         model = self.model
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        dimension = getter()
+        if not dimension:
+            raise RagError(f"Cannot tell the vector dimension of {self.model_name!r}.")
+        return int(dimension)
 
     def encode_query(self, text: str) -> np.ndarray:
         """The normalised vector of one question."""

@@ -155,8 +155,9 @@ def export_onnx(model: SentenceTransformer, path: Path) -> list[str]:
     import torch
 
     check_supported(model)
-    transformer = model[0].auto_model
-    sample = model.tokenizer(["a short text", "a somewhat longer text to trace the model with"],
+    transformer: Any = model[0].auto_model
+    tokenizer: Any = model.tokenizer
+    sample = tokenizer(["a short text", "a somewhat longer text to trace the model with"],
                              padding=True, return_tensors="pt")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
 
@@ -181,14 +182,15 @@ def export_onnx(model: SentenceTransformer, path: Path) -> list[str]:
 
 def check_supported(model: SentenceTransformer) -> None:
     """Only a transformer + mean pooling (+ normalisation) pipeline is reproduced in numpy."""
-    kinds = [type(m).__name__ for m in model]
-    pooling = model[1].get_config_dict() if len(kinds) > 1 and kinds[1] == "Pooling" else {}
+    modules: list[Any] = list(model)
+    kinds = [type(m).__name__ for m in modules]
+    pooling = modules[1].get_config_dict() if len(kinds) > 1 and kinds[1] == "Pooling" else {}
     mean = pooling.get("pooling_mode") == "mean" or (
         pooling.get("pooling_mode_mean_tokens") and not any(
             pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
                                      "pooling_mode_mean_sqrt_len_tokens")))
     if (kinds[:2] != ["Transformer", "Pooling"] or not mean or set(kinds[2:]) - {"Normalize"}
-            or not hasattr(model[0], "auto_model")):
+            or not hasattr(modules[0], "auto_model")):
         raise RagError(f"The ONNX backends support transformer models with mean pooling; this model is "
                        f"{' → '.join(kinds)} ({pooling or 'no pooling'}). Use embedding_backend=torch.")
 

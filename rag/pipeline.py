@@ -49,7 +49,7 @@ def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) ->
             if role in ("user", "assistant") and isinstance(content, str) and content.strip():
                 turns.append(Turn(role, content))
         elif isinstance(item, Sequence) and len(item) == 2 and item[0] in ("user", "assistant"):
-            turns.append(Turn(item[0], str(item[1])))
+            turns.append(Turn("user" if item[0] == "user" else "assistant", str(item[1])))
     return tuple(turns)
 
 
@@ -231,7 +231,7 @@ class RAG:
             from rag.answering.verify import verify_answer
 
             checked = verify_answer(draft.text, passages)
-            text, citations, unverified = checked.text, checked.citations, checked.unverified
+            text, citations, unverified = checked.text, checked.citations, tuple(checked.unverified)
             found = draft.found and bool(citations)  # an answer is "found" only when grounded in a quote
         return Answer(question=question, text=text, citations=tuple(citations), found=found,
                       passages=tuple(passages), backend=backend, unverified=tuple(unverified),

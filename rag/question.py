@@ -393,10 +393,10 @@ def _scopes_from(text: str) -> list[ScopeRef]:
             found.append(ScopeRef(text[start:end].strip(), naming, year_of(naming), quoted))
             used_until = end
     if not found:
-        m = _QUOTED.search(text)
-        if m and (m.group(1) or m.group(2) or "").strip():
-            naming = (m.group(1) or m.group(2) or "").strip()
-            found.append(ScopeRef(m.group(0), naming, year_of(naming), True))
+        quoted_name = _QUOTED.search(text)
+        if quoted_name and (quoted_name.group(1) or quoted_name.group(2) or "").strip():
+            naming = (quoted_name.group(1) or quoted_name.group(2) or "").strip()
+            found.append(ScopeRef(quoted_name.group(0), naming, year_of(naming), True))
     return found
 
 

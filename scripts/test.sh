@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the tests need (venv, packages, Debian's chromium for the browser tests),
-# then run ruff and the whole test suite. Extra arguments go to pytest (e.g. -m "not slow").
+# then run ruff, mypy and the whole test suite. Extra arguments go to pytest (e.g. -m "not slow").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -12,4 +12,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
+.venv/bin/mypy rag
 exec .venv/bin/python -m pytest "$@"

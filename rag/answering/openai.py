@@ -25,6 +25,7 @@ from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
     from openai import OpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,14 @@ def _cut(text: str, budget: int) -> str:
 
 
 def build_messages(question: str, passages: Sequence[Passage], history: Sequence[Turn],
-                   budget: int) -> list[dict[str, str]]:
+                   budget: int) -> list[ChatCompletionMessageParam]:
     """System rules, the recent conversation, then the passages and the question."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in list(history)[-MAX_HISTORY_MESSAGES:]:
-        messages.append({"role": turn.role, "content": turn.content})
+        if turn.role == "user":
+            messages.append({"role": "user", "content": turn.content})
+        else:
+            messages.append({"role": "assistant", "content": turn.content})
     blocks = fit_passages(passages, budget)
     messages.append({"role": "user", "content": QUESTION_TEMPLATE.format(
         passages="\n\n".join(blocks) if blocks else "(none)", question=question)})

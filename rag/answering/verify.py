@@ -192,9 +192,9 @@ def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
         else:
             g = groups[i]
             if g.quotes:
-                found = [quotes[qi].passage for qi in g.quotes if quotes[qi].passage is not None]
+                found = [at for qi in g.quotes if (at := quotes[qi].passage) is not None]
                 refs = [n for n in g.refs if n in found] + [n for n in found if n not in g.refs]
-                refs = list(dict.fromkeys(n for n in refs if n is not None))
+                refs = list(dict.fromkeys(refs))
             else:
                 refs = [n for n in g.refs if n in cited]
             if refs:

@@ -42,6 +42,7 @@ def build_dense(vectors: np.ndarray, kind: IndexKind, settings: Settings) -> Any
     import faiss
 
     n, dim = vectors.shape
+    dense: Any
     if kind == IndexKind.HNSW:
         dense = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         dense.hnsw.efConstruction = max(80, settings.hnsw_m * 4)
