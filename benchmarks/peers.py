@@ -21,11 +21,11 @@ from benchmarks.common import (
     eval_questions,
     log,
     median,
-    percentile,
     squad_questions,
     timed,
 )
 from benchmarks.common import SQUAD_CORPUS as SQUAD
+from rag.evaluation import percentile
 
 SCRIPT = Path(__file__).with_name("peer_bench.py")
 PACKAGES = {

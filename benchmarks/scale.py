@@ -37,11 +37,11 @@ from benchmarks.common import (
     eval_questions,
     log,
     median,
-    percentile,
     rss_mb,
     timed,
 )
 from rag.embedding import Embedder
+from rag.evaluation import percentile
 from rag.onnx_model import normalise
 
 IVF_NPROBES = (4, 8, 16, 32, 64, 128)

@@ -131,7 +131,7 @@ def _markers(text: str, markers: set[int]) -> str:
 
 
 def _quote_block(citation: Citation) -> str:
-    label = citation.title or citation.url or citation.source or citation.doc_id
+    label = citation.label
     return (f'<blockquote class="rag-quote">“{esc(citation.quote)}” '
             f'<span class="rag-marker">[{citation.marker}]</span></blockquote>'
             f'<div class="rag-from">[{citation.marker}] {esc(label)}'

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.types import Answer
 
-EXIT_USAGE = 2
-
-
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the product's own errors into one clear line and a non-zero exit, never a traceback."""
 
@@ -101,13 +98,13 @@ def _print_answer(answer: Answer) -> None:
         click.echo("\nSources:")
         for c in answer.citations:
             where = c.url or c.source or c.doc_id
-            head = " — ".join(x for x in (c.title, c.date) if x) or c.doc_id
+            head = " — ".join(x for x in (c.label, c.date) if x)
             click.echo(f"[{c.marker}] {head}\n    {where}")
     elif not answer.found and answer.passages:
         click.echo("\nClosest passages:")
         for p in answer.passages:
             snippet = " ".join(p.text.split())[:160]
-            click.echo(f"- {p.title or p.source or p.doc_id}: {snippet}...")
+            click.echo(f"- {p.label}: {snippet}...")
     for quote in answer.unverified:
         click.secho(f"Unverified quotation (not found in the posts): {quote}", fg="yellow")
 

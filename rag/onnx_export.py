@@ -223,7 +223,3 @@ def agreement(model: SentenceTransformer, onnx_path: Path, tokenizer_path: Path,
     torch_vecs = np.asarray(model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))
     return [float(c) for c in (onnx_vecs * torch_vecs).sum(axis=1)]
 
-
-def export_info(onnx_path: Path) -> dict[str, Any]:
-    """What was recorded about an export (inputs, agreement with torch, versions)."""
-    return json.loads((onnx_path.parent / INFO_FILE).read_text(encoding="utf-8"))

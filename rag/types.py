@@ -31,6 +31,14 @@ class Document:
         return post_label(self.title, self.url, self.text)
 
 
+def _label(title: str | None, url: str | None) -> str:
+    """A label from the post's title or site, for records made without one (the post's opening
+    words are not at hand)."""
+    from rag.labels import post_label
+
+    return post_label(title, url, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A [start, end) character range of a document's text."""
@@ -63,7 +71,11 @@ class Passage:
     url: str | None = None
     source: str | None = None
     row: int = -1  # the chunk's row in the index, for looking up its sentences
-    label: str = ""  # the post's name for people (see ``rag.labels``)
+    label: str = ""  # the post's name for people (see ``rag.labels``); given or not, never empty
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", _label(self.title, self.url))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,7 +95,11 @@ class Citation:
     start: int
     end: int
     score: float
-    label: str = ""  # the post's name for people (see ``rag.labels``)
+    label: str = ""  # the post's name for people (see ``rag.labels``); given or not, never empty
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", _label(self.title, self.url))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

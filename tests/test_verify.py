@@ -163,3 +163,11 @@ def test_normalise_and_locate_map_back_to_exact_offsets() -> None:
     assert locate("c", text) == (8, 9)
     assert locate("d e f", text) is None
     assert locate("   ", text) is None
+
+
+def test_a_verified_quote_carries_its_posts_label() -> None:
+    text = "Local people should run it."
+    passage = Passage(doc_id="d9", title=None, text=text, start=10, end=10 + len(text), score=0.4,
+                      label="example.org: “Local people should run it.”")
+    checked = verify_answer(f"They said “{text}” [1]", [passage])
+    assert [c.label for c in checked.citations] == [passage.label]

@@ -488,7 +488,7 @@ class ExtractiveBackend:
 def refusal_text(lead: str, passages: Sequence[Passage]) -> str:
     """The honest "not found" answer as text: what is missing, and the closest passages' posts."""
     lines = [lead]
-    labels = list(dict.fromkeys(p.label or p.title or "a post" for p in passages))
+    labels = list(dict.fromkeys(p.label for p in passages))
     if labels:
         lines.append("The closest passages come from:")
         lines += [f"- {label}" for label in labels]

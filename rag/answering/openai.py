@@ -21,6 +21,7 @@ from rag.answering.base import Draft, GenerationRequest
 from rag.chunking import count_tokens
 from rag.errors import BackendError
 from rag.settings import Settings
+from rag.text import fold_quotes, fold_whitespace
 from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
@@ -70,9 +71,8 @@ LENGTH_NOTICE = "The language model's answer was cut off at its length limit."
 
 def passage_block(n: int, passage: Passage) -> str:
     """Passage ``n`` (1-based) formatted for the prompt, with its title and date."""
-    title = passage.title or passage.source or passage.doc_id
     date = f" ({passage.date})" if passage.date else ""
-    return PASSAGE_TEMPLATE.format(n=n, title=title, date=date, text=passage.text.strip())
+    return PASSAGE_TEMPLATE.format(n=n, title=passage.label, date=date, text=passage.text.strip())
 
 
 def fit_passages(passages: Sequence[Passage], budget: int) -> list[str]:
@@ -122,7 +122,7 @@ def is_refusal(text: str) -> bool:
     """True if the answer is the refusal phrase, or opens with it as a whole sentence (give or take
     case, quote marks and "don't"): "...this question fully, but" is an answer, not a refusal."""
     def key(s: str) -> str:
-        folded = " ".join(s.replace("’", "'").strip(" \t\n\"“”'").lower().split())
+        folded = fold_whitespace(fold_quotes(s).strip(" \t\n\"'").lower())
         return folded.replace("don't", "do not").rstrip(".")
 
     answer, phrase = key(text), key(REFUSAL_PHRASE)

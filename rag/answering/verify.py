@@ -33,6 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.text import fold_quotes
 from rag.types import Citation, Passage
 
 UNVERIFIED_MARK = " [unverified]"
@@ -43,8 +44,6 @@ _MARKER_RUN = re.compile(r"\[\d+(?:\s*,\s*\d+)*\](?:[ \t]*\[\d+(?:\s*,\s*\d+)*\]
 _NUMBER = re.compile(r"\d+")
 # a sentence ends at . ! ? or … (after any closing quote or bracket) followed by more text, or at a line break
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+\S|\n")
-_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
-                       "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "ʼ": "'"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +85,7 @@ def normalise(text: str) -> tuple[str, list[int]]:
             if out and out[-1] == " ":
                 continue
             ch = " "
-        out.append(ch.translate(_FOLD))
+        out.append(fold_quotes(ch))
         where.append(i)
     return "".join(out), where
 
@@ -214,7 +213,8 @@ def verify_answer(text: str, passages: Sequence[Passage]) -> Verified:
         a, b = q.span
         citations.append(Citation(marker=numbers[q.passage], quote=p.text[a:b], doc_id=p.doc_id,
                                   title=p.title, date=p.date, url=p.url, source=p.source,
-                                  start=p.start + a, end=p.start + b, score=round(p.score, 4)))
+                                  start=p.start + a, end=p.start + b, score=round(p.score, 4),
+                                  label=p.label))
     citations.sort(key=lambda c: c.marker)  # stable: quotes of one passage stay in text order
     unverified = list(dict.fromkeys(q.content.strip() for q in quotes if q.passage is None and not q.title))
     return Verified(text="".join(out), citations=citations, unverified=unverified)
