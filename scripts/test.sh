@@ -13,4 +13,6 @@ fi
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
 .venv/bin/mypy rag
+# the unit tier alone first: it fails any unit test that imports a model runtime, spaCy or Gradio
+.venv/bin/python -m pytest -q -m unit
 exec .venv/bin/python -m pytest "$@"

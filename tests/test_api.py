@@ -13,6 +13,8 @@ import rag
 from rag import EmptyQuestionError, IndexMissingError
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x1b"])
 def test_empty_questions_are_a_clear_value_error(rag_obj, question):

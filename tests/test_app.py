@@ -1,15 +1,13 @@
-"""The chat app: rendering keeps corpus text inert, the handler never raises, and the real
-server's ``/answer`` endpoint works with the official gradio_client, also under concurrency."""
+"""The chat app without a server: rendering keeps corpus text inert and the handler never raises.
+The real server is tested in test_app_server.py."""
 
 from __future__ import annotations
 
 import html
-import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
@@ -20,39 +18,14 @@ from rag import app
 from rag.errors import EmptyQuestionError, RagError
 from rag.pipeline import Response
 from rag.types import Answer, Citation, Document, IndexStatus, Passage
-from tests.test_app_support import (
-    LIBRARIES_QUESTION,
-    LIBRARIES_QUOTE,
-    LIBRARIES_URL,
-    ROOT,
-    XSS_FILE,
-    XSS_IMG,
-    XSS_QUESTION,
-    XSS_SCRIPT,
-    XSS_TITLE,
-    AppServer,
-    shared_app_server,
-)
+from tests.test_app_support import ROOT
+
+pytestmark = pytest.mark.unit
 
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="alert(1)"> [x](javascript:alert(1)) $$a$$'
-# the first eight keys since the first release, the structured answer's since
-ANSWER_KEYS = {"question", "text", "found", "backend", "citations", "passages", "unverified", "notice",
-               "kind", "lead", "sections", "missing", "scope", "confidence"}
 
 
 # -- fixtures and helpers
-
-
-@pytest.fixture(scope="session")
-def app_server(request, tmp_path_factory, embedder) -> AppServer:
-    return shared_app_server(request, tmp_path_factory, embedder)
-
-
-@pytest.fixture(scope="session")
-def client(app_server):
-    from gradio_client import Client
-
-    return Client(app_server.url, verbose=False)
 
 
 DOC_TEXT = "Intro sentence. " + HOSTILE + " The quoted words are here. Closing words."
@@ -312,79 +285,3 @@ def test_a_failing_request_shows_an_error_in_the_chat(error, shown):
 def test_a_backend_that_gives_no_answer_is_an_error_not_a_crash():
     chat, *_ = _run(FakeRag(pieces=["only text"]), "Anything?")[-1]
     assert "gave no answer" in chat[-1]["content"]
-
-
-# -- the real server, through the official client
-
-
-def test_api_answer_returns_the_answer_as_json(client, app_server):
-    result = client.predict(LIBRARIES_QUESTION, api_name="/answer")
-    assert set(result) == ANSWER_KEYS
-    json.dumps(result)  # plain JSON all the way down
-    assert result["question"] == LIBRARIES_QUESTION and result["found"] is True
-    assert result["backend"] == "extractive" and result["unverified"] == [] and result["notice"] is None
-    assert result["citations"] and result["passages"]
-    first = result["citations"][0]
-    assert LIBRARIES_QUOTE in first["quote"] and first["url"] == LIBRARIES_URL
-    for c in result["citations"]:
-        assert app_server.rag.document(c["doc_id"]).text[c["start"]:c["end"]] == c["quote"]
-        assert f"[{c['marker']}]" in result["text"]
-
-
-def test_api_answer_matches_the_core(client, app_server):
-    assert client.predict(XSS_QUESTION, api_name="/answer") == app_server.rag.answer(XSS_QUESTION).to_dict()
-
-
-def test_api_keeps_corpus_text_as_data(client):
-    result = client.predict(XSS_QUESTION, api_name="/answer")
-    cited = result["citations"][0]
-    assert cited["source"] == XSS_FILE and cited["title"] == XSS_TITLE
-    assert XSS_IMG in cited["quote"] and XSS_SCRIPT in cited["quote"]  # verbatim, not stripped
-
-
-def test_eight_concurrent_clients_are_all_answered_correctly(app_server):
-    from gradio_client import Client
-
-    questions = [LIBRARIES_QUESTION, XSS_QUESTION,
-                 "What did the Labour pledge say about protecting frontline services?",
-                 "Why are some councillors sceptical about mutualisation?"] * 2
-    expected = {q: app_server.rag.answer(q).to_dict() for q in set(questions)}
-
-    def ask(question: str) -> dict:
-        return Client(app_server.url, verbose=False).predict(question, api_name="/answer")
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(ask, questions))
-    assert results == [expected[q] for q in questions]
-
-
-def test_api_empty_question_is_a_clear_error_and_the_app_keeps_working(client):
-    from gradio_client.exceptions import AppError
-
-    with pytest.raises(AppError, match="the question is empty"):
-        client.predict("   ", api_name="/answer")
-    assert client.predict(LIBRARIES_QUESTION, api_name="/answer")["found"] is True
-
-
-def test_only_the_answer_endpoint_is_public(client):
-    info = client.view_api(print_info=False, return_format="dict")
-    assert list(info["named_endpoints"]) == ["/answer"] and not info["unnamed_endpoints"]
-
-
-def test_no_file_outside_the_app_can_be_fetched(app_server):
-    import httpx
-
-    targets = ["/etc/passwd", str(app_server.index_dir / "manifest.json"),
-               str(app_server.corpus_dir / XSS_FILE), str(ROOT / "pyproject.toml")]
-    with httpx.Client(base_url=app_server.url, timeout=30) as http:
-        for target in targets:
-            for path in (f"gradio_api/file={target}", f"file={target}"):
-                response = http.get(path)
-                assert response.status_code != 200, path
-                assert "root:" not in response.text and "[project]" not in response.text
-
-
-def test_server_listens_on_loopback_without_a_share_link(app_server):
-    assert app_server.demo.local_url.startswith("http://127.0.0.1:")
-    assert app_server.demo.share_url is None
-    assert app_server.demo.server_name == "127.0.0.1"

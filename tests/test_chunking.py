@@ -21,6 +21,8 @@ from rag.embedding import SPECIAL_TOKENS, Embedder, packaged_model_path
 from rag.settings import Settings
 from rag.types import Chunk, Document, Span
 
+pytestmark = pytest.mark.unit
+
 ADVERSARIAL = "\n".join([
     "See https://example.com/" + "a1b2c3/" * 150 + "?q=" + "x%20y&z=" * 60 + " for the details.",
     "w" * 5000,

@@ -6,6 +6,7 @@ Nothing here loads the embedding model: loading a corpus must stay cheap, becaus
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -19,7 +20,7 @@ from rag.errors import CorpusError
 
 pytestmark = pytest.mark.unit
 
-SHARED_CORPUS = Path("/work/shared/corpus")
+ORIGINALS = Path(__file__).parent / "data" / "original_posts.sha256"
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -271,13 +272,17 @@ def test_real_corpus_front_matter_holds_only_title_date_url(corpus_dir: Path) ->
         assert set(meta) <= {"title", "date", "url"}, path.name
 
 
-@pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="the original posts are not available here")
 def test_real_corpus_bodies_are_the_original_posts_word_for_word(corpus_dir: Path) -> None:
+    """Each post's body hashes to its original text as published (SHA-256 of the UTF-8 text, kept in
+    tests/data/original_posts.sha256 in ``sha256sum`` format)."""
     docs = by_id(corpus_dir)
-    originals = sorted(SHARED_CORPUS.glob("*.txt"))
-    assert {p.stem for p in originals} == set(docs)
-    for original in originals:
-        assert docs[original.stem].text == original.read_text(encoding="utf-8"), original.name
+    originals: dict[str, str] = {}
+    for line in ORIGINALS.read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        originals[name] = digest
+    assert {Path(name).stem for name in originals} == set(docs)
+    for name, digest in originals.items():
+        assert hashlib.sha256(docs[Path(name).stem].text.encode("utf-8")).hexdigest() == digest, name
 
 
 # --------------------------------------------------------------------------- invisible-only files

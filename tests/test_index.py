@@ -8,6 +8,7 @@ documents a test changes are embedded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,12 +26,15 @@ from click.testing import CliRunner
 
 import rag
 from rag.cli import cli
-from rag.corpus import load_corpus
+from rag.corpus import load_corpus, make_document
 from rag.embedding import Embedder
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
-from rag.index import LOCK, MANIFEST, Index, IndexBuilder
+from rag.index import LOCK, MANIFEST, ChunkEmbedder, Index, IndexBuilder
 from rag.settings import IndexKind, SentenceVectors, Settings
 from rag.types import IndexReport
+from tests.test_index_parts import DIM, unit_rows
+
+pytestmark = pytest.mark.integration
 
 EDITED = "002_9aeafe8f51407061"
 REMOVED = "004_ed1ab547c62872da"
@@ -488,3 +493,68 @@ def test_status_lists_what_the_last_build_skipped_and_why(built_index, corpus_co
     IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
     result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
     assert "   skipped: none" in result.output and "notes.pdf" not in result.output
+
+
+# --------------------------------------------------------------------------- the builder's seams
+# (documents in, any ChunkEmbedder: no embedding model here, but the build annotates with spaCy)
+
+
+class HashEmbedder:
+    """A ChunkEmbedder without a model: word counts for tokens, vectors from a hash of the text."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    loaded = False
+    max_seq_length = 64
+    content_limit = 62
+
+    @property
+    def count_model_tokens(self) -> Callable[[str], int]:
+        return lambda text: len(text.split())
+
+    def _vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        return unit_rows(1, seed)[0]
+
+    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      mode: SentenceVectors = SentenceVectors.CONTEXTUAL
+                      ) -> tuple[np.ndarray, list[np.ndarray]]:
+        self.texts.extend(texts)
+        chunks = np.stack([self._vector(t) for t in texts])
+        sentences = [np.stack([self._vector(t[a:b]) for a, b in spans]) if spans else np.zeros((0, DIM))
+                     for t, spans in zip(texts, sentence_spans, strict=True)]
+        return chunks, sentences
+
+
+POSTS = {
+    "p1": "Mutuals in public services\nLocal libraries should be run by local people. Staff own a share.",
+    "p2": "Swimming pools\nThe council runs the swimming pools. A trust may take them over next year.",
+}
+
+
+def test_the_builder_indexes_documents_handed_to_it_with_any_chunk_embedder(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    checked: ChunkEmbedder = embedder  # the protocol is all the builder needs
+    docs = [make_document(doc_id, text, title=text.splitlines()[0]) for doc_id, text in POSTS.items()]
+    settings = Settings(corpus_dir=tmp_path / "no-such-corpus", index_dir=tmp_path / "index")
+    report = IndexBuilder(settings, embedder=checked).run(documents=docs)
+    assert sorted(report.added) == ["p1", "p2"] and report.skipped == () and not report.model_loaded
+    index = Index.open(tmp_path / "index")
+    assert index.document_ids() == ["p1", "p2"] and index.manifest.max_seq_length == 64
+    rows, _ = index.search_lexical("swimming pools trust", 3)
+    assert index.passages(rows, [0.0] * len(rows))[0].doc_id == "p2"
+    for passage in index.passages(range(index.chunk_count), [0.0] * index.chunk_count):
+        assert POSTS[passage.doc_id][passage.start:passage.end] == passage.text
+    rows, scores = index.search_dense(embedder._vector(embedder.texts[0]), 1)
+    assert rows.tolist() == [0] and scores[0] == pytest.approx(1.0, abs=1e-5)
+    index.close()
+
+    # an update embeds only the changed document and keeps the other's vectors
+    embedder.texts.clear()
+    edited = POSTS["p2"].replace("next year", "in April")
+    changed = [docs[0], make_document("p2", edited, title="Swimming pools")]
+    report = IndexBuilder(settings, embedder=embedder).run(documents=changed)
+    assert report.changed == ("p2",) and report.unchanged == ("p1",)
+    assert embedder.texts and all("Libraries" not in t and "libraries" not in t for t in embedder.texts)
+    assert "in April" in Index.open(tmp_path / "index").document("p2").text  # type: ignore[union-attr]

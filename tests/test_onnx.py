@@ -27,6 +27,8 @@ from rag.pipeline import RAG
 from rag.settings import EmbeddingBackend, SentenceVectors, Settings
 from tests.conftest import CORPUS, ROOT
 
+pytestmark = pytest.mark.integration
+
 ONNX = EmbeddingBackend.ONNX
 INT8 = EmbeddingBackend.ONNX_INT8
 TORCH = EmbeddingBackend.TORCH

@@ -27,6 +27,8 @@ from rag.errors import BackendError, UnknownBackendError
 from rag.pipeline import RAG
 from rag.types import Answer, Passage
 
+pytestmark = pytest.mark.integration
+
 KEY = "sk-test-0123456789-SECRET-abcdef"
 QUESTION = "Why is the councillor sceptical about extending mutualisation of public services?"
 MODEL = "test-model"

@@ -7,6 +7,8 @@ import pytest
 from rag.answering.verify import UNVERIFIED_MARK, locate, normalise, verify_answer
 from rag.types import Passage
 
+pytestmark = pytest.mark.unit
+
 DOC = (
     "Mutual suspicion\n"
     "As a Councillor I have to confess I am more than a little bit sceptical about the pledge.\n"
