@@ -85,7 +85,7 @@ def run_peer(python: Path, system: str, corpus: Path, limit: int, questions: lis
 def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict[str, Any]:
     """The project on the same corpus: build (model loaded) in both sentence-vector modes, warm answers."""
     from rag.embedding import Embedder
-    from rag.index import IndexBuilder
+    from rag.index import Index, IndexBuilder
     from rag.pipeline import RAG
     from rag.settings import SentenceVectors, Settings
 
@@ -105,8 +105,8 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
             builds.append(seconds)
         out[f"build_{mode}_s"] = median(builds)
         out["chunks"] = report.chunks_total
-    rag = RAG.open(index_dir)
-    rag.embedder = embedder
+    index = Index.open(index_dir)
+    rag = RAG(index, index.settings, embedder=embedder)
     for q in questions[:3]:
         rag.answer(q)
     answers, retrievals = [], []
