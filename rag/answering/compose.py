@@ -39,6 +39,9 @@ MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""
 SEVERAL_MARGIN = 0.22
 """Sentences scoring further than this below the best are not added to several-sentence answers."""
+LIST_REACH = 6
+"""For reasons and lists, a list whose lead-in is at most this many sentences after the best one spells
+out its points and is quoted with it."""
 LIST_BONUS = 0.25
 """Preference, in reason and list answers, for the items of a list next to the best sentence."""
 NEIGHBOUR_COSINE = 0.3
@@ -294,12 +297,12 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
 
 def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
                     budget: int = SEVERAL_WORDS, whole_list: bool = True,
-                    around: Sequence[Candidate] = ()) -> list[Unit]:
+                    around: Sequence[Candidate] = (), list_after: bool = False) -> list[Unit]:
     """Several sentences that together answer, each adding a distinct point (maximal marginal
     relevance over the stored sentence vectors), starting from the best one. The sentences
     ``around`` the best one in its post (scored, whether retrieved or not) stay eligible further below
-    the best score, since they explain or continue it; a list right after it may take the answer up
-    to ``LIST_WORDS``."""
+    the best score, since they explain or continue it. With ``list_after`` (reasons, lists), a list
+    introduced within ``LIST_REACH`` sentences after the best one is quoted with it."""
     if not ranked:
         return []
     best = ranked[0]
@@ -307,9 +310,9 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
     anchor = next((u for u in options if u.words <= LIST_WORDS), options[-1])
     chosen = [anchor]
     used = anchor.words
-    if whole_list:  # a list right after the best sentence spells out its points (reasons, conditions...)
+    if list_after:  # a list right after the best sentence spells out its points (reasons, conditions...)
         lead = next((c.sentence for c in sorted(around, key=lambda c: c.row)
-                     if c.row > anchor.last and c.doc_id == anchor.doc_id
+                     if anchor.last < c.row <= anchor.last + LIST_REACH and c.doc_id == anchor.doc_id
                      and c.sentence.role == SentenceRole.LEAD_IN), None)
         if lead is not None:  # the whole list, or compactly: each item's first sentence
             for items in (composer.list_after(lead), composer.list_heads(lead)):

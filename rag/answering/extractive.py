@@ -184,7 +184,8 @@ class ExtractiveBackend:
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
-                                    whole_list=kind != AnswerType.DEFINITION, around=around)
+                                    whole_list=kind != AnswerType.DEFINITION, around=around,
+                                    list_after=kind in (AnswerType.REASON, AnswerType.LIST))
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if not units:
