@@ -175,7 +175,7 @@ _DEFINITION = re.compile(
     r"of)\b|\bwhat is meant by\b|\bwhat do(es)? (you|they|the \w+) mean by\b|\bwhat kind of (thing|"
     r"organisation|organization|body) is\b", re.IGNORECASE)
 _STANCE = re.compile(
-    r"\b(what|how|where|why|which|who|whom)\s+(\w+\s+){0,3}?(does|do|did|would|will|might|could)\s+"
+    r"\b(what|how|where|why|which|who|whom)\s+([\w'’-]+\s+){0,3}?(does|do|did|would|will|might|could)\s+"
     r"(?P<who>.{1,80}?)\s+(think|thinks|say|says|believe|believes|argue|argues|claim|claims|feel|feels|"
     r"suggest|suggests|propose|proposes|make of|write|writes|conclude|concludes|recommend|recommends|want|"
     r"wants|view|see|regard|consider|criticise|criticize|accuse|fear|worry|hope|expect|predict|warn|urge|"

@@ -10,12 +10,13 @@ evidence); compose the quotes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rag.answering.answerability import confidence, features
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
+from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
+from rag.answering.comparison import compare, per_post
 from rag.answering.compose import (
     FACT_WORDS,
     SEVERAL_WORDS,
@@ -24,77 +25,19 @@ from rag.answering.compose import (
     compose_fact,
     compose_several,
     compose_summary,
-    merge,
 )
-from rag.answering.evidence import (
-    LEXICAL_WEIGHT,
-    Candidate,
-    QueryTerms,
-    counts,
-    mentioned,
-    query_terms,
-    score_sentences,
-)
+from rag.answering.evidence import Candidate, QueryTerms, query_terms, score_sentences
+from rag.answering.post_questions import PostAnswer, answer_about_post
 from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore
-from rag.answering.topics import missing_topics
-from rag.lexical import terms
-from rag.question import QuestionAnalysis, ScopeRef, analyse, year_of
+from rag.question import QuestionAnalysis, analyse
 from rag.settings import Settings
-from rag.types import AnswerType, DocumentInfo, FactType, Passage, Sentence, SentenceRole
+from rag.types import AnswerType, DocumentInfo, Passage, Sentence
 
-REFUSAL_MESSAGE = "The posts don't seem to answer this question."
-"""The lead of a refusal when nothing more specific can be said."""
-
-PARAPHRASE_COSINE = 0.6
-"""A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
-best sentence is this close to the question in meaning."""
-COVER_BACK = 3
-"""Sentences before a typed sentence, in its paragraph, that may name the subject it speaks of."""
-TYPE_CANDIDATES = 20
-"""The asked-for type must be held by one of this many best sentences, about the question's subject."""
-SIDE_CANDIDATES = 6
-"""Chunks searched for each side of a comparison, besides the retrieved passages."""
-MAX_SIDES_POSTS = 4
-"""A comparison across "the posts" quotes at most this many posts."""
-
-_TYPE_WORDS: dict[FactType, str] = {
-    FactType.DATE: "date", FactType.NUMBER: "figure", FactType.MONEY: "sum of money",
-    FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
-    FactType.ORGANISATION: "organisation", FactType.NAME: "name",
-}
-ATTRIBUTION_WINDOW = 0.25
-SPEAKER_GAP = 6
-"""A speech verb or quotation counts as someone's when within this many words of their name."""
-_PRONOUNS = frozenset({"he", "she", "they", "it"})
-"""A named person's view must be in a sentence scoring within this of the best one."""
-_SPEECH = re.compile(
-    r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
-    r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
-    r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
-    r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
-    r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
-    r"replied|according)\b", re.IGNORECASE)
-_PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
-                            r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
-                            re.IGNORECASE)
-REFERENCE_BACK = 4
-"""A sentence opening with "He", "She" or "The minister" may refer to a name this many sentences back."""
-
+__all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
 AROUND_BEFORE, AROUND_AFTER = 2, 14
 """Sentences before and after the best one considered for reason, list, stance and definition answers."""
-RELEVANCE_FLOOR = 0.35
-"""Sentences scoring below this are never quoted (cosine plus lexical evidence; see evidence.py)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Whether the posts answer the question, and if not, what they lack."""
-
-    answerable: bool
-    lead: str = ""
-    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +51,6 @@ class Assessment:
     verdict: Verdict
     features: dict[str, float]
     confidence: float
-
-
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 class ExtractiveBackend:
@@ -147,16 +85,16 @@ class ExtractiveBackend:
             raise ValueError("the extractive backend needs the index and the question vector")
         analysis = request.analysis or analyse(request.question)
         query = query_terms(analysis, store, request.query or request.question)
-        query = query.without(self._paraphrased(analysis, query))  # no evidence either way
+        query = query.without(paraphrased(analysis, query))  # no evidence either way
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
         if analysis.answer_type == AnswerType.POST:
-            return self._post_answer(analysis, store, scope_id, request.passages)
+            return self._about_post(answer_about_post(analysis, store, scope_id), store, request.passages)
         pool = request.passages + request.more_passages
         sentences, ranks = self._candidates(pool, store, scope_id)
         scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
         ranked = [c for c in scored if c.sentence.role.quotable]
-        verdict = self._check(analysis, query, ranked, store, scope_id)
+        verdict = check(analysis, query, ranked, store, scope_id)
         evidence = features(analysis, query, ranked, store)
         likely = confidence(evidence) if estimate else float("nan")
         if verdict.answerable and analysis.answer_type == AnswerType.FACT \
@@ -177,10 +115,11 @@ class ExtractiveBackend:
         if kind == AnswerType.SUMMARY:
             units = self._summary(analysis, store, ranked, scope_id)
         elif kind == AnswerType.COMPARISON:
-            units = self._comparison(analysis, store, ranked, composer, request, query, floor)
+            assert request.query_vector is not None
+            units = compare(analysis, store, ranked, composer, request.query_vector, query, floor)
             sectioned = True
         elif analysis.all_posts and scope_id is None and kind != AnswerType.FACT:
-            units, sectioned = self._per_post(ranked, composer, floor), True
+            units, sectioned = per_post(ranked, composer, floor), True
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
@@ -230,109 +169,6 @@ class ExtractiveBackend:
                 sentences.setdefault(s.row, s)
         return sorted(sentences.values(), key=lambda s: s.row), ranks
 
-    # -- answerability
-
-    def _check(self, analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
-               store: AnswerStore, scope_id: str | None) -> Verdict:
-        """Refuse when the asked-for information is absent, and say what is missing."""
-        if not ranked:
-            return Verdict(False, REFUSAL_MESSAGE)
-        best = ranked[0]
-        summary = analysis.answer_type == AnswerType.SUMMARY
-        scope_terms = set(terms(analysis.scope.words)) if analysis.scope else set()
-        frame_terms = set(terms(" ".join(analysis.frame)))
-        # 1. names the posts never mention
-        absent = [e for e in analysis.entities
-                  if not (set(terms(e)) <= scope_terms | frame_terms) and not mentioned(e, store, query)]
-        if absent:
-            return Verdict(False, f"The posts don't mention {_join(absent)}.", tuple(absent))
-        # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
-        covered = {t for e in analysis.entities for t in terms(e)}
-        unknown = [w for w in analysis.focus if (stems := terms(w))
-                   and all(t in query.unknown for t in stems) and not set(stems) & covered]
-        topics, years = missing_topics(analysis.text, unknown)
-        if years:
-            return Verdict(False, f"The posts don't mention {_join(years)}.", tuple(years))
-        if topics and best.cosine < PARAPHRASE_COSINE and not summary:
-            return Verdict(False, f"The posts don't mention {_join(topics)}.", tuple(topics))
-        # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
-        wanted = analysis.fact_type
-        if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
-            subject = self._subject_terms(analysis, query, store)
-            typed = [c for c in ranked[:TYPE_CANDIDATES] if c.typed and self._covers(store, c, subject)]
-            if analysis.count_noun and wanted == FactType.NUMBER:
-                typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
-                         or not set(terms(analysis.count_noun)) & c.terms]
-            if not typed:
-                named = self._subject(analysis, store, query)
-                what = _TYPE_WORDS.get(wanted, "answer")
-                lead = (f"The posts mention {named}, but give no {what} for it." if named
-                        else f"The posts give no {what} for this.")
-                return Verdict(False, lead, (what,))
-        # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
-        if analysis.holder and not summary and not self._attributed(store, ranked, best, analysis.holder):
-            holder = analysis.holder
-            if mentioned(holder, store, query):
-                lead = f"The posts mention {holder}, but give no view of theirs on this."
-                return Verdict(False, lead, (f"{holder}'s view",))
-        # 5. weak evidence (a summary of a named post needs none)
-        if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id):
-            return Verdict(False, REFUSAL_MESSAGE)
-        return Verdict(True)
-
-    def _attributed(self, store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
-                    holder: str) -> bool:
-        """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
-        "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
-        key = terms(holder)[-1:] or [""]
-        for cand in ranked[:12]:
-            if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
-                break
-            if self._about(store, cand, key[0]) and _speaks(cand.sentence.text, key[0]):
-                return True
-        return False
-
-    @staticmethod
-    def _paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
-        """Question terms the posts never use that read as paraphrases (verbs, adverbs: "nicknamed"),
-        not missing topics: they are no evidence either way."""
-        words = [w for w in analysis.focus + analysis.frame if (stems := terms(w))
-                 and all(t in query.unknown for t in stems)]
-        topics, years = missing_topics(analysis.text, words)
-        return {t for w in words if w not in topics and w not in years for t in terms(w)}
-
-    @staticmethod
-    def _subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
-        """The terms naming what the question is about: the rarest word of the first name it gives that
-        the posts mention, else its rarest known content words (at most two)."""
-        entity = next((e for e in analysis.entities if mentioned(e, store, query)), None)
-        if entity:  # its most specific word: "Reddish" in "the Reddish Vale Co-Operative Trust"
-            idf = store.term_idf(terms(entity))
-            return {max(idf, key=lambda t: idf[t])} if idf else set()
-        focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
-        known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
-        return set(known[:2])
-
-    @staticmethod
-    def _covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
-        """Whether a sentence is about the subject: it names it, or one of the sentences just before
-        it in its paragraph does ("He was crowned in 1130" after "Roger II...")."""
-        if not subject or subject & cand.terms:
-            return True
-        before = [s for s in store.sentence_window(cand.row, COVER_BACK, 0)
-                  if s.row < cand.row and s.line == cand.sentence.line]
-        return any(subject & set(terms(s.text)) for s in before)
-
-    @staticmethod
-    def _subject(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str:
-        """The name the question asks about, as the question writes it ("the Commission on Ownership"),
-        when the posts mention it; else ""."""
-        for entity in analysis.entities:
-            if mentioned(entity, store, query):
-                article = re.search(rf"\bthe\s+{re.escape(entity)}", analysis.text, re.IGNORECASE)
-                return f"the {entity}" if article else entity
-        return ""
-
     # -- compositions that need the store
 
     def _summary(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
@@ -343,118 +179,16 @@ class ExtractiveBackend:
         focus = {c.row: c.relevance for c in ranked if c.doc_id == doc_id} if analysis.focus else None
         return compose_summary(store, store.sentences_of_document(doc_id), SEVERAL_WORDS, focus)
 
-    def _per_post(self, ranked: Sequence[Candidate], composer: Composer, floor: float) -> list[Unit]:
-        """The best quotes of each post that answers (for questions about "the posts")."""
-        by_doc: dict[str, list[Candidate]] = {}
-        for c in ranked:
-            by_doc.setdefault(c.doc_id, []).append(c)
-        best = ranked[0].relevance
-        docs = [d for d, cs in by_doc.items() if cs[0].relevance >= max(floor, best - 0.2)][:MAX_SIDES_POSTS]
-        share = max(SEVERAL_WORDS // max(len(docs), 1), 30)
-        units: list[Unit] = []
-        for doc in docs:
-            units += compose_fact(composer, by_doc[doc], floor, budget=share)[:1]
-        return units
-
-    def _comparison(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
-                    composer: Composer, request: GenerationRequest, query: QueryTerms,
-                    floor: float) -> list[Unit]:
-        """The best quotes for each side: each named person, party or post, or each post."""
-        sides = [s for s in analysis.sides if terms(s)]
-        if len(sides) < 2:
-            return self._per_post(ranked, composer, floor)
-        share = max(SEVERAL_WORDS // len(sides), 30)
-        side_terms = {t for s in sides for t in terms(s)}
-        topic = {t: w for t, w in query.weights.items() if t not in side_terms}
-        units: list[Unit] = []
-        for side in sides:
-            side_ref = _as_ref(side)
-            named_post = _names_a_post(side) or side_ref.year
-            as_post = resolve_scope(side_ref, store, by_text=False) if named_post else None
-            mine: list[Candidate] = []
-            if as_post is None:
-                key = terms(side)[-1]
-                mine = [c for c in ranked if self._about(store, c, key)] or [
-                    c for c in self._extra(store, request, query, analysis, side, None)
-                    if self._about(store, c, key)]
-            if not mine:  # a post's name ("the UNISON post", "the councillor"), not a name the posts use
-                as_post = as_post or resolve_scope(side_ref, store)
-                if as_post is not None:
-                    mine = self._extra(store, request, query, analysis, side, as_post.doc_id)
-            mine = [c for c in _by_topic(mine, topic)
-                    if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last for u in units)]
-            if mine:
-                units += compose_fact(composer, mine, -1.0, budget=share)
-        return merge(units) if len({u.doc_id for u in units}) > 1 else units
-
-    @staticmethod
-    def _about(store: AnswerStore, cand: Candidate, key: str) -> bool:
-        """Whether a sentence is about a side: names it, or continues a sentence that does ("He said...")."""
-        if key in cand.terms:
-            return True
-        if not _PRONOUN_START.match(cand.sentence.text):
-            return False
-        before = [s for s in store.sentence_window(cand.row, REFERENCE_BACK, 0) if s.row < cand.row]
-        return any(key in terms(s.text) for s in before)
-
-    def _extra(self, store: AnswerStore, request: GenerationRequest, query: QueryTerms,
-               analysis: QuestionAnalysis, side: str, doc_id: str | None) -> list[Candidate]:
-        """Sentences about one side that retrieval left out, scored like the others."""
-        focus = " ".join(analysis.focus)
-        rows, _ = store.search_lexical(f"{side} {focus}", SIDE_CANDIDATES)
-        sentences = store.sentences_in_chunks(rows.tolist())
-        if doc_id is not None:
-            sentences = store.sentences_of_document(doc_id)
-        assert request.query_vector is not None
-        scored = score_sentences(sentences, {}, request.query_vector, analysis, query, store)
-        return [c for c in scored if c.sentence.role.quotable]
-
-    # -- questions about a post itself
-
-    def _post_answer(self, analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None,
-                     passages: Sequence[Passage]) -> Draft:
-        """When a post was published, its title, its author or site: from the post's own lines."""
-        attribute = analysis.post_attribute or "date"
-        if scope_id is None and analysis.focus:  # "What news prompted the councillor to write?"
-            ref = ScopeRef(analysis.text, " ".join(analysis.focus), year_of(analysis.text))
-            match = resolve_scope(ref, store)
-            scope_id = match.doc_id if match else None
-        if scope_id is None:
-            lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
-                    else "Which post do you mean? Name it by its title, site or date.")
-            return self._refusal(passages, Verdict(False, lead, ("post",)), AnswerType.POST, None, 0.0)
-        info = next(i for i in store.document_infos() if i.doc_id == scope_id)
-        sentences = store.sentences_of_document(scope_id)
-        if attribute == "occasion":  # what prompted the post: how it opens
-            opening = [s for s in sentences if s.role.quotable][:2]
-            if opening:
-                lead = f"{info.label} opens:"
-                return self._found([Unit(tuple(opening), 1.0)], store, AnswerType.POST, lead, (), scope_id,
-                                   1.0, False)
-        role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
-                "site": SentenceRole.BOILERPLATE}[attribute]
-        lines = [s for s in sentences if s.role == role]
-        if attribute == "site":
-            lines = [s for s in lines if re.search(r"\b(appeared|published|posted)\b", s.text, re.I)] or [
-                s for s in sentences if s.role == SentenceRole.URL]
-        if lines:
-            unit = Unit((lines[0],), 1.0)
-            lead = {"date": f"{info.label} is dated:", "author": f"{info.label} names its author:",
-                    "title": "The post's title:", "site": f"Where {info.label} appeared:"}[attribute]
-            return self._found([unit], store, AnswerType.POST, lead, (), scope_id, 1.0, False)
-        value = {"date": info.date, "title": info.title, "site": info.url, "author": None}[attribute]
-        if value:
-            lead = {"date": f"{info.label} is dated {value} in its metadata; its text states no date.",
-                    "title": f"The post's title is “{value}” (from its metadata).",
-                    "site": f"{info.label} comes from {value}.", "author": ""}[attribute]
-            return Draft(text=lead, found=True, spans=(), lead=lead, sections=(), kind=AnswerType.POST.value,
-                         scope=scope_id, confidence=1.0)
-        what = {"date": "when it was published", "author": "who wrote it", "title": "its title",
-                "site": "where it appeared"}[attribute]
-        lead = f"{info.label} doesn't say {what}."
-        return self._refusal(passages, Verdict(False, lead, (what,)), AnswerType.POST, scope_id, 0.0)
-
     # -- drafts
+
+    def _about_post(self, answer: PostAnswer, store: AnswerStore, passages: Sequence[Passage]) -> Draft:
+        if answer.verdict is not None:
+            return self._refusal(passages, answer.verdict, AnswerType.POST, answer.scope_id, 0.0)
+        if not answer.units:  # answered from the post's metadata: a lead, no quote
+            return Draft(text=answer.lead, found=True, spans=(), lead=answer.lead, sections=(),
+                         kind=AnswerType.POST.value, scope=answer.scope_id, confidence=1.0)
+        return self._found(list(answer.units), store, AnswerType.POST, answer.lead, (), answer.scope_id, 1.0,
+                           False)
 
     @staticmethod
     def _label(store: AnswerStore, doc_id: str) -> str:
@@ -506,38 +240,3 @@ def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
 
 
-def _by_topic(candidates: Sequence[Candidate], topic: dict[str, float]) -> list[Candidate]:
-    """Candidates re-ranked by what a comparison is about, leaving out the names of its sides (every
-    sentence of a side names it): cosine plus lexical evidence on the topic's terms only."""
-    total = sum(topic.values()) or 1.0
-    scored = [replace(c, relevance=c.cosine + LEXICAL_WEIGHT
-                      * sum(w for t, w in topic.items() if t in c.terms) / total) for c in candidates]
-    return sorted(scored, key=lambda c: (-c.relevance, c.row))
-
-
-def _speaks(text: str, key: str) -> bool:
-    """Whether the person whose name stems to ``key`` (or a pronoun) is the speaker of a speech or
-    opinion verb, or of a quotation, in ``text``: within a few words of it."""
-    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
-    stems = [terms(w) for w in words]
-    for i, st in enumerate(stems):
-        speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
-        if not speaker:
-            continue
-        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
-        if any(_SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
-            return True
-    return False
-
-
-def _names_a_post(side: str) -> bool:
-    """A side that refers to a post or its author ("the UNISON post", "the councillor")."""
-    return bool(re.search(r"\b(post|article|blog|piece|entry|letter|report|author|writer|blogger|councillor|"
-                          r"columnist)s?\b", side, re.IGNORECASE))
-
-
-def _as_ref(side: str) -> ScopeRef:
-    words = re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|blog post|piece|entry|author|writer|"
-                   r"blogger)s?$",
-                   "", side.strip(), flags=re.IGNORECASE)
-    return ScopeRef(side, words, year_of(words), False)

@@ -1,0 +1,195 @@
+"""The answerer's explicit answerability checks: refuse when the asked-for information is absent, and
+say what is missing ("The posts don't mention Ed Miliband.", "The posts mention the Co-operative
+Development Agency, but give no date for it.").
+
+The checks, in order: a name the posts never mention; a topic noun or a year they never use (unless the
+best sentence clearly means the same); the asked-for type of fact (a date for "when", a number for "how
+many", a name for "who is") in a sentence about the question's subject; a named person's own words for
+"what did X say"; and evidence too weak to quote at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
+from rag.answering.store import AnswerStore
+from rag.answering.topics import missing_topics
+from rag.lexical import terms
+from rag.question import QuestionAnalysis
+from rag.types import AnswerType, FactType
+
+REFUSAL_MESSAGE = "The posts don't seem to answer this question."
+"""The lead of a refusal when nothing more specific can be said."""
+PARAPHRASE_COSINE = 0.6
+"""A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
+best sentence is this close to the question in meaning."""
+COVER_BACK = 3
+"""Sentences before a typed sentence, in its paragraph, that may name the subject it speaks of."""
+TYPE_CANDIDATES = 20
+"""The asked-for type must be held by one of this many best sentences, about the question's subject."""
+_TYPE_WORDS: dict[FactType, str] = {
+    FactType.DATE: "date", FactType.NUMBER: "figure", FactType.MONEY: "sum of money",
+    FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
+    FactType.ORGANISATION: "organisation", FactType.NAME: "name",
+}
+ATTRIBUTION_WINDOW = 0.25
+SPEAKER_GAP = 6
+"""A speech verb or quotation counts as someone's when within this many words of their name."""
+_PRONOUNS = frozenset({"he", "she", "they", "it"})
+"""A named person's view must be in a sentence scoring within this of the best one."""
+_SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
+    r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
+    r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
+    r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
+    r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
+    r"replied|according)\b", re.IGNORECASE)
+_PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
+                            r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
+                            re.IGNORECASE)
+REFERENCE_BACK = 4
+"""A sentence opening with "He", "She" or "The minister" may refer to a name this many sentences back."""
+
+RELEVANCE_FLOOR = 0.35
+"""Sentences scoring below this are never quoted (cosine plus lexical evidence; see evidence.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether the posts answer the question, and if not, what they lack."""
+
+    answerable: bool
+    lead: str = ""
+    missing: tuple[str, ...] = ()
+
+
+def join_words(items: Sequence[str]) -> str:
+    """"a", "a or b", "a, b or c"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
+           store: AnswerStore, scope_id: str | None) -> Verdict:
+    """Refuse when the asked-for information is absent, and say what is missing."""
+    if not ranked:
+        return Verdict(False, REFUSAL_MESSAGE)
+    best = ranked[0]
+    summary = analysis.answer_type == AnswerType.SUMMARY
+    scope_terms = set(terms(analysis.scope.words)) if analysis.scope else set()
+    frame_terms = set(terms(" ".join(analysis.frame)))
+    # 1. names the posts never mention
+    absent = [e for e in analysis.entities
+              if not (set(terms(e)) <= scope_terms | frame_terms) and not mentioned(e, store, query)]
+    if absent:
+        return Verdict(False, f"The posts don't mention {join_words(absent)}.", tuple(absent))
+    # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
+    covered = {t for e in analysis.entities for t in terms(e)}
+    unknown = [w for w in analysis.focus if (stems := terms(w))
+               and all(t in query.unknown for t in stems) and not set(stems) & covered]
+    topics, years = missing_topics(analysis.text, unknown)
+    if years:
+        return Verdict(False, f"The posts don't mention {join_words(years)}.", tuple(years))
+    if topics and best.cosine < PARAPHRASE_COSINE and not summary:
+        return Verdict(False, f"The posts don't mention {join_words(topics)}.", tuple(topics))
+    # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
+    wanted = analysis.fact_type
+    if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
+        subject = subject_terms(analysis, query, store)
+        typed = [c for c in ranked[:TYPE_CANDIDATES] if c.typed and covers(store, c, subject)]
+        if analysis.count_noun and wanted == FactType.NUMBER:
+            typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
+                     or not set(terms(analysis.count_noun)) & c.terms]
+        if not typed:
+            named = subject_name(analysis, store, query)
+            what = _TYPE_WORDS.get(wanted, "answer")
+            lead = (f"The posts mention {named}, but give no {what} for it." if named
+                    else f"The posts give no {what} for this.")
+            return Verdict(False, lead, (what,))
+    # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
+    if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder):
+        holder = analysis.holder
+        if mentioned(holder, store, query):
+            lead = f"The posts mention {holder}, but give no view of theirs on this."
+            return Verdict(False, lead, (f"{holder}'s view",))
+    # 5. weak evidence (a summary of a named post needs none)
+    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id):
+        return Verdict(False, REFUSAL_MESSAGE)
+    return Verdict(True)
+
+def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
+                holder: str) -> bool:
+    """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
+    "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
+    key = terms(holder)[-1:] or [""]
+    for cand in ranked[:12]:
+        if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
+            break
+        if about(store, cand, key[0]) and speaks(cand.sentence.text, key[0]):
+            return True
+    return False
+
+def paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
+    """Question terms the posts never use that read as paraphrases (verbs, adverbs: "nicknamed"),
+    not missing topics: they are no evidence either way."""
+    words = [w for w in analysis.focus + analysis.frame if (stems := terms(w))
+             and all(t in query.unknown for t in stems)]
+    topics, years = missing_topics(analysis.text, words)
+    return {t for w in words if w not in topics and w not in years for t in terms(w)}
+
+def subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
+    """The terms naming what the question is about: the rarest word of the first name it gives that
+    the posts mention, else its rarest known content words (at most two)."""
+    entity = next((e for e in analysis.entities if mentioned(e, store, query)), None)
+    if entity:  # its most specific word: "Reddish" in "the Reddish Vale Co-Operative Trust"
+        idf = store.term_idf(terms(entity))
+        return {max(idf, key=lambda t: idf[t])} if idf else set()
+    focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
+    known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
+    return set(known[:2])
+
+def covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
+    """Whether a sentence is about the subject: it names it, or one of the sentences just before
+    it in its paragraph does ("He was crowned in 1130" after "Roger II...")."""
+    if not subject or subject & cand.terms:
+        return True
+    before = [s for s in store.sentence_window(cand.row, COVER_BACK, 0)
+              if s.row < cand.row and s.line == cand.sentence.line]
+    return any(subject & set(terms(s.text)) for s in before)
+
+def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str:
+    """The name the question asks about, as the question writes it ("the Commission on Ownership"),
+    when the posts mention it; else ""."""
+    for entity in analysis.entities:
+        if mentioned(entity, store, query):
+            article = re.search(rf"\bthe\s+{re.escape(entity)}", analysis.text, re.IGNORECASE)
+            return f"the {entity}" if article else entity
+    return ""
+
+
+def about(store: AnswerStore, cand: Candidate, key: str) -> bool:
+    """Whether a sentence is about a side: names it, or continues a sentence that does ("He said...")."""
+    if key in cand.terms:
+        return True
+    if not _PRONOUN_START.match(cand.sentence.text):
+        return False
+    before = [s for s in store.sentence_window(cand.row, REFERENCE_BACK, 0) if s.row < cand.row]
+    return any(key in terms(s.text) for s in before)
+
+
+def speaks(text: str, key: str) -> bool:
+    """Whether the person whose name stems to ``key`` (or a pronoun) is the speaker of a speech or
+    opinion verb, or of a quotation, in ``text``: within a few words of it."""
+    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
+    stems = [terms(w) for w in words]
+    for i, st in enumerate(stems):
+        speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
+        if not speaker:
+            continue
+        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
+        if any(_SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
+            return True
+    return False

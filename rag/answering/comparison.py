@@ -1,0 +1,103 @@
+"""Comparisons: the best quotes for each side (a named person or party, or a post), grouped by post,
+so that every side is shown; and the best quotes of each post for questions about "the posts"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from rag.answering.checks import about
+from rag.answering.compose import SEVERAL_WORDS, Composer, Unit, compose_fact, merge
+from rag.answering.evidence import LEXICAL_WEIGHT, Candidate, QueryTerms, score_sentences
+from rag.answering.scope import resolve_scope
+from rag.answering.store import AnswerStore
+from rag.lexical import terms
+from rag.question import QuestionAnalysis, ScopeRef, year_of
+
+SIDE_CANDIDATES = 6
+"""Chunks searched for each side of a comparison, besides the retrieved passages."""
+MAX_SIDES_POSTS = 4
+"""A comparison across "the posts" quotes at most this many posts."""
+
+
+def per_post(ranked: Sequence[Candidate], composer: Composer, floor: float) -> list[Unit]:
+    """The best quotes of each post that answers (for questions about "the posts")."""
+    by_doc: dict[str, list[Candidate]] = {}
+    for c in ranked:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    best = ranked[0].relevance
+    docs = [d for d, cs in by_doc.items() if cs[0].relevance >= max(floor, best - 0.2)][:MAX_SIDES_POSTS]
+    share = max(SEVERAL_WORDS // max(len(docs), 1), 30)
+    units: list[Unit] = []
+    for doc in docs:
+        units += compose_fact(composer, by_doc[doc], floor, budget=share)[:1]
+    return units
+
+
+def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate], composer: Composer,
+            query_vector: np.ndarray, query: QueryTerms, floor: float) -> list[Unit]:
+    """The best quotes for each side: each named person, party or post, or each post."""
+    sides = [s for s in analysis.sides if terms(s)]
+    if len(sides) < 2:
+        return per_post(ranked, composer, floor)
+    share = max(SEVERAL_WORDS // len(sides), 30)
+    side_terms = {t for s in sides for t in terms(s)}
+    topic = {t: w for t, w in query.weights.items() if t not in side_terms}
+    units: list[Unit] = []
+    for side in sides:
+        side_ref = as_ref(side)
+        named_post = names_a_post(side) or side_ref.year
+        as_post = resolve_scope(side_ref, store, by_text=False) if named_post else None
+        mine: list[Candidate] = []
+        if as_post is None:
+            key = terms(side)[-1]
+            mine = [c for c in ranked if about(store, c, key)] or [
+                c for c in extra_candidates(store, query_vector, query, analysis, side, None)
+                if about(store, c, key)]
+        if not mine:  # a post's name ("the UNISON post", "the councillor"), not a name the posts use
+            as_post = as_post or resolve_scope(side_ref, store)
+            if as_post is not None:
+                mine = extra_candidates(store, query_vector, query, analysis, side, as_post.doc_id)
+        mine = [c for c in by_topic(mine, topic)
+                if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last for u in units)]
+        if mine:
+            units += compose_fact(composer, mine, -1.0, budget=share)
+    return merge(units) if len({u.doc_id for u in units}) > 1 else units
+
+
+def extra_candidates(store: AnswerStore, query_vector: np.ndarray, query: QueryTerms,
+                     analysis: QuestionAnalysis, side: str, doc_id: str | None) -> list[Candidate]:
+    """Sentences about one side that retrieval left out, scored like the others."""
+    focus = " ".join(analysis.focus)
+    rows, _ = store.search_lexical(f"{side} {focus}", SIDE_CANDIDATES)
+    sentences = store.sentences_in_chunks(rows.tolist())
+    if doc_id is not None:
+        sentences = store.sentences_of_document(doc_id)
+    scored = score_sentences(sentences, {}, query_vector, analysis, query, store)
+    return [c for c in scored if c.sentence.role.quotable]
+
+
+def by_topic(candidates: Sequence[Candidate], topic: dict[str, float]) -> list[Candidate]:
+    """Candidates re-ranked by what a comparison is about, leaving out the names of its sides (every
+    sentence of a side names it): cosine plus lexical evidence on the topic's terms only."""
+    total = sum(topic.values()) or 1.0
+    scored = [replace(c, relevance=c.cosine + LEXICAL_WEIGHT
+                      * sum(w for t, w in topic.items() if t in c.terms) / total) for c in candidates]
+    return sorted(scored, key=lambda c: (-c.relevance, c.row))
+
+
+def names_a_post(side: str) -> bool:
+    """A side that refers to a post or its author ("the UNISON post", "the councillor")."""
+    return bool(re.search(r"\b(post|article|blog|piece|entry|letter|report|author|writer|blogger|councillor|"
+                          r"columnist)s?\b", side, re.IGNORECASE))
+
+
+def as_ref(side: str) -> ScopeRef:
+    """A side named like a post ("the 2012 UNISON post") as a reference to resolve."""
+    words = re.sub(r"^(the|this|that)\s+|\s+(post|article|blog|blog post|piece|entry|author|writer|"
+                   r"blogger)s?$",
+                   "", side.strip(), flags=re.IGNORECASE)
+    return ScopeRef(side, words, year_of(words), False)

@@ -1,0 +1,76 @@
+"""Questions about a post itself: when it was published, its title, its author, where it appeared, what
+prompted it. They are answered from the post's own lines (its dateline, title line, byline, the line
+saying where it first appeared, its opening), or from its metadata, never from another post.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answering.checks import Verdict
+from rag.answering.compose import Unit
+from rag.answering.scope import resolve_scope
+from rag.answering.store import AnswerStore
+from rag.question import QuestionAnalysis, ScopeRef, year_of
+from rag.types import SentenceRole
+
+_DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])/")
+
+
+@dataclass(frozen=True, slots=True)
+class PostAnswer:
+    """The quotes and lead answering a question about a post, or the verdict refusing it."""
+
+    scope_id: str | None
+    lead: str = ""
+    units: tuple[Unit, ...] = ()
+    verdict: Verdict | None = None  # set for a refusal
+
+    @property
+    def found(self) -> bool:
+        return self.verdict is None
+
+
+def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None) -> PostAnswer:
+    """When a post was published, its title, its author or site: from the post's own lines."""
+    attribute = analysis.post_attribute or "date"
+    if scope_id is None and analysis.focus:  # "What news prompted the councillor to write?"
+        ref = ScopeRef(analysis.text, " ".join(analysis.focus), year_of(analysis.text))
+        match = resolve_scope(ref, store)
+        scope_id = match.doc_id if match else None
+    if scope_id is None:
+        lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
+                else "Which post do you mean? Name it by its title, site or date.")
+        return PostAnswer(None, verdict=Verdict(False, lead, ("post",)))
+    info = next(i for i in store.document_infos() if i.doc_id == scope_id)
+    sentences = store.sentences_of_document(scope_id)
+    if attribute == "occasion":  # what prompted the post: how it opens
+        opening = [s for s in sentences if s.role.quotable][:2]
+        if opening:
+            lead = f"{info.label} opens:"
+            return PostAnswer(scope_id, lead, (Unit(tuple(opening), 1.0),))
+    role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
+            "site": SentenceRole.BOILERPLATE}[attribute]
+    lines = [s for s in sentences if s.role == role]
+    if attribute == "site":
+        lines = [s for s in lines if re.search(r"\b(appeared|published|posted)\b", s.text, re.I)] or [
+            s for s in sentences if s.role == SentenceRole.URL]
+    if lines:
+        lead = {"date": f"{info.label} is dated:", "author": f"{info.label} names its author:",
+                "title": "The post's title:", "site": f"Where {info.label} appeared:"}[attribute]
+        return PostAnswer(scope_id, lead, (Unit((lines[0],), 1.0),))
+    dated_links = [s for s in sentences if s.role == SentenceRole.URL and _DATED_PATH.search(s.text)]
+    if attribute == "date" and dated_links:  # ".../2010/11/..." in the post's own link
+        lead = f"{info.label} gives no date, but its address holds the year and month:"
+        return PostAnswer(scope_id, lead, (Unit((dated_links[0],), 1.0),))
+    value = {"date": info.date, "title": info.title, "site": info.url, "author": None}[attribute]
+    if value:
+        lead = {"date": f"{info.label} is dated {value} in its metadata; its text states no date.",
+                "title": f"The post's title is “{value}” (from its metadata).",
+                "site": f"{info.label} comes from {value}.", "author": ""}[attribute]
+        return PostAnswer(scope_id, lead)
+    what = {"date": "when it was published", "author": "who wrote it", "title": "its title",
+            "site": "where it appeared"}[attribute]
+    lead = f"{info.label} doesn't say {what}."
+    return PostAnswer(scope_id, verdict=Verdict(False, lead, (what,)))
