@@ -33,18 +33,18 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answering.answerability import FEATURES  # noqa: E402
 from rag.answering.extractive import Assessment, ExtractiveBackend, Verdict  # noqa: E402
-from rag.evaluation import normalise, read_questions  # noqa: E402
+from rag.evaluation import Question, normalise, read_questions  # noqa: E402
 from rag.pipeline import RAG  # noqa: E402
 
 
-def collect(rag: RAG, questions: list[dict], limit: int | None) -> list[dict]:
+def collect(rag: RAG, questions: list[Question], limit: int | None) -> list[dict]:
     """One row per question: its features, whether the explicit checks refused it, whether the
     quotes it would give hold a gold answer."""
     backend = ExtractiveBackend(rag.settings)
     rows = []
     started = time.perf_counter()
     for i, q in enumerate(questions[:limit] if limit else questions):
-        request = rag.request(q["question"])
+        request = rag.request(q.question)
         assessed = backend.assess(request, estimate=False)
         if not isinstance(assessed, Assessment):
             continue  # a question about a post itself: not this model's business
@@ -54,9 +54,9 @@ def collect(rag: RAG, questions: list[dict], limit: int | None) -> list[dict]:
             draft = backend.compose(request, replace(assessed, verdict=Verdict(True)))
             quoted = normalise(" ".join(request.store.document(s.doc_id).text[s.start:s.end]  # type: ignore[union-attr]
                                         for s in draft.spans or ()))
-            hit = any(normalise(a) in quoted for a in q.get("answers", []) if a.strip())
-        rows.append({"id": q.get("id", i), "article": str(q["doc_ids"][0]).split("-")[0],
-                     "answerable": bool(q.get("answerable", True)),
+            hit = any(normalise(a) in quoted for a in q.answers if a.strip())
+        rows.append({"id": i, "article": (q.doc_ids or ("?",))[0].split("-")[0],
+                     "answerable": q.is_answerable,
                      "kind": assessed.analysis.answer_type.value, "refused_by_checks": refused, "hit": hit,
                      "features": [assessed.features[name] for name in FEATURES]})
         if (i + 1) % 500 == 0:

@@ -110,7 +110,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
                     else f"The posts give no {what} for this.")
             return Verdict(False, lead, (what,))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
-    if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder):
+    if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder, query):
         holder = analysis.holder
         if mentioned(holder, store, query):
             lead = f"The posts mention {holder}, but give no view of theirs on this."
@@ -120,17 +120,18 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
 
-def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
-                holder: str) -> bool:
+def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate, holder: str,
+               query: QueryTerms) -> bool:
     """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
     "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
-    key = terms(holder)[-1:] or [""]
+    key = [query.corrected.get(t, t) for t in terms(holder)[-1:]] or [""]
     for cand in ranked[:12]:
         if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
             break
         if about(store, cand, key[0]) and speaks(cand.sentence.text, key[0]):
             return True
     return False
+
 
 def paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
     """Question terms the posts never use that read as paraphrases (verbs, adverbs: "nicknamed"),

@@ -27,13 +27,13 @@ from rag.answering.evidence import Candidate
 from rag.answering.store import AnswerStore
 from rag.types import Sentence, SentenceRole
 
-FACT_WORDS = 60
+FACT_WORDS = 70
 """Word budget of a fact answer."""
 SEVERAL_WORDS = 120
 """Word budget of reason, list, stance, definition, summary and comparison answers."""
 LIST_WORDS = 220
 """A list introduced by a lead-in is quoted whole up to this many words (with what comes before it)."""
-RUNNER_UP_MARGIN = 0.06
+RUNNER_UP_MARGIN = 0.2
 """A fact answer adds a further sentence only if it scores within this margin of the best."""
 MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""

@@ -11,7 +11,7 @@ evidence); compose the quotes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
@@ -89,7 +89,10 @@ class ExtractiveBackend:
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
         if analysis.answer_type == AnswerType.POST:
-            return self._about_post(answer_about_post(analysis, store, scope_id), store, request.passages)
+            answer = answer_about_post(analysis, store, scope_id)
+            if answer.scope_id is not None or analysis.scope is not None:
+                return self._about_post(answer, store, request.passages)
+            analysis = replace(analysis, answer_type=AnswerType.FACT)  # "Who wrote about the plague?": a fact
         pool = request.passages + request.more_passages
         sentences, ranks = self._candidates(pool, store, scope_id)
         scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
