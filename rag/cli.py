@@ -20,7 +20,7 @@ import click
 if TYPE_CHECKING:
     from rag.pipeline import RAG
     from rag.settings import Settings
-    from rag.types import Answer
+    from rag.types import Answer, Citation
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the product's own errors into one clear line and a non-zero exit, never a traceback."""
@@ -91,20 +91,31 @@ def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet:
 
 
 def _print_answer(answer: Answer) -> None:
+    """The answer for a terminal, from its structure: what the posts lack or the lead, the quotes
+    (grouped by post under its name when the answer is), then each quoted post once, with its
+    markers, date and link."""
     if answer.notice:
         click.secho(answer.notice, fg="yellow")
+    if not answer.found:
+        click.echo(answer.lead or answer.text.splitlines()[0])
+        if answer.passages:
+            click.echo("\nClosest passages:")
+            for p in answer.passages:
+                snippet = " ".join(p.text.split())
+                click.echo(f"- {p.label}: {snippet[:160]}{'...' if len(snippet) > 160 else ''}")
+        return
     click.echo(answer.text)
-    if answer.citations:
+    posts: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        posts.setdefault(c.doc_id, []).append(c)
+    if posts:
         click.echo("\nSources:")
-        for c in answer.citations:
-            where = c.url or c.source or c.doc_id
-            head = " — ".join(x for x in (c.label, c.date) if x)
-            click.echo(f"[{c.marker}] {head}\n    {where}")
-    elif not answer.found and answer.passages:
-        click.echo("\nClosest passages:")
-        for p in answer.passages:
-            snippet = " ".join(p.text.split())[:160]
-            click.echo(f"- {p.label}: {snippet}...")
+    for cited in posts.values():
+        first = cited[0]
+        markers = "".join(f"[{c.marker}]" for c in cited)
+        click.echo(f"{markers} {' — '.join(x for x in (first.label, first.date) if x)}")
+        if first.url:
+            click.echo(f"    {first.url}")
     for quote in answer.unverified:
         click.secho(f"Unverified quotation (not found in the posts): {quote}", fg="yellow")
 

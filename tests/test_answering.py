@@ -111,7 +111,8 @@ def test_a_summary_quotes_the_post_from_beginning_to_end(rag_obj):
     assert starts == sorted(starts) and len(starts) >= 3
     doc = rag_obj.document(answer.scope)
     assert starts[0] < len(doc.text) / 3 and answer.citations[-1].end > len(doc.text) / 2
-    assert "leftfootforward" in answer.lead.lower() or "Left Foot Forward" in answer.lead
+    assert [s.doc_id for s in answer.sections] == [answer.scope] and answer.sections[0].heading
+    assert "leftfootforward" in answer.sections[0].heading
     assert 40 <= len(quoted(answer).split()) <= 140
 
 

@@ -37,6 +37,24 @@ def test_ask_prints_the_answer_and_its_sources(built_index):
     assert "Sources:" in out.stdout and "[1] Conservatives express support" in out.stdout
 
 
+def test_ask_groups_sources_by_post_and_names_posts_not_files(built_index):
+    out = run("ask", "--index", str(built_index), "Summarise the Left Foot Forward article.")
+    assert out.returncode == 0, out.stderr
+    sources = out.stdout.split("Sources:")[1].strip().splitlines()
+    assert sources[0].startswith("[1][2]") and "leftfootforward.org" in sources[0]
+    assert sources[1].strip() == "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"
+    assert ".md" not in out.stdout and "002_9aeafe8f51407061" not in out.stdout
+
+
+def test_a_refusal_says_what_is_missing_then_the_closest_passages(built_index):
+    out = run("ask", "--index", str(built_index), "What did Ed Miliband say about mutuals?")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "The posts don't mention Ed Miliband."
+    assert "Closest passages:" in lines and out.stdout.count("The posts don't mention") == 1
+    assert ".md" not in out.stdout
+
+
 def test_ask_json_prints_answer_to_dict(built_index):
     out = run("ask", "--json", "--k", "3", "--index", str(built_index), "Who funds the commission?")
     assert out.returncode == 0, out.stderr

@@ -116,7 +116,7 @@ class ExtractiveBackend:
         floor = RELEVANCE_FLOOR
         sectioned = False
         if kind == AnswerType.SUMMARY:
-            units = self._summary(analysis, store, ranked, scope_id)
+            units, sectioned = self._summary(analysis, store, ranked, scope_id), True
         elif kind == AnswerType.COMPARISON:
             assert request.query_vector is not None
             units = compare(analysis, store, ranked, composer, request.query_vector, query, floor)
@@ -135,10 +135,7 @@ class ExtractiveBackend:
                                  assessment.confidence)
         lead = assessment.verdict.lead
         if kind == AnswerType.SUMMARY:
-            info = _info(store, units[0].doc_id)
-            name = (f"{info.label} ({info.date})" if info and info.date
-                    else self._label(store, units[0].doc_id))
-            lead = lead or f"The main points of {name}, in its own words:"
+            lead = lead or "The post's main points, in its own words:"
         return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
                            assessment.confidence, sectioned)
 
