@@ -143,6 +143,14 @@ _COMPARISON = re.compile(
     r"same view|different views|different view|both)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|"
     r"disagree|differ|share)\b", re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
+_COLLECTION = re.compile(
+    r"^\s*(please\s+)?(list|name|show)( me)? (the |all (the )?)?(posts|articles|blogs)\b|"
+    r"\b(what|which) (posts|articles|blogs) (are there|do you have|are in|can i ask)\b|"
+    r"\b(which|what) (post|article|blog|piece)s? (was|were|is|came|appeared|went)( \w+)? (first|last|"
+    r"earliest|latest|most recently|oldest|newest)\b|\b(dates|titles|authors|headlines) of (the |all (the )?|"
+    r"these |those )?(posts|articles|blogs)\b|\bwhen (were|was) (the|these|those|all (the)?) (posts|articles|"
+    r"blogs) (published|written|posted)\b", re.IGNORECASE)
+"""Questions about the collection: which posts there are, their dates, which came first."""
 _POST_META = re.compile(
     rf"\b(when|what date|which date|what day|which day|(in )?(what|which) (month|year)|what time)\b.{{0,80}}"
     rf"\b({_DOC}|it)\b.{{0,60}}\b(published|posted|written|dated|appear|appeared|come out|came out|put up|"
@@ -159,7 +167,7 @@ _POST_META = re.compile(
     rf"carried)\b|\b(what|which) (event|news|meeting|announcement|occasion)s? (prompted|led to|inspired|"
     rf"triggered|occasioned|gave rise to)\b|\bwhat (prompted|led|inspired|moved|caused) (the|this|that) "
     rf"([\w'’?]+\s){{0,6}}?({_DOC}|author|writer|blogger|councillor)\b.{{0,30}}\b(to )?(write|post|blog|"
-    rf"publish)", re.IGNORECASE)
+    rf"publish)|{_COLLECTION.pattern}", re.IGNORECASE)
 _REASON = re.compile(
     r"^\s*(and\s+|but\s+|so\s+)?(why|how come|for what reason|on what grounds)\b|\bwhy\b|\bwhat (is|are|"
     r"was|were) the (main |key |chief |principal )?(reason|reasons|cause|causes|rationale|motive|motives|"
@@ -414,6 +422,9 @@ def fact_type_of(text: str) -> FactType | None:
 
 def _post_attribute(text: str) -> str:
     low = text.lower()
+    if _COLLECTION.search(text) and not re.search(r"\b(date|dates|first|last|earliest|latest|oldest|newest|"
+                                                  r"when|recently)\b", low):
+        return "title"
     if re.search(r"\b(event|news|meeting|announcement|occasion|prompted|led to|inspired|triggered|moved)\b",
                  low):
         return "occasion"
@@ -565,6 +576,7 @@ def analyse(question: str) -> QuestionAnalysis:
         exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,
-        all_posts=bool(re.search(r"\b(the|these|those|all|both|different|various|other) (\w+\s)?"
-                                 r"(posts|articles|blogs|authors|writers|bloggers)\b", text, re.IGNORECASE)),
+        all_posts=bool(_COLLECTION.search(text) or re.search(
+            r"\b(the|these|those|all|both|different|various|other) (\w+\s)?(posts|articles|blogs|authors|"
+            r"writers|bloggers)\b", text, re.IGNORECASE)),
         quoted=tuple((m.group(1) or m.group(2) or "").strip() for m in _QUOTED.finditer(text)))

@@ -145,6 +145,29 @@ def test_a_post_that_names_no_author_is_refused_with_the_reason(rag_obj):
     assert not answer.found and "who wrote it" in answer.lead
 
 
+def test_questions_about_the_collection_quote_each_posts_own_line(rag_obj):
+    dates = rag_obj.answer("Which post was published first?")
+    assert dates.found and dates.kind == AnswerType.POST
+    assert {"Friday, June 04, 2010", "Thursday, May 03, 2012"} <= {c.quote for c in dates.citations}
+    assert [s.doc_id for s in dates.sections] == [c.doc_id for c in dates.citations]  # one section a post
+    listed = rag_obj.answer("List the posts.")
+    assert len({c.doc_id for c in listed.citations}) == 5
+    assert "Mutual suspicion" in {c.quote for c in listed.citations}
+
+
+def test_summarising_or_comparing_all_the_posts_quotes_each_posts_claim(rag_obj):
+    for question in ("Summarise the posts.", "Compare the posts."):
+        answer = rag_obj.answer(question)
+        assert answer.found and len(answer.sections) == 5, question
+        assert all(len(s.markers) == 1 and s.heading for s in answer.sections)
+
+
+@pytest.mark.parametrize("question", ["Why?", "How many?", "What did he say?"])
+def test_a_question_naming_nothing_is_refused_with_a_hint(rag_obj, question):
+    answer = rag_obj.answer(question)
+    assert not answer.found and "names nothing to look for" in answer.lead
+
+
 def test_titles_datelines_and_boilerplate_are_never_answers(rag_obj):
     furniture = {"Mutual suspicion", "Mutual Benefit?", "Friday, June 04, 2010", "No comments:",
                  "This article first appeared on Left Foot Forward", "Winchester Vacancies",

@@ -23,6 +23,8 @@ from rag.types import AnswerType, FactType
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The lead of a refusal when nothing more specific can be said."""
+NOTHING_ASKED = "The question names nothing to look for: ask about a person, a topic or a post."
+"""The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
 PARAPHRASE_COSINE = 0.6
 """A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
 best sentence is this close to the question in meaning."""
@@ -79,6 +81,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         return Verdict(False, REFUSAL_MESSAGE)
     best = ranked[0]
     summary = analysis.answer_type == AnswerType.SUMMARY
+    overview = analysis.all_posts and analysis.answer_type in (AnswerType.SUMMARY, AnswerType.COMPARISON)
+    if not (analysis.focus or analysis.entities or analysis.scope or overview):
+        return Verdict(False, NOTHING_ASKED)
     scope_terms = set(terms(analysis.scope.words)) if analysis.scope else set()
     frame_terms = set(terms(" ".join(analysis.frame)))
     # 1. names the posts never mention
@@ -115,8 +120,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if mentioned(holder, store, query):
             lead = f"The posts mention {holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
-    # 5. weak evidence (a summary of a named post needs none)
-    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id):
+    # 5. weak evidence (a summary of a named post, or of all of them, needs none)
+    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id) and not overview:
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
 

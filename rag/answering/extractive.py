@@ -19,6 +19,7 @@ from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, chec
 from rag.answering.comparison import compare, per_post
 from rag.answering.compose import (
     FACT_WORDS,
+    FRAGMENT_WORDS,
     SEVERAL_WORDS,
     Composer,
     Unit,
@@ -27,7 +28,7 @@ from rag.answering.compose import (
     compose_summary,
 )
 from rag.answering.evidence import Candidate, QueryTerms, query_terms, score_sentences
-from rag.answering.post_questions import PostAnswer, answer_about_post
+from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
 from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, analyse
@@ -36,6 +37,8 @@ from rag.types import AnswerType, DocumentInfo, Passage, Sentence
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
+MAX_SUMMARISED_POSTS = 8
+"""A summary of "the posts" quotes the opening claim of at most this many posts."""
 AROUND_BEFORE, AROUND_AFTER = 2, 14
 """Sentences before and after the best one considered for reason, list, stance and definition answers."""
 
@@ -88,6 +91,8 @@ class ExtractiveBackend:
         query = query.without(paraphrased(analysis, query))  # no evidence either way
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
+        if analysis.answer_type == AnswerType.POST and analysis.all_posts and scope_id is None:
+            return self._about_post(answer_about_posts(analysis, store), store, request.passages)
         if analysis.answer_type == AnswerType.POST:
             answer = answer_about_post(analysis, store, scope_id)
             if answer.scope_id is not None or analysis.scope is not None:
@@ -115,8 +120,9 @@ class ExtractiveBackend:
         composer = Composer(store, ranked)
         floor = RELEVANCE_FLOOR
         sectioned = False
-        if kind == AnswerType.SUMMARY:
-            units, sectioned = self._summary(analysis, store, ranked, scope_id), True
+        if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and analysis.all_posts
+                                          and not analysis.focus and scope_id is None):
+            units, sectioned = self._summary(analysis, store, ranked, scope_id), True  # "Compare the posts."
         elif kind == AnswerType.COMPARISON:
             assert request.query_vector is not None
             units = compare(analysis, store, ranked, composer, request.query_vector, query, floor)
@@ -134,8 +140,11 @@ class ExtractiveBackend:
             return self._refusal(request.passages, Verdict(False, REFUSAL_MESSAGE), kind, scope_id,
                                  assessment.confidence)
         lead = assessment.verdict.lead
-        if kind == AnswerType.SUMMARY:
-            lead = lead or "The post's main points, in its own words:"
+        if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and not analysis.focus
+                                          and scope_id is None):
+            several = len({u.doc_id for u in units}) > 1
+            lead = lead or ("Each post's opening claim, in its own words:" if several
+                            else "The post's main points, in its own words:")
         return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
                            assessment.confidence, sectioned)
 
@@ -173,6 +182,13 @@ class ExtractiveBackend:
 
     def _summary(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
                  scope_id: str | None) -> list[Unit]:
+        if scope_id is None and analysis.all_posts:  # "Summarise the posts": each post's claim
+            infos = store.document_infos()[:MAX_SUMMARISED_POSTS]
+            share = max(SEVERAL_WORDS // max(len(infos), 1), FRAGMENT_WORDS * 4)
+            units: list[Unit] = []
+            for info in infos:
+                units += compose_summary(store, store.sentences_of_document(info.doc_id), share)[:1]
+            return units
         doc_id = scope_id or (ranked[0].doc_id if ranked else None)
         if doc_id is None:
             return []
@@ -188,7 +204,7 @@ class ExtractiveBackend:
             return Draft(text=answer.lead, found=True, spans=(), lead=answer.lead, sections=(),
                          kind=AnswerType.POST.value, scope=answer.scope_id, confidence=1.0)
         return self._found(list(answer.units), store, AnswerType.POST, answer.lead, (), answer.scope_id, 1.0,
-                           False)
+                           answer.scope_id is None)
 
     @staticmethod
     def _label(store: AnswerStore, doc_id: str) -> str:

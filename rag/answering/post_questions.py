@@ -6,7 +6,7 @@ saying where it first appeared, its opening), or from its metadata, never from a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answering.checks import Verdict
 from rag.answering.compose import Unit
@@ -30,6 +30,34 @@ class PostAnswer:
     @property
     def found(self) -> bool:
         return self.verdict is None
+
+
+COLLECTION_LEADS = {
+    "date": "The posts' own datelines (posts that state no date are left out):",
+    "title": "The posts, each by the line that names it:",
+    "author": "The posts' bylines:",
+    "site": "Where the posts say they appeared:",
+    "occasion": "How the posts open:",
+}
+
+
+def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
+    """A question about the whole collection ("Which post came first?", "List the posts."): the line
+    of each post that answers it, in index order, grouped by post."""
+    attribute = analysis.post_attribute or "title"
+    units: list[Unit] = []
+    for info in store.document_infos():
+        answer = answer_about_post(replace(analysis, post_attribute=attribute), store, info.doc_id)
+        if answer.found and answer.units:
+            units.extend(answer.units)
+        elif attribute == "title":  # no title line: its opening names it
+            opening = [s for s in store.sentences_of_document(info.doc_id) if s.role.quotable][:1]
+            units.extend(Unit((s,), 1.0) for s in opening)
+    if not units:
+        what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites",
+                "occasion": "openings"}.get(attribute, "details")
+        return PostAnswer(None, verdict=Verdict(False, f"The posts state no {what}.", (what,)))
+    return PostAnswer(None, COLLECTION_LEADS.get(attribute, ""), tuple(units))
 
 
 def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None) -> PostAnswer:
