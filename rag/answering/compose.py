@@ -29,9 +29,9 @@ from rag.types import Sentence, SentenceRole
 
 FACT_WORDS = 70
 """Word budget of a fact answer."""
-SEVERAL_WORDS = 120
+SEVERAL_WORDS = 115
 """Word budget of reason, list, stance, definition, summary and comparison answers."""
-LIST_WORDS = 220
+LIST_WORDS = 170
 """A list introduced by a lead-in is quoted whole up to this many words (with what comes before it)."""
 RUNNER_UP_MARGIN = 0.2
 """A fact answer adds a further sentence only if it scores within this margin of the best."""
@@ -310,6 +310,12 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
     anchor = next((u for u in options if u.words <= LIST_WORDS), options[-1])
     chosen = [anchor]
     used = anchor.words
+    lead = composer.lead_in_of(best.sentence) if best.sentence.role == SentenceRole.LIST_ITEM else (
+        best.sentence if best.sentence.role == SentenceRole.LEAD_IN else None)
+    if whole_list and lead is not None and options[0].words > LIST_WORDS:  # the list, compactly
+        compact = runs_of([lead, *composer.list_heads(lead)], best.relevance)
+        if sum(u.words for u in compact) <= LIST_WORDS:
+            chosen, used = compact, sum(u.words for u in compact)
     if list_after:  # a list right after the best sentence spells out its points (reasons, conditions...)
         lead = next((c.sentence for c in sorted(around, key=lambda c: c.row)
                      if anchor.last < c.row <= anchor.last + LIST_REACH and c.doc_id == anchor.doc_id
