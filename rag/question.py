@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.text import fold_quotes
 from rag.types import AnswerType, FactType
 
 _WORD = re.compile(r"[A-Za-z0-9£$€%][\w'’\-.%]*[\w%]|[A-Za-z0-9£$€%]")
@@ -285,7 +286,7 @@ def _words(text: str) -> list[re.Match[str]]:
 
 
 def _clean_word(word: str) -> str:
-    word = word.replace("’", "'")
+    word = fold_quotes(word)
     for suffix in ("'s", "'"):
         if word.lower().endswith(suffix) and len(word) > len(suffix) + 1:
             return word[: -len(suffix)]
@@ -321,7 +322,7 @@ def find_entities(text: str) -> list[str]:
             while j < len(words):
                 nxt = words[j].group()
                 between = text[words[j - 1].end(): words[j].start()]
-                if between.strip() not in ("", "-") or words[j - 1].group().replace("’", "'").endswith("'s"):
+                if between.strip() not in ("", "-") or fold_quotes(words[j - 1].group()).endswith("'s"):
                     break
                 if _is_name_word(nxt):
                     end = j

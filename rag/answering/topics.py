@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from rag.answering.wordclass import word_classes
 from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS, lexicon
+from rag.text import fold_quotes
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
@@ -53,12 +54,12 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
     if not unknown:
         return [], []
     tokens = _TOKEN.findall(question)
-    lowered = [t.lower().replace("’", "'") for t in tokens]
+    lowered = [fold_quotes(t.lower()) for t in tokens]
     heads = _wh_heads(tokens)
     topics: list[str] = []
     years: list[str] = []
     for word in unknown:
-        low = word.lower().replace("’", "'")
+        low = fold_quotes(word.lower())
         positions = [i for i, t in enumerate(lowered) if t == low or t.rstrip("'s") == low]
         if _YEAR.match(low):
             years.append(word)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
+from rag.text import fold_quotes
+
 CLASSES = ("noun", "verb", "adj", "adv")
 
 _lock = threading.Lock()
@@ -64,5 +66,5 @@ def word_classes(word: str) -> set[str]:
     """The classes ``word`` can belong to: a subset of noun, verb, adj, adv (empty when unknown)."""
     with _lock:
         index, _, _ = _tables()
-    low = word.lower().replace("’", "'")
+    low = fold_quotes(word.lower())
     return {c for c in CLASSES if lemmas(low, c) & index[c]}
