@@ -7,12 +7,16 @@ two chat messages:
 - the answer, as Markdown: the lead, the quotes with their [n] markers (under each post's name
   when the answer is grouped by post) and a sources list. The chat's copy button copies this text
   and screen readers are given it as the message's name, so it has to read as plain text; the
-  markers are Markdown reference links to the answer's source view.
+  markers are Markdown reference links to the answer's source view (their brackets are drawn by
+  CSS, as a reference link shows only its label).
 - the answer's source view, as HTML right under it: each quote inside its passage, highlighted,
   with the post's name, date, a link that opens the original page at the quote (a URL text
-  fragment) and the whole post with the quote highlighted. A marker's link targets its source, and
-  following a link to an element inside a closed ``<details>`` opens it and scrolls to it, so
-  every answer keeps its own sources and nothing needs JavaScript.
+  fragment) and the whole post with the quote highlighted. A marker's link targets its source;
+  following a link to an element inside a closed ``<details>`` opens it and scrolls to it, so every
+  answer keeps its own sources. The messages carry no script: one small page script
+  (``SOURCE_LINKS_JS``) follows these links itself, because Gradio's ``<base>`` element would
+  otherwise send them to another page when the address has a query, and holds the source in view
+  while the chat scrolls itself to its newest message.
 
 Everything from the corpus (titles, dates, urls, quotes, passages) is untrusted: it is escaped for
 Markdown or HTML wherever it is shown, and only http(s) urls become links, so a post holding
