@@ -134,7 +134,7 @@ CSS = """
 #rag-backend-note .rag-unusable { color: var(--rag-soft-fg); }
 .rag-status { font-size: 0.85em; color: var(--rag-soft-fg); }
 footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
-#rag-k .min_value, #rag-k .max_value { color: var(--body-text-color); }
+#rag-k .min_value, #rag-k .max_value, .progress-text { color: var(--body-text-color); }
 #rag-examples-label { margin: 0; color: var(--rag-soft-fg); }
 """
 

@@ -2,7 +2,7 @@
 server over the real index.
 
 Screenshots and the answer times seen in the browser go to test-artifacts/ (git-ignored). With
-RAG_SCREENSHOTS=docs the README's screenshots are written to docs/ as well.
+UPDATE_SCREENSHOTS=1 the README's screenshots are written to docs/ as well.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ PHONE = {"width": 390, "height": 844}
 SCHOOLS_QUESTION = "How many co-operative trust schools were set up?"  # its quote runs over a paragraph break
 EASYCOUNCIL_QUESTION = "Which council's approach was nicknamed EasyCouncil?"
 COMPARISON_QUESTION = "Compare the Conservative and Labour views on mutuals."
-README_SHOTS = os.environ.get("RAG_SCREENSHOTS") == "docs"
+README_SHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 
 pytestmark = [
     pytest.mark.browser,
@@ -469,12 +469,12 @@ def test_copy_gives_the_answer_with_its_sources_as_plain_text(session, app_serve
 
 
 def test_retry_asks_again_with_the_current_settings(session):
+    session.page.locator("#rag-settings").get_by_text("Settings").first.click()
+    session.page.locator("#rag-k input[type=range]").wait_for(timeout=WAIT_MS)  # drawn before it is set
     session.ask(UNANSWERABLE_QUESTION)
     view = session.view(1)
     count = view.locator(".rag-source").count()
     assert count >= 3
-    session.page.locator("#rag-settings").get_by_text("Settings").first.click()
-    session.page.locator("#rag-k input[type=range]").wait_for(timeout=WAIT_MS)  # the settings are drawn
     slider = session.page.locator("#rag-k input[type=number]")
     slider.fill("2")
     slider.press("Enter")
