@@ -498,9 +498,11 @@ def test_undo_takes_back_the_last_question_and_edit_asks_it_differently(session,
     editor = session.page.locator("#rag-chat textarea").first
     editor.fill(EASYCOUNCIL_QUESTION)
     session.page.get_by_role("button", name="Submit").click()
-    session.users().first.filter(has_text="EasyCouncil").wait_for(timeout=WAIT_MS)
-    session.view(1).wait_for(timeout=WAIT_MS)
     expected = app_server.rag.answer(EASYCOUNCIL_QUESTION).citations[0]
+    opening = " ".join(expected.quote.split()[:6])
+    new_view = session.view(1).locator("mark", has_text=opening).first  # the new answer's, not the old
+    new_view.wait_for(state="attached", timeout=WAIT_MS)
+    assert session.users().first.inner_text() == EASYCOUNCIL_QUESTION
     assert expected.quote.split("\n")[0] in session.answer(1).inner_text()
     assert session.users().count() == 1
 
