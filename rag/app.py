@@ -134,7 +134,7 @@ CSS = """
 #rag-backend-note .rag-unusable { color: var(--rag-soft-fg); }
 .rag-status { font-size: 0.85em; color: var(--rag-soft-fg); }
 footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
-#rag-k .min_value, #rag-k .max_value, .progress-text { color: var(--body-text-color); }
+#rag-k .min_value, #rag-k .max_value { color: var(--body-text-color); }
 #rag-examples-label { margin: 0; color: var(--rag-soft-fg); }
 """
 
@@ -150,9 +150,9 @@ SOURCE_LINKS_JS = """
     // view against that, until the reader scrolls or a second has passed.
     const log = target.closest("[role=log]");
     if (!log) return;
-    const keep = () => {
+    const keep = () => {  // moves the chat only, never the page
       const r = target.getBoundingClientRect(), box = log.getBoundingClientRect();
-      if (r.bottom <= box.top || r.top >= box.bottom) show();
+      if (r.bottom <= box.top || r.top >= box.bottom) log.scrollTop += r.top - box.top;
     };
     const manual = ["wheel", "touchstart", "keydown", "pointerdown"];
     const stop = () => {
@@ -808,8 +808,9 @@ def build_app(rag: RAG) -> gr.Blocks:
             gr.HTML(status_html(rag.status()), elem_id="rag-status", js_on_load=None)
 
         outputs = [chatbot, conversation, question]
+        # the chat shows its own progress ("Searching the posts…"); Gradio's timer would be a second one
         common: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "answer",
-                                  "show_progress": "minimal"}
+                                  "show_progress": "hidden"}
         inputs = [conversation, backend, k]
         question.submit(ask, inputs=[question, *inputs], **common)
         ask_button.click(ask, inputs=[question, *inputs], **common)

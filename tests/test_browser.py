@@ -616,7 +616,8 @@ def test_axe_finds_no_serious_or_critical_violations(browser, app_server, scheme
         session.page.locator("#rag-settings").get_by_text("Settings").first.click()
         session.page.locator("#rag-backend-note").wait_for(timeout=WAIT_MS)
         answered = Axe().run(session.page).response["violations"]
-        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in empty + answered
+        bad = [(v["id"], v["impact"], [(n["target"], n["html"][:200], n.get("failureSummary", "")[:300])
+                                       for n in v["nodes"]][:3]) for v in empty + answered
                if v["impact"] in ("serious", "critical")]
         assert not bad, bad
 
