@@ -1,26 +1,49 @@
 """The chat app in the browser: a thin Gradio layer over ``rag.pipeline.RAG``.
 
-All answering happens in the core; this module only turns an ``Answer`` into HTML and wires
-the events. Everything that comes from the corpus (titles, dates, urls, quotes, passages) is
-untrusted: it is HTML-escaped wherever it is shown, and only http(s) urls become links, so a
-post holding ``<script>`` or ``<img onerror=...>`` shows as text and runs nothing.
+All answering happens in the core; this module renders an ``Answer`` from its structure (lead,
+sections, citations, passages; never by parsing its text) and wires the events. Each answer is
+two chat messages:
 
-Gradio is imported inside the functions, so importing this module (and ``rag serve`` before
-it starts the server) stays cheap.
+- the answer, as Markdown: the lead, the quotes with their [n] markers (under each post's name
+  when the answer is grouped by post) and a sources list. The chat's copy button copies this text
+  and screen readers are given it as the message's name, so it has to read as plain text; the
+  markers are Markdown reference links to the answer's source view (their brackets are drawn by
+  CSS, as a reference link shows only its label).
+- the answer's source view, as HTML right under it: each quote inside its passage, highlighted,
+  with the post's name, date, a link that opens the original page at the quote (a URL text
+  fragment) and the whole post with the quote highlighted. A marker's link targets its source;
+  following a link to an element inside a closed ``<details>`` opens it and scrolls to it, so every
+  answer keeps its own sources. The messages carry no script: one small page script
+  (``SOURCE_LINKS_JS``) follows these links itself, because Gradio's ``<base>`` element would
+  otherwise send them to another page when the address has a query, and holds the source in view
+  while the chat scrolls itself to its newest message.
+
+Everything from the corpus (titles, dates, urls, quotes, passages) is untrusted: it is escaped for
+Markdown or HTML wherever it is shown, and only http(s) urls become links, so a post holding
+``<script>`` or ``<img onerror=...>`` shows as text and runs nothing. The conversation (questions
+and structured answers) is kept in the browser's storage, so it survives a reload.
+
+Gradio is imported inside the functions, so importing this module (and ``rag serve`` before it
+starts the server) stays cheap.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import html
 import logging
 import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as percent_encode
 
 from rag.errors import RagError
-from rag.types import Answer, Citation, Document, IndexStatus, Passage
+from rag.labels import post_label
+from rag.types import Answer, AnswerSection, Citation, Document, IndexStatus, Passage
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -37,159 +60,336 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
 )
 EMPTY_QUESTION = ("Please type a question first, for example “Who should control local libraries and "
                   "swimming pools?”")
-CHAT_PLACEHOLDER = ("**Ask about the posts.** Answers quote the posts word for word, with [n] markers; "
-                    "the quoted posts appear under *Sources*.")
+CHAT_PLACEHOLDER = ("**Ask about the posts.** Answers quote the posts word for word; each [n] marker "
+                    "opens its source.")
 GENERIC_ERROR = "Something went wrong while answering. Please try again; the details are in the server log."
-HISTORY_TURNS = 20  # the core reads follow-ups against the previous question; older turns add nothing
+SEARCHING = "Searching the posts…"
+NOT_FOUND = "No answer found in the posts."
+REFUSAL_LEAD = "The posts don't seem to answer this question."
+UNVERIFIED = "Not found word for word in the posts, so not cited:"
+HISTORY_TURNS = 10  # the core reads follow-ups against the previous question; older turns add nothing
+MAX_TURNS = 200  # a stored conversation longer than this keeps its latest turns
 MAX_K = 20
 CONCURRENCY = 4  # answers run at once; more requests wait in the queue (2 CPU cores is the usual box)
-UNTITLED = "Untitled post"
-CONTEXT_CHARS = 320  # document text shown around a quote when no retrieved passage holds it
+CONTEXT_CHARS = 320  # post text shown around a quote when no retrieved passage holds it
+FRAGMENT_WORDS = 6  # words of a long quote's start and end in a text-fragment link
+STORAGE_KEY = "rag-conversation"
 
-# HTML's special characters plus Markdown/LaTeX syntax, all as numeric entities in one pass, so that
-# the chat's Markdown renderer treats corpus text as plain characters even if it parsed inside our HTML.
-_ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'\\`*_{}[]()#+-!|~$:="})
 _HTTP_URL = re.compile(r"https?://[^\s\"'<>`\\\x00-\x1f\x7f]+", re.IGNORECASE)
-_EXTRACTIVE_PARAGRAPH = re.compile(r"“(?P<quote>.*)” \[(?P<marker>\d+)\]", re.DOTALL)
+_PLAIN_URL = re.compile(r"https?://[\w\-.~:/?#@!$&'+,;=%]+", re.IGNORECASE)  # safe as a bare autolink
 _MARKER = re.compile(r"\[(\d+)\]")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# Markdown: characters that start inline syntax anywhere, and constructs that only count at a line start
+_MD_ANYWHERE = re.compile(r"[\\`*_\[\]<|~]")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_MD_EMAIL = re.compile(r"(?<=[\w.+-])@")
+_MD_SCHEME = re.compile(r"\b(?:ftp|mailto|xmpp)(?=:)", re.IGNORECASE)  # autolinked, and not http(s)
+_MD_LINE_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]<|~&@:#>+=.)-])")
 
 CSS = """
-.rag-answer { line-height: 1.5; }
-.rag-answer blockquote, .rag-source blockquote {
-  margin: 0.4em 0; padding: 0.35em 0.8em; border-left: 4px solid #0f766e; background: rgba(15,118,110,.07);
-}
-.rag-marker { font-weight: 600; color: #0f766e; white-space: nowrap; }
-.rag-from { font-size: 0.85em; opacity: 0.8; margin: 0 0 0.6em 0.9em; }
-.rag-notfound { border: 2px dashed #b45309; border-radius: 8px; padding: 0.5em 0.8em;
-  background: rgba(180,83,9,.07); }
-.rag-notfound-title { font-weight: 700; color: #b45309; }
-.rag-notice { border-left: 4px solid #2563eb; background: rgba(37,99,235,.08); padding: 0.3em 0.7em;
-  margin-bottom: 0.5em; }
-.rag-unverified { border: 2px dashed #b91c1c; border-radius: 8px; padding: 0.4em 0.7em; margin-top: 0.6em;
-  background: rgba(185,28,28,.06); }
-.rag-unverified-title { font-weight: 700; color: #b91c1c; }
-.rag-unverified blockquote { border-left: 4px dashed #b91c1c; margin: 0.3em 0; padding: 0.2em 0.6em; }
-.rag-error { border-left: 4px solid #b91c1c; padding: 0.3em 0.7em; color: #b91c1c; }
-.rag-streaming { white-space: pre-wrap; opacity: 0.85; }
-.rag-sources h3 { margin: 0.2em 0 0.5em; }
-.rag-source { border: 1px solid rgba(127,127,127,.3); border-radius: 8px; padding: 0.6em 0.8em;
-  margin-bottom: 0.7em; }
-.rag-source-head, .rag-title { font-weight: 600; }
-.rag-sources h3, #rag-header h1 { font-weight: 600; }
-.rag-meta { font-size: 0.85em; opacity: 0.85; word-break: break-all; }
-.rag-passage { font-size: 0.92em; margin-top: 0.4em; max-height: 24em; overflow-y: auto; }
-.rag-passage mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
-.rag-status { font-size: 0.85em; opacity: 0.85; }
-.rag-hint { opacity: 0.75; }
+:root { --rag-accent: #0f5e57; --rag-mark-bg: #fde68a; --rag-mark-fg: #1c1917; --rag-quote-bg: #f0fdfa;
+  --rag-quote-fg: #1f2937; --rag-warn: #92400e; --rag-border: #99c9c3; --rag-soft-fg: #374151; }
+.dark { --rag-accent: #5eead4; --rag-mark-bg: #854d0e; --rag-mark-fg: #fefce8; --rag-quote-bg: #13302d;
+  --rag-quote-fg: #f3f4f6; --rag-warn: #fcd34d; --rag-border: #2f6f68; --rag-soft-fg: #d1d5db; }
+#rag-header h1 { margin: 0 0 0.2em; font-size: 1.6em; font-weight: 600; }
+#rag-header p { margin: 0; color: var(--rag-soft-fg); }
+#rag-chat .message blockquote { margin: 0.4em 0; padding: 0.35em 0.8em;
+  border-left: 4px solid var(--rag-accent); background: var(--rag-quote-bg); color: var(--rag-quote-fg);
+  font-style: normal; }
+#rag-chat .message blockquote p { color: var(--rag-quote-fg); }
+#rag-chat .md a[href^="#rag-"], .rag-marker { color: var(--rag-accent); font-weight: 600; white-space: nowrap;
+  text-decoration: none; }
+#rag-chat .md a[href^="#rag-"]::before { content: "["; }
+#rag-chat .md a[href^="#rag-"]::after { content: "]"; }
+#rag-chat .md a[href^="#rag-"]:hover, #rag-chat .md a[href^="#rag-"]:focus-visible {
+  text-decoration: underline; }
+#rag-ask { --button-primary-background-fill: #b4400b; --button-primary-background-fill-hover: #9a3412;
+  --button-primary-border-color: #b4400b; --button-primary-text-color: #ffffff; }
+#rag-chat a:focus-visible, #rag-chat summary:focus-visible, .rag-reader-text:focus-visible,
+.rag-source:focus-visible, .rag-reader-text mark:focus-visible {
+  outline: 3px solid var(--rag-accent); outline-offset: 2px; }
+.rag-sources { font-size: 0.95em; line-height: 1.5; color: var(--body-text-color); }
+.rag-sources > details > summary { cursor: pointer; font-weight: 600; color: var(--rag-accent); }
+.rag-sources.rag-not-found > details { border: 2px dashed var(--rag-warn); border-radius: 8px;
+  padding: 0.4em 0.7em; }
+.rag-sources.rag-not-found > details > summary { color: var(--rag-warn); }
+.rag-source { border: 1px solid var(--rag-border); border-radius: 8px; padding: 0.5em 0.8em; margin: 0.6em 0;
+  scroll-margin-top: 1em; }
+.rag-source-head { margin: 0 0 0.3em; font-weight: 600; }
+.rag-date { font-weight: 400; }
+.rag-passage { margin: 0.3em 0; padding: 0.3em 0.7em; border-left: 4px solid var(--rag-border);
+  white-space: pre-line; }
+.rag-sources mark { background: var(--rag-mark-bg); color: var(--rag-mark-fg); padding: 0 0.1em;
+  scroll-margin: 4em 0; }
+.rag-source-links { margin: 0.3em 0; display: flex; flex-wrap: wrap; gap: 0.3em 1.2em; }
+.rag-sources a { color: var(--rag-accent); text-decoration: underline; }
+.rag-reader > summary { cursor: pointer; }
+.rag-reader-text { white-space: pre-line; max-height: min(24em, 60vh); overflow-y: auto; padding: 0.4em 0.7em;
+  border: 1px solid var(--rag-border); border-radius: 6px; margin-top: 0.3em; }
+.rag-url { word-break: break-all; }
+#rag-backend-note { font-size: 0.9em; color: var(--rag-soft-fg); }
+#rag-backend-note .rag-unusable { color: var(--rag-soft-fg); }
+.rag-status { font-size: 0.85em; color: var(--rag-soft-fg); }
+footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
+#rag-k .min_value, #rag-k .max_value { color: var(--body-text-color); }
+#rag-examples-label { margin: 0; color: var(--rag-soft-fg); }
 """
 
+SOURCE_LINKS_JS = """
+() => {
+  // In-app source links (#rag-...) point into the same page. Gradio's page sets <base href="./">, so
+  // when the address has a query (?__theme=dark) such a link would load another page: follow it here,
+  // opening the disclosures around its target and moving the focus there.
+  const reveal = (target) => {
+    const show = () => target.scrollIntoView({block: target.tagName === "MARK" ? "center" : "start"});
+    show();
+    // The chat scrolls itself to its newest message shortly after one arrives; keep the source in
+    // view against that, until the reader scrolls or a second has passed.
+    const log = target.closest("[role=log]");
+    if (!log) return;
+    const keep = () => {  // moves the chat only, never the page
+      const r = target.getBoundingClientRect(), box = log.getBoundingClientRect();
+      if (r.bottom <= box.top || r.top >= box.bottom) log.scrollTop += r.top - box.top;
+    };
+    const manual = ["wheel", "touchstart", "keydown", "pointerdown"];
+    const stop = () => {
+      log.removeEventListener("scroll", keep);
+      for (const name of manual) log.removeEventListener(name, stop);
+    };
+    log.addEventListener("scroll", keep);
+    for (const name of manual) log.addEventListener(name, stop);
+    setTimeout(stop, 1000);
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest('a[href^="#rag-"]') : null;
+    const plain = event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey);
+    if (!link || !plain) return;
+    const target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    for (let d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
+    reveal(target);
+    target.focus({preventScroll: true});
+  });
+}
+"""
 
-# -- rendering (pure functions: Answer in, HTML out)
+# -- text: Markdown for the answer message (what is copied), HTML for the source view
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
+
+
+def md(text: Any) -> str:
+    """Text shown through the chat's Markdown as exactly the characters it holds.
+
+    Backslash escapes (which Markdown removes) rather than entities, so that the message's source,
+    which the copy button copies and screen readers read, stays plain text. Leading spaces are
+    dropped (they would make code blocks); the rendered text differs from the input only in spacing."""
+    lines = []
+    for line in ("" if text is None else str(text)).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _MD_ANYWHERE.sub(lambda m: "\\" + m.group(), line.strip())
+        line = _MD_ENTITY.sub(r"\\&", line)
+        line = _MD_EMAIL.sub(r"\\@", line)
+        line = _MD_SCHEME.sub(lambda m: m.group() + "\\", line)
+        line = _MD_LINE_START.sub(_escape_line_start, line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def md_unescape(text: str) -> str:
+    """Undo ``md``'s escapes, for a question the reader edited in the chat (its box shows the source)."""
+    return _MD_UNESCAPE.sub(r"\1", text)
 
 
 def esc(text: Any) -> str:
-    """Corpus text made inert: HTML-escaped, Markdown syntax as entities, newlines as <br>."""
-    escaped = ("" if text is None else str(text)).translate(_ENTITIES)
-    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    """Corpus text made inert in HTML."""
+    return html.escape("" if text is None else str(text), quote=True)
 
 
-def safe_link(url: str | None) -> str:
-    """An http(s) url as a link; anything else (``javascript:``, ``data:``, paths) as plain text."""
-    if not url:
+def is_http_url(url: str | None) -> bool:
+    return bool(url) and _HTTP_URL.fullmatch(url or "") is not None
+
+
+def display_date(date: str | None) -> str:
+    """A post's date for people ("4 June 2010"); a date the post states in another form, as stated."""
+    text = (date or "").strip()
+    if _ISO_DATE.fullmatch(text):
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            return text
+        return f"{day.day} {day:%B %Y}"
+    return text
+
+
+def _encode_directive(text: str) -> str:
+    """Percent-encoding for a text directive: everything but unreserved characters, and also ``-``."""
+    return percent_encode(text, safe="").replace("-", "%2D")
+
+
+def text_directive(quote: str, words: int = FRAGMENT_WORDS) -> str:
+    """The ``text=`` directive finding ``quote`` on its page (WICG URL Fragment Text Directives).
+
+    A short quote on one line is given whole. A longer one, or one running over a line break (a
+    single ``textStart`` cannot cross a block boundary), is given as ``textStart,textEnd``: its first
+    words on its first line and its last words on its last line."""
+    lines = [line.split() for line in quote.splitlines() if line.split()]
+    if not lines:
         return ""
-    if _HTTP_URL.fullmatch(url):
-        return (f'<a href="{html.escape(url, quote=True)}" target="_blank" '
-                f'rel="noopener noreferrer nofollow">{esc(url)}</a>')
-    return f'<span class="rag-nolink">{esc(url)}</span>'
+    if len(lines) == 1 and len(lines[0]) <= 2 * words:
+        return "text=" + _encode_directive(" ".join(lines[0]))
+    start, end = lines[0][:words], lines[-1][-words:]
+    return f"text={_encode_directive(' '.join(start))},{_encode_directive(' '.join(end))}"
 
 
-def where(url: str | None, source: str | None) -> str:
-    """Where a post comes from: its url, or its path in the corpus when it states no url."""
-    if url:
-        return safe_link(url)
-    if source:
-        return f"corpus file {esc(source)}"
-    return ""
+def fragment_link(url: str, quote: str) -> str:
+    """``url`` extended to open scrolled to ``quote`` (kept as is when the quote has no words)."""
+    directive = text_directive(quote)
+    if not directive:
+        return url
+    return f"{url}{':~:' if '#' in url else '#:~:'}{directive}"
 
 
-def _heading(title: str | None, date: str | None, fallback: str) -> str:
-    parts = [f'<span class="rag-title">{esc(title or fallback)}</span>']
-    if date:
-        parts.append(esc(date))
+# -- the answer message (Markdown)
+
+
+def _name(label: str | None, title: str | None, url: str | None,
+          doc: Document | None = None) -> str:
+    """A post's name: its label, else the document's, else one made from what is known (never a file)."""
+    if label:
+        return label
+    if doc is not None:
+        return doc.label
+    return post_label(title, url, None)
+
+
+def _source_lines(citations: Sequence[Citation]) -> list[str]:
+    """One line per quoted post, in order of first citation: its markers, name, date and link."""
+    posts: dict[str, list[Citation]] = {}
+    for c in citations:
+        posts.setdefault(c.doc_id, []).append(c)
+    return [_source_line(cs) for cs in posts.values()]
+
+
+def _source_line(citations: Sequence[Citation]) -> str:
+    c = citations[0]
+    markers = " ".join(f"[{x.marker}]" for x in citations)
+    parts = [f"{markers} {md(_name(c.label, c.title, c.url))}"]
+    if c.date:
+        parts.append(md(display_date(c.date)))
+    if c.url and _PLAIN_URL.fullmatch(c.url):
+        parts.append(c.url)  # a bare autolink: plain text when copied
+    elif c.url and is_http_url(c.url):
+        parts.append(f"<{c.url}>")
+    elif c.url:
+        parts.append(md(c.url))  # shown, never a link
     return " · ".join(parts)
 
 
-def _markers(text: str, markers: set[int]) -> str:
-    """Escape prose and style the [n] markers that refer to real citations."""
-    out, last = [], 0
-    for match in _MARKER.finditer(text):
-        if int(match.group(1)) in markers:
-            out += [esc(text[last:match.start()]), f'<span class="rag-marker">[{match.group(1)}]</span>']
-            last = match.end()
-    out.append(esc(text[last:]))
-    return "".join(out)
+def _definition(c: Citation, turn: int) -> str:
+    """The reference that makes every [n] marker a link to its source; its title shows on hover."""
+    title = _name(c.label, c.title, c.url) + (f", {display_date(c.date)}" if c.date else "")
+    title = " ".join(title.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f'[{c.marker}]: #{source_anchor(turn, c.marker)} "{title}"'
 
 
-def _quote_block(citation: Citation) -> str:
-    label = citation.label
-    return (f'<blockquote class="rag-quote">“{esc(citation.quote)}” '
-            f'<span class="rag-marker">[{citation.marker}]</span></blockquote>'
-            f'<div class="rag-from">[{citation.marker}] {esc(label)}'
-            f'{" · " + esc(citation.date) if citation.date else ""}</div>')
+def _quote_block(c: Citation) -> str:
+    paragraphs = [p for p in _PARAGRAPHS.split(c.quote.strip()) if p.strip()] or [""]
+    paragraphs[0] = "“" + paragraphs[0]
+    paragraphs[-1] = paragraphs[-1] + "”"
+    body = "\n>\n".join("\n".join(f"> {line}" for line in md(p).split("\n")) for p in paragraphs)
+    return f"{body} [{c.marker}]"
 
 
-def _unverified_block(quotes: Sequence[str]) -> str:
-    if not quotes:
-        return ""
-    items = "".join(f'<blockquote class="rag-unverified-quote">⚠ unverified: “{esc(q)}”</blockquote>'
-                    for q in quotes)
-    return (f'<div class="rag-unverified"><div class="rag-unverified-title">⚠ Unverified quotation'
-            f'{"s" if len(quotes) > 1 else ""}: not found word for word in the posts, so not cited'
-            f"</div>{items}</div>")
+def _prose(text: str, markers: set[int]) -> list[str]:
+    """A generated answer's prose as escaped paragraphs whose [n] markers of real citations are links.
+
+    Real markers become placeholders the escaping leaves alone, so the prose is escaped whole."""
+    def hold(match: re.Match[str]) -> str:
+        return f"\x00{match.group(1)}\x00" if int(match.group(1)) in markers else match.group()
+
+    paragraphs = []
+    for paragraph in _PARAGRAPHS.split(text.replace("\x00", "").strip()):
+        escaped = re.sub(r"\x00(\d+)\x00", r"[\1]", md(_MARKER.sub(hold, paragraph)))
+        if escaped.strip():
+            paragraphs.append(escaped)
+    return paragraphs
 
 
-def answer_html(answer: Answer) -> str:
-    """The chat message for a finished answer: quotes as block quotes with their [n] markers.
+def _sections(answer: Answer) -> list[AnswerSection]:
+    """The answer's sections, plus one for any citation no section shows (none is ever dropped)."""
+    sections = list(answer.sections)
+    shown = {m for s in sections for m in s.markers}
+    rest = tuple(c.marker for c in answer.citations if c.marker not in shown)
+    if rest:
+        sections.append(AnswerSection(rest))
+    return sections
 
-    The result is a single HTML block without blank lines, so the chat's Markdown renderer
-    passes it through as HTML (then sanitises it) instead of parsing corpus text as Markdown.
-    """
-    parts: list[str] = []
+
+def answer_markdown(answer: Answer, turn: int) -> str:
+    """The answer message: plain text in Markdown, rendered from the answer's structure.
+
+    A quote appears once, whole, in its section, whatever paragraph breaks it holds."""
+    blocks: list[str] = []
     if answer.notice:
-        parts.append(f'<div class="rag-notice">ℹ {esc(answer.notice)}</div>')
+        blocks.append(f"ℹ️ {md(answer.notice)}")
     if not answer.found:
-        parts.append('<div class="rag-notfound"><div class="rag-notfound-title">No answer found in the posts'
-                     f'</div>{esc(answer.text)}<div class="rag-hint">The closest passages are shown under '
-                     "Sources.</div></div>")
+        blocks.append(f"**{NOT_FOUND}** {md(answer.lead or REFUSAL_LEAD)}")
+        if answer.missing and not answer.lead:
+            blocks.append("Not in the posts: " + ", ".join(md(m) for m in answer.missing) + ".")
+        if answer.passages:
+            blocks.append("The closest passages are shown below.")
     else:
-        by_marker = {c.marker: c for c in answer.citations}
-        shown: set[int] = set()
-        for paragraph in (p for p in re.split(r"\n\s*\n", answer.text) if p.strip()):
-            match = _EXTRACTIVE_PARAGRAPH.fullmatch(paragraph.strip())
-            cited = by_marker.get(int(match.group("marker"))) if match else None
-            if match is not None and cited is not None and cited.quote == match.group("quote"):
-                parts.append(_quote_block(cited))
-                shown.add(cited.marker)
-            else:
-                parts.append(f"<p>{_markers(paragraph.strip(), set(by_marker))}</p>")
-        parts.extend(_quote_block(c) for c in answer.citations if c.marker not in shown)
-    parts.append(_unverified_block(answer.unverified))
-    kind = "rag-found" if answer.found else "rag-not-found"
-    return f'<div class="rag-answer {kind}">{"".join(parts)}</div>'
+        if answer.lead:
+            blocks.append(md(answer.lead))
+        if answer.sections:
+            by_marker = {c.marker: c for c in answer.citations}
+            for section in _sections(answer):
+                if section.heading:
+                    date = display_date(section.date)
+                    blocks.append(f"**{md(section.heading)}**" + (f" · {md(date)}" if date else ""))
+                blocks.extend(_quote_block(by_marker[m]) for m in section.markers if m in by_marker)
+        else:
+            blocks.extend(_prose(answer.text, {c.marker for c in answer.citations}))
+    if answer.unverified:
+        blocks.append(f"⚠️ {UNVERIFIED}\n" + "\n".join(f"“{md(q)}” (unverified)" for q in answer.unverified))
+    if answer.found and answer.citations:
+        blocks.append("Sources:\n" + "\n".join(_source_lines(answer.citations)))
+        blocks.append("\n".join(_definition(c, turn) for c in answer.citations))
+    return "\n\n".join(blocks)
 
 
-def streaming_html(text: str) -> str:
+def status_markdown(text: str) -> str:
+    """A short message in the chat: a hint, progress, or an error (then starting with ⚠️)."""
+    return f"*{md(text)}*"
+
+
+def error_markdown(text: str) -> str:
+    return f"⚠️ {md(text)}"
+
+
+def streaming_markdown(text: str) -> str:
     """Text pieces of a generative answer as they arrive (checked and cited once complete)."""
-    return f'<div class="rag-answer rag-streaming">{esc(text)}<span class="rag-hint"> …</span></div>'
+    return f"{md(text)} …"
 
 
-def message_html(text: str, kind: str = "hint") -> str:
-    return f'<div class="rag-answer rag-{kind}">{esc(text)}</div>'
+# -- the source view (HTML)
+
+
+def source_anchor(turn: int, marker: int | str) -> str:
+    """The id of an answer's source: unique in the conversation, stable across reloads."""
+    return f"rag-{turn}-{marker}"
 
 
 def _around(text: str, start: int, end: int) -> str:
-    """``text`` with [start, end) highlighted, cut at word boundaries to CONTEXT_CHARS either side,
-    so the highlight is in view even in a long passage."""
+    """``text`` with [start, end) highlighted, cut at word boundaries to CONTEXT_CHARS either side."""
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     if lo > 0:
         gap = re.search(r"\s", text[lo:start])
@@ -201,119 +401,295 @@ def _around(text: str, start: int, end: int) -> str:
             + esc(text[end:hi]) + (" …" if hi < len(text) else ""))
 
 
-def _context(citation: Citation, passages: Sequence[Passage],
-             document: Callable[[str], Document] | None) -> str:
+def _document(document: Callable[[str], Document] | None, doc_id: str) -> Document | None:
+    if document is None:
+        return None
+    try:
+        return document(doc_id)
+    except (KeyError, RagError):
+        return None
+
+
+def _context(citation: Citation, passages: Sequence[Passage], doc: Document | None) -> str:
     """The quote highlighted inside the passage that holds it (or the post text around it)."""
     for p in passages:
         if (p.doc_id == citation.doc_id and p.start <= citation.start and citation.end <= p.end
                 and p.text[citation.start - p.start:citation.end - p.start] == citation.quote):
             return _around(p.text, citation.start - p.start, citation.end - p.start)
-    doc = None
-    if document is not None:
-        try:
-            doc = document(citation.doc_id)
-        except (KeyError, RagError):
-            doc = None
     if doc is not None and doc.text[citation.start:citation.end] == citation.quote:
         return _around(doc.text, citation.start, citation.end)
     return f"<mark>{esc(citation.quote)}</mark>"
 
 
-def _passage_card(p: Passage, label: str = "") -> str:
-    return (f'<div class="rag-source rag-passage-card"><div class="rag-source-head">{label}'
-            f'{_heading(p.title, p.date, UNTITLED)}</div>'
-            f'<div class="rag-meta">{where(p.url, p.source)}</div>'
-            f'<div class="rag-passage">{esc(p.text)}</div></div>')
+def _reader(doc: Document | None, start: int, end: int, span: str, anchor: str, name: str) -> tuple[str, str]:
+    """The whole post with [start, end) highlighted (its mark is ``anchor``-quote), and a link to it."""
+    if doc is None or doc.text[start:end] != span or not span:
+        return "", ""
+    mark = f"{anchor}-quote"
+    body = (f"{esc(doc.text[:start])}<mark id=\"{mark}\" tabindex=\"-1\">{esc(doc.text[start:end])}</mark>"
+            f"{esc(doc.text[end:])}")
+    reader = (f'<details class="rag-reader"><summary>The whole post</summary>'
+              f'<div class="rag-reader-text" tabindex="0" role="region" '
+              f'aria-label="The whole post: {esc(name)}">{body}</div></details>')
+    return f'<a class="rag-read" href="#{mark}">Read the whole post here</a>', reader
 
 
-def sources_html(answer: Answer, document: Callable[[str], Document] | None = None) -> str:
-    """The sources panel: each cited post with title, date, link and the quote highlighted."""
-    parts = ['<div class="rag-sources">']
-    if answer.found and answer.citations:
-        parts.append("<h3>Sources</h3>")
+def _card(*, anchor: str, head: str, name: str, date: str | None, url: str | None, shown: str, span: str,
+          start: int, end: int, doc: Document | None, opens: str) -> str:
+    """One source: name and date, links to the original and to the whole post, the highlighted text."""
+    links = []
+    if url and is_http_url(url):
+        links.append(f'<a class="rag-original" href="{esc(fragment_link(url, span))}" target="_blank" '
+                     f'rel="noopener noreferrer nofollow">{opens} ↗</a>')
+    read_link, reader = _reader(doc, start, end, span, anchor, name)
+    if read_link:
+        links.append(read_link)
+    where = ""
+    if url and not is_http_url(url):
+        where = f'<p class="rag-url">Link given by the post (not a web address): {esc(url)}</p>'
+    date_text = display_date(date)
+    return (f'<div class="rag-source" id="{anchor}" tabindex="-1"><p class="rag-source-head">{head}'
+            f'<span class="rag-title">{esc(name)}</span>'
+            f'{f"<span class=rag-date> · {esc(date_text)}</span>" if date_text else ""}</p>'
+            f'<div class="rag-passage">{shown}</div>{where}'
+            f'<p class="rag-source-links">{"".join(links)}</p>{reader}</div>')
+
+
+def _has_sources(answer: Answer) -> bool:
+    return bool(answer.citations if answer.found else answer.passages)
+
+
+def sources_html(answer: Answer, turn: int, document: Callable[[str], Document] | None = None) -> str:
+    """The answer's own source view: its citations (or, for a refusal, the closest passages) in context.
+
+    One disclosure per answer, closed for an answer (its message lists the sources) and open for a
+    refusal; a marker's link opens it at its source. Empty when there is nothing to show."""
+    if not _has_sources(answer):
+        return ""
+    docs: dict[str, Document | None] = {}
+
+    def doc_of(doc_id: str) -> Document | None:
+        if doc_id not in docs:
+            docs[doc_id] = _document(document, doc_id)
+        return docs[doc_id]
+
+    cards = []
+    if answer.found:
         for c in answer.citations:
-            parts.append(
-                f'<div class="rag-source rag-cited" id="rag-source-{c.marker}">'
-                f'<div class="rag-source-head"><span class="rag-marker">[{c.marker}]</span> '
-                f'{_heading(c.title, c.date, UNTITLED)}</div>'
-                f'<div class="rag-meta">{where(c.url, c.source)}</div>'
-                f'<div class="rag-passage">{_context(c, answer.passages, document)}</div></div>')
-        cited = {c.doc_id for c in answer.citations}
-        others = [p for p in answer.passages if p.doc_id not in cited]
-        if others:
-            parts.append(f"<details><summary>Other retrieved passages ({len(others)})</summary>"
-                         + "".join(_passage_card(p) for p in others) + "</details>")
-    elif answer.passages:
-        parts.append("<h3>Closest passages</h3><p class=\"rag-hint\">No passage answered the question; "
-                     "these came closest.</p>")
-        parts.extend(_passage_card(p) for p in answer.passages)
+            doc = doc_of(c.doc_id)
+            cards.append(_card(anchor=source_anchor(turn, c.marker),
+                               head=f'<span class="rag-marker">[{c.marker}]</span> ',
+                               name=_name(c.label, c.title, c.url, doc), date=c.date, url=c.url,
+                               shown=_context(c, answer.passages, doc), span=c.quote, start=c.start,
+                               end=c.end, doc=doc, opens="Open the original at this quote"))
+        count = len(answer.citations)
+        summary = "The quote in its post" if count == 1 else f"The {count} quotes in their posts"
+        kind, opened = "rag-found", ""
     else:
-        parts.append("<h3>Sources</h3><p class=\"rag-hint\">No passages were retrieved.</p>")
-    if answer.unverified:
-        parts.append(_unverified_block(answer.unverified))
-    parts.append("</div>")
-    return "".join(parts)
+        for i, p in enumerate(answer.passages, 1):
+            doc = doc_of(p.doc_id)
+            cards.append(_card(anchor=source_anchor(turn, f"p{i}"), head="",
+                               name=_name(p.label, p.title, p.url, doc), date=p.date, url=p.url,
+                               shown=esc(p.text), span=p.text,
+                               start=p.start, end=p.end, doc=doc, opens="Open the original at this passage"))
+        summary = f"The closest passages ({len(answer.passages)})"
+        kind, opened = "rag-not-found", " open"
+    return (f'<div class="rag-sources {kind}" data-turn="{turn}"><details{opened}>'
+            f'<summary>{summary}</summary>{"".join(cards)}</details></div>')
 
 
-SOURCES_PLACEHOLDER = ('<div class="rag-sources"><h3>Sources</h3><p class="rag-hint">Ask a question: the '
-                       "posts quoted in the answer appear here, with the quoted words highlighted.</p></div>")
+# -- the conversation
 
 
-def status_html(status: IndexStatus) -> str:
-    """A one-line summary of the loaded index, for the user to know what they are asking."""
-    built = (status.built_at or "unknown").replace("T", " ")
-    return (f'<div class="rag-status">Index: {esc(status.documents)} posts · '
-            f'{esc(status.chunks)} chunks · model {esc(status.model)} · '
-            f"built {esc(built)}</div>")
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One question and what came of it: an answer, or an error message."""
+
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.answer is not None:
+            return {"question": self.question, "answer": self.answer.to_dict()}
+        return {"question": self.question, "error": self.error or GENERIC_ERROR}
 
 
-# -- handlers (plain generators, testable without a server)
+_FIELD_TYPES: dict[str, Any] = {"int": int, "float": (int, float), "str": str, "bool": bool,
+                                "str | None": (str, type(None)), "float | None": (int, float, type(None))}
+
+
+def _record(cls: Any, data: Any) -> Any:
+    """A record from its ``to_dict`` form, checking each field's type (stored data is not trusted)."""
+    if not isinstance(data, dict):
+        raise TypeError(cls.__name__)
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in data:
+            continue
+        value, expected = data[field.name], _FIELD_TYPES.get(str(field.type))
+        if field.name == "markers":
+            if not isinstance(value, list | tuple) or not all(isinstance(m, int) for m in value):
+                raise TypeError("markers")
+            value = tuple(value)
+        elif expected is not None and (not isinstance(value, expected)
+                                       or (expected is int and isinstance(value, bool))):
+            raise TypeError(field.name)
+        values[field.name] = value
+    return cls(**values)
+
+
+def answer_from_dict(data: Any) -> Answer | None:
+    """An ``Answer`` from ``Answer.to_dict()`` (as kept in the browser), or None if it is not one."""
+    try:
+        strings = {name: data.get(name) for name in ("question", "text", "backend", "kind", "lead")}
+        if not all(isinstance(v, str) for v in strings.values()) or not isinstance(data.get("found"), bool):
+            return None
+        notice, scope, confidence = data.get("notice"), data.get("scope"), data.get("confidence")
+        if (not isinstance(notice, str | None) or not isinstance(scope, str | None)
+                or not isinstance(confidence, int | float | None) or isinstance(confidence, bool)):
+            return None
+        words = [data.get("unverified", []), data.get("missing", [])]
+        if not all(isinstance(ws, list) and all(isinstance(w, str) for w in ws) for ws in words):
+            return None
+        return Answer(citations=tuple(_record(Citation, c) for c in data.get("citations", [])),
+                      passages=tuple(_record(Passage, p) for p in data.get("passages", [])),
+                      sections=tuple(_record(AnswerSection, s) for s in data.get("sections", [])),
+                      found=data["found"], unverified=tuple(words[0]), missing=tuple(words[1]), notice=notice,
+                      scope=scope, confidence=confidence, **strings)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def load_conversation(value: Any) -> list[Exchange]:
+    """The conversation kept in the browser; whatever is not in the shape this app writes is dropped."""
+    if not isinstance(value, list):
+        return []
+    exchanges = []
+    for item in value[-MAX_TURNS:]:
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            continue
+        answer = answer_from_dict(item.get("answer")) if item.get("answer") is not None else None
+        if answer is not None:
+            exchanges.append(Exchange(item["question"], answer))
+        elif isinstance(item.get("error"), str):
+            exchanges.append(Exchange(item["question"], error=item["error"]))
+    return exchanges
+
+
+def save_conversation(exchanges: Sequence[Exchange]) -> list[dict[str, Any]]:
+    return [e.to_dict() for e in exchanges]
+
+
+def _identity(html_text: str) -> Any:
+    return html_text
+
+
+def exchange_messages(exchange: Exchange, turn: int, document: Callable[[str], Document] | None,
+                      html_message: Callable[[str], Any] = _identity) -> list[dict[str, Any]]:
+    """The chat messages of one exchange: the question, the answer (or error), the source view."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": md(exchange.question)}]
+    if exchange.answer is None:
+        messages.append({"role": "assistant", "content": error_markdown(exchange.error or GENERIC_ERROR)})
+        return messages
+    messages.append({"role": "assistant", "content": answer_markdown(exchange.answer, turn)})
+    if _has_sources(exchange.answer):
+        messages.append({"role": "assistant",
+                         "content": html_message(sources_html(exchange.answer, turn, document))})
+    return messages
+
+
+def chat_messages(exchanges: Sequence[Exchange], document: Callable[[str], Document] | None,
+                  html_message: Callable[[str], Any] = _identity) -> list[dict[str, Any]]:
+    return [message for turn, exchange in enumerate(exchanges, 1)
+            for message in exchange_messages(exchange, turn, document, html_message)]
+
+
+def exchange_at(exchanges: Sequence[Exchange], index: Any) -> int | None:
+    """Which exchange the chat message at ``index`` belongs to (the chat's retry/undo/edit give one)."""
+    if isinstance(index, list | tuple):
+        index = index[0] if index else None
+    if not isinstance(index, int):
+        return None
+    start = 0
+    for i, e in enumerate(exchanges):
+        count = 2 + (e.answer is not None and _has_sources(e.answer))
+        if start <= index < start + count:
+            return i
+        start += count
+    return None
+
+
+def core_history(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+    """The conversation as the core reads it for follow-up questions."""
+    history = []
+    for e in exchanges[-HISTORY_TURNS:]:
+        if e.answer is not None:
+            history += [{"role": "user", "content": e.question},
+                        {"role": "assistant", "content": e.answer.text}]
+    return history
 
 
 def _k(value: Any, default: int) -> int:
     try:
-        return min(MAX_K, max(1, int(value)))
+        return max(1, min(MAX_K, int(value)))
     except (TypeError, ValueError):
         return default
 
 
-def respond(rag: RAG, question: Any, chat: list[dict[str, Any]] | None, turns: list[dict[str, str]] | None,
-            backend: str | None = None, k: Any = None) -> Iterator[tuple[list, str | None, list, str]]:
-    """Answer one chat message, yielding (chat, sources html or None to keep, turns, textbox).
+Step = tuple[list[dict[str, Any]], list[dict[str, Any]] | None, str | None]
 
-    ``turns`` is the plain-text conversation (questions and ``Answer.text``) given to the core
-    as history, so follow-up questions are read against the previous one.
-    """
-    before = list(chat or [])
-    turns = list(turns or [])
+
+def respond(rag: RAG, question: Any, conversation: Any, backend: str | None = None, k: Any = None, *,
+            html_message: Callable[[str], Any] = _identity) -> Iterator[Step]:
+    """Answer one question, yielding (chat messages, conversation to keep, question box) as it goes.
+
+    The conversation is None until it changes (only the finished answer is kept); the box is None
+    when it keeps its text. Never raises: errors become a message in the chat."""
+    exchanges = load_conversation(conversation)
+    before = chat_messages(exchanges, rag.document, html_message)
     text = question.strip() if isinstance(question, str) else ""
     if not text:
-        yield [*before, {"role": "assistant", "content": message_html(EMPTY_QUESTION)}], None, turns, ""
+        yield [*before, {"role": "assistant", "content": status_markdown(EMPTY_QUESTION)}], None, None
         return
-    asked = [*before, {"role": "user", "content": message_html(text, "question")}]
+    asked = [*before, {"role": "user", "content": md(text)}]
 
     def shown(content: str) -> list[dict[str, Any]]:  # a new list per step: each yield is a snapshot
         return [*asked, {"role": "assistant", "content": content}]
 
-    yield shown(message_html("Searching the posts…")), None, turns, ""
+    yield shown(status_markdown(SEARCHING)), None, ""
     try:
         streamed = ""
-        response = rag.stream(text, history=turns[-HISTORY_TURNS:], k=_k(k, rag.settings.k),
+        response = rag.stream(text, history=core_history(exchanges), k=_k(k, rag.settings.k),
                               backend=backend or None)
         for piece in response:
             streamed += piece
-            yield shown(streaming_html(streamed)), None, turns, ""
-        final = response.answer()
-        shown_answer, shown_sources = answer_html(final), sources_html(final, rag.document)
+            yield shown(streaming_markdown(streamed)), None, ""
+        exchange = Exchange(text, response.answer())
     except RagError as exc:
-        yield shown(message_html(str(exc), "error")), None, turns, ""
-        return
+        exchange = Exchange(text, error=str(exc))
     except Exception:
         log.exception("answering %r failed", text)
-        yield shown(message_html(GENERIC_ERROR, "error")), None, turns, ""
-        return
-    turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
-    yield shown(shown_answer), shown_sources, turns, ""
+        exchange = Exchange(text, error=GENERIC_ERROR)
+    exchanges.append(exchange)
+    messages = [*before, *exchange_messages(exchange, len(exchanges), rag.document, html_message)]
+    yield messages, save_conversation(exchanges), ""
+
+
+def rewind(conversation: Any, index: Any) -> tuple[list[Exchange], Exchange | None]:
+    """The conversation before the exchange holding message ``index``, and that exchange."""
+    exchanges = load_conversation(conversation)
+    at = exchange_at(exchanges, index)
+    if at is None:
+        return exchanges, None
+    return exchanges[:at], exchanges[at]
+
+
+def edited_text(value: Any) -> str:
+    """The text of an edited message (a string, or the chat's list of parts)."""
+    if isinstance(value, list):
+        value = " ".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in value)
+    return md_unescape(value) if isinstance(value, str) else ""
 
 
 def api_answer(rag: RAG, question: str) -> dict[str, Any]:
@@ -329,6 +705,22 @@ def api_answer(rag: RAG, question: str) -> dict[str, Any]:
         raise gr.Error(GENERIC_ERROR) from None
 
 
+def status_html(status: IndexStatus) -> str:
+    """A one-line summary of the loaded index, for the reader to know what they are asking."""
+    built = (status.built_at or "unknown").replace("T", " ")
+    return (f'<p class="rag-status">Index: {esc(status.documents)} posts · {esc(status.chunks)} chunks · '
+            f"model {esc(status.model)} · built {esc(built)}</p>")
+
+
+def backends_note(unusable: Sequence[tuple[str, str]]) -> str:
+    """The backends that cannot answer here, each with what to set."""
+    if not unusable:
+        return ""
+    items = "".join(f'<li class="rag-unusable" aria-disabled="true"><b>{esc(name)}</b> (not available): '
+                    f"{esc(hint)}</li>" for name, hint in unusable)
+    return f"<p>Not available here:</p><ul>{items}</ul>"
+
+
 # -- the app
 
 
@@ -337,64 +729,100 @@ def build_app(rag: RAG) -> gr.Blocks:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from rag.answering import available_backends
+    from rag.answering import backend_statuses
 
-    backends = list(available_backends())
-    default_backend = rag.settings.backend if rag.settings.backend in backends else backends[0]
+    statuses = backend_statuses(rag.settings)
+    usable = [s.name for s in statuses if s.usable] or ["extractive"]
+    unusable = [(s.name, s.hint) for s in statuses if not s.usable]
+    default_backend = rag.settings.backend if rag.settings.backend in usable else usable[0]
 
-    def on_ask(question, chat, turns, backend, k):
-        for chat_value, sources, turns_value, box in respond(rag, question, chat, turns, backend, k):
-            yield chat_value, gr.skip() if sources is None else sources, turns_value, box
+    def receives(event_data: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Gradio passes event data to the parameter annotated with its class; annotations here are
+        strings it cannot resolve (gradio is imported in this function), so the class is set."""
+        def hint(fn: Callable[..., Any]) -> Callable[..., Any]:
+            fn.__annotations__ = {"data": event_data}
+            return fn
+        return hint
+
+    def html_message(html_text: str) -> Any:
+        return gr.HTML(html_text, js_on_load=None, elem_classes=["rag-sources-message"])
+
+    Steps = Iterator[tuple[Any, Any, Any]]
+
+    def ask(question: Any, conversation: Any, backend: str, k: Any) -> Steps:
+        steps = respond(rag, question, conversation, backend, k, html_message=html_message)
+        for messages, kept, box in steps:
+            yield messages, gr.skip() if kept is None else kept, gr.skip() if box is None else box
+
+    @receives(gr.RetryData)
+    def retry(data: gr.RetryData, conversation: Any, backend: str, k: Any) -> Steps:
+        kept, exchange = rewind(conversation, data.index)
+        if exchange is None:
+            yield chat_messages(kept, rag.document, html_message), save_conversation(kept), gr.skip()
+            return
+        yield from ask(exchange.question, save_conversation(kept), backend, k)
+
+    @receives(gr.UndoData)
+    def undo(data: gr.UndoData, conversation: Any) -> tuple[Any, Any, Any]:
+        kept, exchange = rewind(conversation, data.index)
+        box = exchange.question if exchange is not None else gr.skip()
+        return chat_messages(kept, rag.document, html_message), save_conversation(kept), box
+
+    @receives(gr.EditData)
+    def edit(data: gr.EditData, conversation: Any, backend: str, k: Any) -> Steps:
+        kept, _ = rewind(conversation, data.index)
+        yield from ask(edited_text(data.value), save_conversation(kept), backend, k)
+
+    def restore(conversation: Any) -> list[dict[str, Any]]:
+        return chat_messages(load_conversation(conversation), rag.document, html_message)
 
     def answer(question: str) -> dict:
         """Answer a question from the posts; returns the answer with its verbatim quoted citations."""
         return api_answer(rag, question)
 
     with gr.Blocks(title="Ask the posts: mutuals and public services", analytics_enabled=False) as demo:
-        gr.HTML("<div id='rag-header'><h1 style='margin-bottom:0'>Ask the posts: mutuals and public "
-                "services</h1>"
-                "<p class='rag-hint'>Questions are answered from UK blog posts (2010–2012) about "
-                "turning public services into mutuals and co-operatives. Every answer quotes the posts "
-                "word for word; when they don't answer a question, the app says so.</p></div>")
-        turns = gr.State([])
+        gr.HTML("<div id='rag-header'><h1>Ask the posts: mutuals and public services</h1>"
+                "<p>Questions are answered from UK blog posts (2010–2012) about turning public services into "
+                "mutuals and co-operatives. Every answer quotes the posts word for word; when they don't "
+                "answer a question, the app says so.</p></div>", js_on_load=None)
+        conversation = gr.BrowserState([], storage_key=STORAGE_KEY)
+        chatbot = gr.Chatbot(label="Conversation", elem_id="rag-chat", height="min(62vh, 640px)",
+                             latex_delimiters=[], sanitize_html=True, allow_tags=False, render_markdown=True,
+                             feedback_options=None, buttons=["copy"], editable="user",
+                             group_consecutive_messages=False, placeholder=CHAT_PLACEHOLDER)
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(placeholder="Ask a question about the posts…", show_label=False,
+                                  label="Your question", elem_id="rag-question", scale=5, max_lines=4,
+                                  autofocus=True, max_length=4000)
+            ask_button = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
+        gr.HTML("<p id='rag-examples-label'>Try one of these:</p>", js_on_load=None)
         with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", elem_id="rag-chat", height=560,
-                                     latex_delimiters=[], sanitize_html=True, allow_tags=False,
-                                     render_markdown=True, feedback_options=None, buttons=[],
-                                     group_consecutive_messages=False, placeholder=CHAT_PLACEHOLDER)
-                with gr.Row():
-                    question = gr.Textbox(placeholder="Ask a question about the posts…", show_label=False,
-                                          elem_id="rag-question", scale=5, max_lines=4, autofocus=True,
-                                          max_length=4000)
-                    ask = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
-                gr.HTML("<span class='rag-hint'>Try one of these:</span>")
-                with gr.Row():
-                    examples = [gr.Button(q, size="sm", elem_classes=["rag-example"])
-                                for q in EXAMPLE_QUESTIONS]
-                clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
-            with gr.Column(scale=2):
-                sources = gr.HTML(SOURCES_PLACEHOLDER, elem_id="rag-sources", max_height=700, padding=True,
-                                  js_on_load=None)
-                with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
-                    backend = gr.Dropdown(backends, value=default_backend, label="Answering backend",
-                                          elem_id="rag-backend")
-                    k = gr.Slider(1, MAX_K, value=min(rag.settings.k, MAX_K), step=1,
-                                  label="Passages to retrieve (k)", elem_id="rag-k")
-                    gr.HTML(status_html(rag.status()), elem_id="rag-status", js_on_load=None)
+            examples = [gr.Button(q, size="sm", elem_classes=["rag-example"]) for q in EXAMPLE_QUESTIONS]
+        clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
+        with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+            backend = gr.Dropdown(usable, value=default_backend, label="Answering backend",
+                                  elem_id="rag-backend")
+            gr.HTML(backends_note(unusable), elem_id="rag-backend-note", js_on_load=None)
+            k = gr.Slider(1, MAX_K, value=min(rag.settings.k, MAX_K), step=1,
+                          label="Passages to retrieve (k)", elem_id="rag-k")
+            gr.HTML(status_html(rag.status()), elem_id="rag-status", js_on_load=None)
 
-        outputs = [chatbot, sources, turns, question]
+        outputs = [chatbot, conversation, question]
+        # the chat shows its own progress ("Searching the posts…"); Gradio's timer would be a second one
         common: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "answer",
-                  "show_progress": "minimal"}
-        question.submit(on_ask, inputs=[question, chatbot, turns, backend, k], **common)
-        ask.click(on_ask, inputs=[question, chatbot, turns, backend, k], **common)
+                                  "show_progress": "hidden"}
+        inputs = [conversation, backend, k]
+        question.submit(ask, inputs=[question, *inputs], **common)
+        ask_button.click(ask, inputs=[question, *inputs], **common)
         for button in examples:  # a button's value is its label: the example question
-            button.click(on_ask, inputs=[button, chatbot, turns, backend, k], **common)
-        clear.click(lambda: ([], SOURCES_PLACEHOLDER, [], ""), outputs=outputs, queue=False,
-                    api_visibility="private")
-        # the chat's own bin icon empties the chat: forget the conversation and its sources too
-        chatbot.clear(lambda: (SOURCES_PLACEHOLDER, []), outputs=[sources, turns], queue=False,
-                      api_visibility="private")
+            button.click(ask, inputs=[button, *inputs], **common)
+        chatbot.retry(retry, inputs=inputs, **common)
+        chatbot.undo(undo, inputs=[conversation], outputs=outputs, api_visibility="private", queue=False)
+        chatbot.edit(edit, inputs=inputs, **common)
+        clear.click(lambda: ([], [], ""), outputs=outputs, queue=False, api_visibility="private")
+        # the chat's own bin icon empties the chat: forget the kept conversation too
+        chatbot.clear(lambda: [], outputs=[conversation], queue=False, api_visibility="private")
+        demo.load(restore, inputs=[conversation], outputs=[chatbot], api_visibility="private")
         gr.api(answer, api_name="answer", concurrency_id="answer")
 
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=100)
@@ -406,6 +834,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, s
     """The launch settings: loopback unless told otherwise, no share link, no extra file access,
     no telemetry, no MCP server, no run history, no monitoring endpoint."""
     return {"server_name": host, "server_port": port, "auth": auth, "share": share, "css": CSS,
+            "js": SOURCE_LINKS_JS,
             "footer_links": ["api"], "run_history": False, "enable_monitoring": False, "mcp_server": False,
             "ssr_mode": False, "pwa": False, "show_error": False, "inbrowser": False, "max_file_size": "1mb"}
 

@@ -1,13 +1,17 @@
-"""The chat app's real server: the ``/answer`` endpoint works with the official gradio_client, also
-under concurrency, and the server exposes nothing else."""
+"""The chat app over the real index: real answers of every kind rendered with each quote once and
+its own source, and the real server: the ``/answer`` endpoint works with the official gradio_client,
+also under concurrency, and the server exposes nothing else."""
 
 from __future__ import annotations
 
+import html
 import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from rag import app
+from tests.test_app import _as_shown, _assert_inert, _parse, _quote_blocks, _run, _unescaped
 from tests.test_app_support import (
     LIBRARIES_QUESTION,
     LIBRARIES_QUOTE,
@@ -39,6 +43,66 @@ def client(app_server):
     from gradio_client import Client
 
     return Client(app_server.url, verbose=False)
+
+
+# -- real answers from the real index
+
+
+READER_QUESTIONS = [
+    "How many co-operative trust schools were set up?",
+    LIBRARIES_QUESTION,
+    "What did the Labour pledge say about protecting frontline services?",
+    "Which council's approach was nicknamed EasyCouncil?",
+    "Why are some councillors sceptical about mutualisation?",
+    "What are the perils of mutuals?",
+    "What is co-production?",
+    "Who is Francis Maude?",
+    "What did George Osborne say about public sector workers?",
+    "Compare the Conservative and Labour views on mutuals.",
+    "Summarise the post Mutual suspicion.",
+    "What did Tessa Jowell say?",
+    "What did Ed Miliband say about mutuals?",
+    "When was the post about the perils of mutuals published?",
+    "How many NHS Foundation Trusts did Labour establish?",
+    "What is a Tenant Management Organisation?",
+    "Why do unions oppose mutualisation?",
+    "What is the boiling point of liquid nitrogen on Mars in kelvin?",
+]
+
+
+@pytest.mark.parametrize("question", READER_QUESTIONS)
+def test_real_answers_show_each_quote_once_in_order_with_its_own_source(rag_obj, question):
+    answer = rag_obj.answer(question)
+    out = app.answer_markdown(answer, 1)
+    view = app.sources_html(answer, 1, rag_obj.document)
+    _assert_inert(view)
+    blocks = _quote_blocks(out)
+    assert len(blocks) == len(answer.citations)  # no quote shown twice, none left out
+    for c in answer.citations:
+        assert blocks.get(c.marker) == _as_shown(c.quote)  # whole, paragraph breaks and all
+        assert f'id="{app.source_anchor(1, c.marker)}"' in view
+        assert f"<mark>{html.escape(c.quote, quote=True)}</mark>" in view
+    order = [m for s in app._sections(answer) for m in s.markers]
+    assert list(blocks) == order
+    shown = _unescaped(out)
+    ids = rag_obj.current_index().document_ids()
+    assert not any(doc_id in out or doc_id in view for doc_id in ids)
+    assert ".md" not in shown and ".md" not in "".join(_parse(view).text)
+    if not answer.found:
+        assert "No answer found in the posts." in out and ("rag-not-found" in view or not answer.passages)
+
+
+def test_an_unreachable_language_model_falls_back_and_says_so(rag_obj, built_index, embedder):
+    from rag.index import Index
+    from rag.pipeline import RAG
+
+    index = Index.open(built_index)
+    settings = index.settings.with_overrides(llm_base_url="http://127.0.0.1:9/v1", llm_model="m",
+                                             llm_max_retries=0, llm_timeout=5)
+    rag = RAG(index, settings, embedder=embedder)
+    chat, _, _ = _run(rag, LIBRARIES_QUESTION, backend="openai")[-1]
+    assert chat[1]["content"].startswith("ℹ️ ") and "extractive answer" in chat[1]["content"]
+    assert LIBRARIES_QUOTE in chat[1]["content"] and "rag-sources" in chat[2]["content"]
 
 
 # -- the real server, through the official client

@@ -8,6 +8,8 @@ takes a ``Settings`` and returns an ``AnswerBackend``.
 from __future__ import annotations
 
 import importlib
+import logging
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "rag.backends"
 
+log = logging.getLogger(__name__)
+
 BUILTIN_BACKENDS: dict[str, str] = {
     "extractive": "rag.answering.extractive:ExtractiveBackend",
     "openai": "rag.answering.openai:OpenAIBackend",
@@ -29,10 +33,12 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "AnswerBackend",
     "BackendFactory",
+    "BackendStatus",
     "Draft",
     "GenerationRequest",
     "QuoteSpan",
     "available_backends",
+    "backend_statuses",
     "create_backend",
 ]
 
@@ -60,3 +66,32 @@ def create_backend(name: str, settings: Settings) -> AnswerBackend:
             return ep.load()(settings)
     known = ", ".join(sorted(available_backends()))
     raise UnknownBackendError(f"Unknown answering backend {name!r}. Available backends: {known}.")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendStatus:
+    """Whether a backend can answer with the given settings, and if not, what to set."""
+
+    name: str
+    usable: bool
+    hint: str = ""
+
+
+def backend_statuses(settings: Settings) -> list[BackendStatus]:
+    """Every registered backend, asked whether it can answer with ``settings``.
+
+    A backend may define ``unavailable() -> str | None`` (what to set, or None when usable); one
+    without it counts as usable. Nothing is contacted: this only reads configuration, so the app
+    can list what works here and say what the others need."""
+    statuses = []
+    for name in available_backends():
+        try:
+            backend = create_backend(name, settings)
+        except Exception:
+            log.exception("answering backend %r could not be loaded", name)
+            statuses.append(BackendStatus(name, False, "could not be loaded (see the server log)"))
+            continue
+        check = getattr(backend, "unavailable", None)
+        hint = check() if callable(check) else None
+        statuses.append(BackendStatus(name, not hint, hint or ""))
+    return statuses

@@ -156,6 +156,15 @@ class OpenAIBackend:
     def __repr__(self) -> str:
         return f"OpenAIBackend(base_url={_public_url(self.base_url)!r}, model={self.model!r})"
 
+    def unavailable(self) -> str | None:
+        """What to set before this backend can answer here, or None (nothing is contacted)."""
+        server = self.settings.llm_base_url
+        if not server and not self._key:
+            return "set OPENAI_BASE_URL or RAG_LLM_BASE_URL and RAG_LLM_MODEL (or OPENAI_API_KEY for OpenAI)"
+        if not self.model:
+            return "set RAG_LLM_MODEL"
+        return None
+
     def client(self) -> OpenAI:
         """The API client, made on first use (the key goes to it and nowhere else)."""
         with self._lock:
