@@ -54,10 +54,11 @@ log = logging.getLogger(__name__)
 
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "Who should control local libraries and swimming pools?",
-    "What did the Labour pledge say about protecting frontline services?",
-    "Which council's approach was nicknamed EasyCouncil?",
     "Why are some councillors sceptical about mutualisation?",
+    "Summarise the Left Foot Forward article.",
+    "How did George Osborne's view of mutuals compare with Francis Maude's?",
 )
+"""A fact, a reason, a summary and a comparison: the kinds of question the app answers."""
 EMPTY_QUESTION = ("Please type a question first, for example “Who should control local libraries and "
                   "swimming pools?”")
 CHAT_PLACEHOLDER = ("**Ask about the posts.** Answers quote the posts word for word; each [n] marker "
