@@ -20,6 +20,10 @@ from rag.question import QuestionAnalysis, ScopeRef, year_of
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
+POST_MARGIN = 0.2
+"""A post is quoted in an answer about "the posts" if its best sentence scores within this of the best..."""
+POST_LEXICAL = 0.6
+"""... or one of its sentences holds this share of the question's idf weight (it speaks of the topic)."""
 """A comparison across "the posts" quotes at most this many posts."""
 
 
@@ -29,7 +33,9 @@ def per_post(ranked: Sequence[Candidate], composer: Composer, floor: float) -> l
     for c in ranked:
         by_doc.setdefault(c.doc_id, []).append(c)
     best = ranked[0].relevance
-    docs = [d for d, cs in by_doc.items() if cs[0].relevance >= max(floor, best - 0.2)][:MAX_SIDES_POSTS]
+    docs = [d for d, cs in by_doc.items()
+            if cs[0].relevance >= max(floor, best - POST_MARGIN) or max(c.lexical for c in cs) >= POST_LEXICAL
+            ][:MAX_SIDES_POSTS]
     share = max(SEVERAL_WORDS // max(len(docs), 1), 30)
     units: list[Unit] = []
     for doc in docs:
