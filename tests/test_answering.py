@@ -246,6 +246,21 @@ def test_retrieve_returns_ranked_passages_with_offsets(rag_obj):
     assert "swimming pools" in passages[0].text
 
 
+def test_answering_loads_no_spacy_pipeline_and_no_torch(built_index):
+    """Sentence roles and entities were stored at index time; question words' classes come from
+    spaCy's data files, read without spaCy."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, rag\nr = rag.load({str(built_index)!r})\n"
+            "r.answer('What does the Co-operative party think about football?')\n"
+            "r.answer('Why did Tessa Jowell believe services owned by their staff would improve?')\n"
+            "print(sorted(m for m in ('spacy', 'torch', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.unit
 def test_fragment_and_quotation_detection():
     assert is_fragment("This is why.")

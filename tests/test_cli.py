@@ -23,7 +23,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> su
 def test_help_does_not_import_torch_or_gradio():
     code = ("import sys\nfrom rag.cli import cli\n"
             "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = ('torch', 'sentence_transformers', 'gradio', 'faiss')\n"
+            "heavy = ('torch', 'sentence_transformers', 'gradio', 'faiss', 'spacy')\n"
             "print(sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

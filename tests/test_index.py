@@ -174,7 +174,7 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
+heavy = [m for m in ("torch", "sentence_transformers", "transformers", "spacy") if m in sys.modules]
 print(json.dumps({{"exit": code, "heavy": heavy}}))
 """
     result = python(code, tmp_path)
