@@ -20,7 +20,7 @@ from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
-from rag.question import QuestionAnalysis, analyse, in_context
+from rag.question import QuestionAnalysis, analyse, in_context, subject_words
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
@@ -54,12 +54,16 @@ def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) ->
 
 
 def read_in_context(question: str, history: tuple[Turn, ...]) -> tuple[str, QuestionAnalysis]:
-    """What to search for, and the question's analysis: a follow-up ("And why?", "What did they say
-    about it?") is read together with the previous question; a standalone question is not."""
+    """What to search for, and the question's analysis: a follow-up is read with the previous
+    question ("And why?" as the whole of it; "And who funded it?" as its own words plus what the
+    previous one was about); a standalone question is not."""
     analysis = analyse(question)
     previous = next((t.content for t in reversed(history) if t.role == "user"), None)
     if previous and analysis.follow_up:
-        return f"{previous} {question}", in_context(analysis, analyse(previous))
+        before = analyse(previous)
+        if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
+            return f"{question} {' '.join(subject_words(before))}", in_context(analysis, before)
+        return f"{previous} {question}", in_context(analysis, before)
     return question, analysis
 
 

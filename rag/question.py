@@ -205,6 +205,7 @@ _LIST = re.compile(
     r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
     r"\bwhat (else|other)\b|\bwhat do (\w+\s){0,4}?(want|need|demand|propose|suggest)\b", re.IGNORECASE)
 
+_OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
 """Types an answer must hold: "when" needs a date, "how many" a number."""
 _NEVER = re.compile(r"(?!)")
@@ -274,6 +275,7 @@ class QuestionAnalysis:
     follow_up: bool = False
     all_posts: bool = False  # asks about "the posts" in general (several posts)
     quoted: tuple[str, ...] = field(default=())  # quoted phrases
+    context: tuple[str, ...] = ()  # words a follow-up borrows from the question before it
 
     @property
     def wants_several(self) -> bool:
@@ -524,12 +526,25 @@ def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> Questio
     fact_type = current.fact_type
     if answer_type == AnswerType.FACT and not current.focus and current.fact_type == FactType.OTHER:
         answer_type, fact_type = previous.answer_type, previous.fact_type
+    borrowed = previous.focus if not current.focus else subject_words(previous)
     return replace(current, answer_type=answer_type, fact_type=fact_type,
                    scope=current.scope or previous.scope,
                    entities=current.entities or previous.entities,
                    sides=current.sides or previous.sides,
-                   focus=tuple(dict.fromkeys(current.focus + previous.focus)),
-                   all_posts=current.all_posts or previous.all_posts)
+                   focus=tuple(dict.fromkeys(current.focus + tuple(borrowed))),
+                   all_posts=current.all_posts or previous.all_posts,
+                   context=tuple(borrowed) if current.focus else ())
+
+
+def subject_words(analysis: QuestionAnalysis) -> tuple[str, ...]:
+    """What a question is about, in a few words: its names, else the post it names, else its focus.
+    A follow-up with its own focus ("And who funded it?") borrows only these from the question
+    before it, so its own words decide the answer."""
+    if analysis.entities:
+        return analysis.entities
+    if analysis.scope is not None:
+        return (analysis.scope.words,)
+    return analysis.focus
 
 
 @lru_cache(maxsize=4096)
@@ -537,12 +552,13 @@ def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
     question is a fact question with no focus."""
     text = " ".join(question.split())
-    entities = find_entities(text)
+    core = _OPENER.sub("", text)  # "And who funded it?" asks what "Who funded it?" asks
+    entities = find_entities(core)
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
-    answer_type = _answer_type(text, scope, entities)
-    fact_type = fact_type_of(text) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
-    if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", text,
+    answer_type = _answer_type(core, scope, entities)
+    fact_type = fact_type_of(core) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
+    if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", core,
                                                                          re.IGNORECASE):
         fact_type = FactType.PERSON
     if answer_type == AnswerType.FACT and fact_type is None:
@@ -573,7 +589,7 @@ def analyse(question: str) -> QuestionAnalysis:
         count_noun=count.group("noun") if count else None,
         holder=_holder(text, entities, scopes) if answer_type == AnswerType.STANCE else None,
         strict_type=fact_type in _ALWAYS_STRICT or bool(
-            fact_type and _STRICT.get(fact_type, _NEVER).search(text)),
+            fact_type and _STRICT.get(fact_type, _NEVER).search(core)),
         exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,

@@ -29,6 +29,9 @@ PHRASE_WEIGHT = 0.2
 """Weight of phrase evidence: the share of the question's adjacent term pairs adjacent in the sentence."""
 CONTEXT_SHARE = 0.25
 """Share of the lexical evidence that may come from the sentence just before."""
+BORROWED_WEIGHT = 0.5
+"""A follow-up's words borrowed from the question before it ("the Commission" in "And who funded it?")
+count this much: the follow-up's own words decide the answer."""
 FRAME_WEIGHT = 0.3
 """Frame words ("say", "reasons", "post") count this much of their idf: they shape the question, but
 the posts rarely repeat them."""
@@ -39,6 +42,13 @@ TYPE_PENALTY = 0.2
 COUNT_BONUS = 0.1
 """Added when a "how many X" question's X is counted in the sentence ("108 ... schools")."""
 QUESTION_PENALTY = 0.1
+CAUSAL_BONUS = 0.1
+"""Added, for "why" questions, to a sentence that gives a reason or a consequence in so many words
+("because", "since", "so that", "the risk is", "would mean"...)."""
+_CAUSAL = re.compile(r"\b(because|since|as a result|so that|therefore|thus|hence|due to|owing to|the reason|"
+                     r"reasons?|the risk|risks|danger|in order to|leads? to|led to|would mean|means that|"
+                     r"fails? to|neither|not just|rather than|instead of|if only because|otherwise|consequently)\b",
+                     re.IGNORECASE)
 """Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
 
 STRONG_TYPES = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
@@ -218,7 +228,10 @@ def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None
             out.append(t)
             unknown.append(t)
     idf = store.term_idf(list(dict.fromkeys(out)))
-    weights = {t: w * (FRAME_WEIGHT if t in frame else 1.0) for t, w in idf.items()}
+    own = set(terms(analysis.text))
+    borrowed = set(terms(" ".join(analysis.context))) - own
+    weights = {t: w * (FRAME_WEIGHT if t in frame else BORROWED_WEIGHT if t in borrowed else 1.0)
+               for t, w in idf.items()}
     return QueryTerms(out, weights, unknown, corrected)
 
 
@@ -257,6 +270,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     total = query.total
     q_pairs = query.pairs
     wanted = analysis.fact_type if analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) else None
+    reason = analysis.answer_type == AnswerType.REASON
 
     def coverage(have: frozenset[str]) -> float:
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
@@ -278,6 +292,8 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             relevance += COUNT_BONUS
         if sent.text.rstrip().endswith("?"):
             relevance -= QUESTION_PENALTY
+        if reason and _CAUSAL.search(sent.text):
+            relevance += CAUSAL_BONUS
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))
