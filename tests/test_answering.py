@@ -223,11 +223,14 @@ def test_a_quote_that_opens_a_quotation_is_extended_to_close_it(rag_obj):
 def test_a_follow_up_question_reads_the_conversation(rag_obj):
     history = [Turn("user", "Which council's approach was nicknamed EasyCouncil?"),
                Turn("assistant", "“...Barnet's \"EasyCouncil\"...” [1]")]
-    alone = rag_obj.retrieve("And who presented mutualisation as an alternative to it?", k=3)
-    followed = rag_obj.retrieve("And who presented mutualisation as an alternative to it?", k=3,
-                                history=history)
-    assert any("EasyCouncil" in p.text for p in followed)
-    assert [p.row for p in alone] != [p.row for p in followed]
+    followed = rag_obj.request("And who presented mutualisation as an alternative to it?", history=history)
+    assert "EasyCouncil" in followed.query and followed.query.startswith("And who presented")
+    assert any("EasyCouncil" in p.text for p in followed.passages)
+    chair = [Turn("user", "Who chairs the Commission on Ownership?"), Turn("assistant", "...")]
+    funded = rag_obj.answer("And who funded it?", history=chair)  # its own words decide the answer
+    assert funded.found and "Co-Operative Financial Services" in funded.citations[0].quote
+    why = rag_obj.request("And why?", history=chair)  # no words of its own: the whole question before
+    assert why.query.startswith("Who chairs the Commission on Ownership?")
 
 
 def test_a_standalone_question_is_not_merged_with_the_previous_one(rag_obj):

@@ -42,14 +42,14 @@ TYPE_PENALTY = 0.2
 COUNT_BONUS = 0.1
 """Added when a "how many X" question's X is counted in the sentence ("108 ... schools")."""
 QUESTION_PENALTY = 0.1
+"""Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
 CAUSAL_BONUS = 0.1
 """Added, for "why" questions, to a sentence that gives a reason or a consequence in so many words
 ("because", "since", "so that", "the risk is", "would mean"...)."""
 _CAUSAL = re.compile(r"\b(because|since|as a result|so that|therefore|thus|hence|due to|owing to|the reason|"
                      r"reasons?|the risk|risks|danger|in order to|leads? to|led to|would mean|means that|"
-                     r"fails? to|neither|not just|rather than|instead of|if only because|otherwise|consequently)\b",
-                     re.IGNORECASE)
-"""Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
+                     r"fails? to|neither|not just|rather than|instead of|if only because|otherwise|"
+                     r"consequently)\b", re.IGNORECASE)
 
 STRONG_TYPES = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
 """Types whose absence lowers a sentence's relevance (a "when" needs a date)."""
