@@ -140,6 +140,12 @@ def test_the_date_of_a_post_comes_from_its_dateline(rag_obj):
     assert answer.citations[0].doc_id == "003_7bf250b1bac76943"
 
 
+def test_where_a_post_appeared_comes_from_its_own_line(rag_obj):
+    answer = rag_obj.answer("Where did the Francis Maude article first appear?")
+    assert answer.found and [c.quote for c in answer.citations] == [
+        "This article first appeared on Left Foot Forward"]
+
+
 def test_a_post_that_names_no_author_is_refused_with_the_reason(rag_obj):
     answer = rag_obj.answer("Who wrote the post The perils of mutuals and the possibility of co-production?")
     assert not answer.found and "who wrote it" in answer.lead
@@ -173,7 +179,7 @@ def test_titles_datelines_and_boilerplate_are_never_answers(rag_obj):
                  "This article first appeared on Left Foot Forward", "Winchester Vacancies",
                  "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"}
     for question in ("What is the main argument of the Mutual suspicion post?", "What is co-production?",
-                     "Where did the Left Foot Forward article first appear?",
+                     "What did the Left Foot Forward article say about Maude?",
                      "What is Mutual Benefit about?"):
         answer = rag_obj.answer(question)
         assert not any(c.quote.strip() in furniture for c in answer.citations), (question, answer.text)

@@ -48,7 +48,8 @@ _SPEECH = re.compile(
     r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
     r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
     r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
-    r"replied|according)\b", re.IGNORECASE)
+    r"replied|according|opposition|objection|criticism|proposal|warning|verdict|stance|position|view|"
+    r"views|call|plea)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
                             r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
                             re.IGNORECASE)

@@ -273,7 +273,7 @@ def _vector_sim(store: AnswerStore, rows: Sequence[int]) -> Callable[[int, int],
 
 def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
                  budget: int = FACT_WORDS) -> list[Unit]:
-    """The best sentence, and close runners-up while the word budget allows."""
+    """The best sentence, and close runners-up from the same post while the word budget allows."""
     if not ranked:
         return []
     best = ranked[0]
@@ -282,6 +282,8 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
     for cand in ranked[1:6]:
         if cand.relevance < best.relevance - RUNNER_UP_MARGIN or cand.relevance < floor:
             break
+        if cand.doc_id != best.doc_id:
+            continue  # a second sentence adds to the answer from its post; another post's is noise
         key = " ".join(cand.sentence.text.lower().split())
         if key in seen:
             continue

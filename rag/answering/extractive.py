@@ -37,6 +37,8 @@ from rag.types import AnswerType, DocumentInfo, Passage, Sentence
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
+DEFINITION_WORDS = 100
+"""Word budget of a definition: the sentence that defines, and what explains it further."""
 MAX_SUMMARISED_POSTS = 8
 """A summary of "the posts" quotes the opening claim of at most this many posts."""
 AROUND_BEFORE, AROUND_AFTER = 2, 14
@@ -129,6 +131,10 @@ class ExtractiveBackend:
             sectioned = True
         elif analysis.all_posts and scope_id is None and kind != AnswerType.FACT:
             units, sectioned = per_post(ranked, composer, floor), True
+        elif kind == AnswerType.DEFINITION:  # the defining sentence, and what explains it further
+            around = self._around(request, assessment, ranked[0]) if ranked else []
+            units = compose_several(composer, ranked, floor, budget=DEFINITION_WORDS, whole_list=False,
+                                    around=around)
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,

@@ -13,7 +13,7 @@ from rag.answering.compose import Unit
 from rag.answering.scope import resolve_scope
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, ScopeRef, year_of
-from rag.types import SentenceRole
+from rag.types import DocumentInfo, SentenceRole
 
 _DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])/")
 
@@ -32,32 +32,40 @@ class PostAnswer:
         return self.verdict is None
 
 
-COLLECTION_LEADS = {
-    "date": "The posts' own datelines (posts that state no date are left out):",
-    "title": "The posts, each by the line that names it:",
-    "author": "The posts' bylines:",
-    "site": "Where the posts say they appeared:",
-    "occasion": "How the posts open:",
-}
-
-
 def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
-    """A question about the whole collection ("Which post came first?", "List the posts."): the line
-    of each post that answers it, in index order, grouped by post."""
+    """A question about the whole collection ("Which post came first?", "List the posts.", "How many
+    posts are there?"): the line of each post that answers it, in index order, grouped by post; the
+    lead counts them and, for dates, names the earliest and the latest dated post."""
     attribute = analysis.post_attribute or "title"
+    infos = store.document_infos()
     units: list[Unit] = []
-    for info in store.document_infos():
+    answered: list[DocumentInfo] = []
+    for info in infos:
         answer = answer_about_post(replace(analysis, post_attribute=attribute), store, info.doc_id)
         if answer.found and answer.units:
             units.extend(answer.units)
+            answered.append(info)
         elif attribute == "title":  # no title line: its opening names it
             opening = [s for s in store.sentences_of_document(info.doc_id) if s.role.quotable][:1]
             units.extend(Unit((s,), 1.0) for s in opening)
+            answered.extend(info for _ in opening)
+    what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites",
+            "occasion": "openings"}.get(attribute, "details")
     if not units:
-        what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites",
-                "occasion": "openings"}.get(attribute, "details")
         return PostAnswer(None, verdict=Verdict(False, f"The posts state no {what}.", (what,)))
-    return PostAnswer(None, COLLECTION_LEADS.get(attribute, ""), tuple(units))
+    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
+    if attribute == "title":
+        lead = f"There are {total}; each is named by its own title line or, without one, its opening:"
+    elif attribute == "date":
+        dated = sorted((i for i in answered if i.date), key=lambda i: i.date or "")
+        lead = f"{len(answered)} of the {total} state a date"
+        if len(dated) > 1:
+            first, last = dated[0], dated[-1]
+            lead += f": the earliest is {first.label} ({first.date}), the latest {last.label} ({last.date})"
+        lead += ". Their own lines:"
+    else:
+        lead = f"{len(answered)} of the {total} state their {what[:-1] if what.endswith('s') else what}:"
+    return PostAnswer(None, lead, tuple(units))
 
 
 def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None) -> PostAnswer:
