@@ -137,9 +137,8 @@ class ExtractiveBackend:
                                     around=around)
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
-            units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS,
-                                    whole_list=kind != AnswerType.DEFINITION, around=around,
-                                    list_after=kind in (AnswerType.REASON, AnswerType.LIST))
+            units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
+                                    around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if not units:
