@@ -20,6 +20,8 @@ from rag.errors import (
     IndexBusyError,
     IndexMismatchError,
     IndexMissingError,
+    QuestionError,
+    QuestionTooLongError,
     RagError,
     UnknownBackendError,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "IndexMissingError",
     "IndexReport",
     "Passage",
+    "QuestionError",
+    "QuestionTooLongError",
     "RagError",
     "Settings",
     "Turn",

@@ -130,14 +130,14 @@ def _print_answer(answer: Answer) -> None:
 def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, k: int | None,
         as_json: bool) -> None:
     """Answer QUESTION with quotes from the posts."""
-    from rag.errors import EmptyQuestionError
+    from rag.errors import QuestionError
     from rag.pipeline import clean_question
 
     cfg = _settings(index_dir=index_dir)
     text = " ".join(question)
     try:
         clean_question(text, cfg.max_question_chars)
-    except EmptyQuestionError as exc:
+    except QuestionError as exc:
         raise click.UsageError(str(exc)) from None
     rag = _open(cfg, backend)
     answer = rag.answer(text, k=k)

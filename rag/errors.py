@@ -7,8 +7,16 @@ class RagError(Exception):
     """Base class: every error here has a message fit to show a user as-is."""
 
 
-class EmptyQuestionError(RagError, ValueError):
+class QuestionError(RagError, ValueError):
+    """The question cannot be asked as it is."""
+
+
+class EmptyQuestionError(QuestionError):
     """The question is empty or only whitespace."""
+
+
+class QuestionTooLongError(QuestionError):
+    """The question is longer than ``Settings.max_question_chars``."""
 
 
 class CorpusError(RagError):

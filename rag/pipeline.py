@@ -6,6 +6,7 @@ arithmetic over stored sentence vectors; nothing is re-embedded at query time.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import unicodedata
@@ -18,7 +19,7 @@ from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, G
 from rag.answering.citations import answer_text, quote_citations
 from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
-from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, RagError
+from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.question import QuestionAnalysis, analyse, in_context, subject_words
 from rag.retrieval import HybridRetriever
@@ -27,15 +28,25 @@ from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, Ind
 
 
 def clean_question(question: Any, max_chars: int) -> str:
-    """A question fit to search with: control characters dropped, whitespace folded, length capped."""
+    """A question fit to search with: HTML tags and control characters dropped, whitespace folded.
+    Raises ``EmptyQuestionError`` for an empty question, ``QuestionTooLongError`` for one longer than
+    ``max_chars`` (never cut silently: a cut question asks something else)."""
     if not isinstance(question, str):
         raise EmptyQuestionError("The question must be text.")
+    question = _TAG.sub(" ", question)
     chars = (" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in question)
     text = " ".join("".join(ch for ch in chars if unicodedata.category(ch) not in {"Cf", "Cs", "Co"})
                     .split())
     if not text:
         raise EmptyQuestionError("Please ask a question: the question is empty.")
-    return text[:max_chars]
+    if len(text) > max_chars:
+        raise QuestionTooLongError(f"The question is too long ({len(text):,} characters): please ask it "
+                                   f"in at most {max_chars:,} characters.")
+    return text
+
+
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+"""An HTML tag pasted with a question ("<b>Who</b> chairs..."): dropped, its text kept."""
 
 
 def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) -> tuple[Turn, ...]:

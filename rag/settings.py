@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(
         2000, ge=16,
-        description="Longer questions are cut to this many characters (the model reads ~256 tokens).",
+        description="Longer questions are refused with a clear message (the model reads ~256 tokens).",
     )
 
     # -- the OpenAI-compatible backend
