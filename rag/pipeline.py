@@ -49,18 +49,32 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 """An HTML tag pasted with a question ("<b>Who</b> chairs..."): dropped, its text kept."""
 
 
-def as_turns(history: Sequence[Turn | dict[str, Any] | Sequence[str]] | None) -> tuple[Turn, ...]:
-    """Accept Turn objects, {"role", "content"} dicts (Gradio messages) or (role, content) pairs."""
+def as_turns(history: Sequence[Any] | None) -> tuple[Turn, ...]:
+    """The conversation so far, oldest first, from any of: ``Turn`` records, {"role", "content"} dicts
+    (Gradio's messages), (role, content) pairs, (question, answer) pairs (Gradio's older tuples),
+    plain strings (earlier questions) or ``Answer`` objects (earlier answers). Anything else is
+    left out."""
     turns: list[Turn] = []
     for item in history or ():
         if isinstance(item, Turn):
             turns.append(item)
+        elif isinstance(item, Answer):
+            turns += [Turn("user", item.question), Turn("assistant", item.text)]
+        elif isinstance(item, str):
+            if item.strip():
+                turns.append(Turn("user", item))
         elif isinstance(item, dict):
             role, content = item.get("role"), item.get("content")
             if role in ("user", "assistant") and isinstance(content, str) and content.strip():
                 turns.append(Turn(role, content))
-        elif isinstance(item, Sequence) and len(item) == 2 and item[0] in ("user", "assistant"):
-            turns.append(Turn("user" if item[0] == "user" else "assistant", str(item[1])))
+        elif isinstance(item, Sequence) and len(item) == 2:
+            first, second = item
+            if first in ("user", "assistant"):
+                turns.append(Turn("user" if first == "user" else "assistant", str(second)))
+            elif isinstance(first, str) and first.strip():
+                turns.append(Turn("user", first))
+                if isinstance(second, str) and second.strip():
+                    turns.append(Turn("assistant", second))
     return tuple(turns)
 
 

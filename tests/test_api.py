@@ -147,3 +147,18 @@ def test_a_long_lived_rag_keeps_answering_after_the_index_is_rebuilt(built_index
     answer = results[0]
     assert all(c.doc_id != "002_9aeafe8f51407061" for c in answer.citations)
     assert "002_9aeafe8f51407061" not in live.current_index().document_ids()
+
+
+@pytest.mark.unit
+def test_history_is_read_in_every_common_shape():
+    from rag.pipeline import as_turns
+    from rag.types import Turn
+
+    earlier = "Who chairs the Commission on Ownership?"
+    shapes = [[{"role": "user", "content": earlier}], [Turn("user", earlier)], [("user", earlier)],
+              [(earlier, "Will Hutton.")], [earlier]]
+    for history in shapes:
+        turns = as_turns(history)
+        assert turns[0] == Turn("user", earlier), history
+    assert as_turns([(earlier, "Will Hutton.")])[1] == Turn("assistant", "Will Hutton.")
+    assert as_turns([42, None, {"role": "system", "content": "x"}]) == ()
