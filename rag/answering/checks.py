@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answering.attribution import speaks
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
@@ -38,18 +39,7 @@ _TYPE_WORDS: dict[FactType, str] = {
     FactType.ORGANISATION: "organisation", FactType.NAME: "name",
 }
 ATTRIBUTION_WINDOW = 0.25
-SPEAKER_GAP = 6
-"""A speech verb or quotation counts as someone's when within this many words of their name."""
-_PRONOUNS = frozenset({"he", "she", "they", "it"})
 """A named person's view must be in a sentence scoring within this of the best one."""
-_SPEECH = re.compile(
-    r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
-    r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
-    r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
-    r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
-    r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
-    r"replied|according|opposition|objection|criticism|proposal|warning|verdict|stance|position|view|"
-    r"views|call|plea)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
                             r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
                             re.IGNORECASE)
@@ -187,16 +177,3 @@ def about(store: AnswerStore, cand: Candidate, key: str) -> bool:
     return any(key in terms(s.text) for s in before)
 
 
-def speaks(text: str, key: str) -> bool:
-    """Whether the person whose name stems to ``key`` (or a pronoun) is the speaker of a speech or
-    opinion verb, or of a quotation, in ``text``: within a few words of it."""
-    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
-    stems = [terms(w) for w in words]
-    for i, st in enumerate(stems):
-        speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
-        if not speaker:
-            continue
-        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
-        if any(_SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
-            return True
-    return False

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.answering.attribution import REFERENCE_BACK, voiced_by
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import QuestionAnalysis
@@ -275,6 +276,24 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     def coverage(have: frozenset[str]) -> float:
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
 
+    speakers = _speakers(analysis, query)
+    if speakers:
+        by_sentence = {s.row: s for s in sentences}
+
+        def earlier(sentence: Sentence) -> list[Sentence]:
+            rows = range(sentence.row - REFERENCE_BACK, sentence.row)
+            near = [by_sentence.get(r) for r in rows]
+            if all(s is not None and s.doc_id == sentence.doc_id for s in near):
+                return [s for s in near if s is not None]
+            return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
+
+        for i, sent in enumerate(sentences):
+            voiced = {t for key, name in speakers.items()
+                      if key not in term_sets[i] and voiced_by(sent, key, earlier) for t in name}
+            if voiced:
+                term_sets[i] = term_sets[i] | voiced
+                by_row[sent.row] = term_sets[i]
+
     out: list[Candidate] = []
     for sent, cosine, seq, have in zip(sentences, cosines, term_lists, term_sets, strict=True):
         own = coverage(have)
@@ -297,6 +316,17 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))
+    return out
+
+
+def _speakers(analysis: QuestionAnalysis, query: QueryTerms) -> dict[str, frozenset[str]]:
+    """The people the question names, as {surname stem: their name's stems}, for those the posts
+    know: a sentence giving their words without naming them counts as naming them."""
+    out: dict[str, frozenset[str]] = {}
+    for name in [*analysis.entities, *([analysis.holder] if analysis.holder else [])]:
+        stems = [query.corrected.get(t, t) for t in terms(name)]
+        if stems and stems[-1] in query.weights and stems[-1] not in query.unknown:
+            out[stems[-1]] = frozenset(t for t in stems if t in query.weights)
     return out
 
 

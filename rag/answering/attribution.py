@@ -1,0 +1,90 @@
+"""Whose words a sentence gives: a light, rule-based speaker attribution.
+
+News and blog posts name a speaker once and then quote them over several sentences ("Tessa Jowell
+said..." / "“When a public service is mutually owned, ...,” she said." / "“This turns them into
+champions of improvement ...”"). A question naming the speaker should find all of those sentences, not
+only the first, so a sentence *voiced* by a person counts as naming them (see
+``evidence.score_sentences``). The rules follow the quotation-attribution patterns of Pareti et al.,
+"Automatically Detecting and Attributing Indirect Quotations" (EMNLP 2013) and O'Keefe et al., "A
+Sequence Labelling Approach to Quote Attribution" (EMNLP 2012): a speech verb next to a name or a
+pronoun, the pronoun resolved to the nearest named person before it, and a quotation continuing the
+last one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from rag.lexical import terms
+from rag.types import Sentence
+
+SPEAKER_GAP = 6
+"""A speech verb or quotation counts as someone's when within this many words of their name."""
+REFERENCE_BACK = 4
+"""A pronoun may refer to a person named this many sentences back (in the same post)."""
+_PRONOUNS = frozenset({"he", "she", "they", "it"})
+SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|tell|argued|argues|argue|believes|believed|believe|claimed|claims|announced|"
+    r"announces|declared|declares|wrote|writes|warned|warns|insisted|insists|added|adds|stated|states|"
+    r"suggested|suggests|called|calls|described|describes|cited|cites|pointed|points|urged|urges|predicted|"
+    r"promised|pledged|accepted|admitted|agreed|agrees|backed|backs|supports|supported|opposed|opposes|"
+    r"criticised|criticized|welcomed|thinks|thought|feels|felt|proposed|proposes|response|responded|"
+    r"replied|according|opposition|objection|criticism|proposal|warning|verdict|stance|position|view|"
+    r"views|call|plea)\b", re.IGNORECASE)
+"""Verbs and nouns that report what someone said or thinks."""
+_PRONOUN_SPEAKS = re.compile(
+    r"\b(?:(?:he|she)\s+(?:said|says|added|adds|told|tells|argued|argues|explained|explains|insisted|"
+    r"insists|warned|warns|continued|continues|went on)|(?:said|says|added|adds)\s+(?:he|she))\b",
+    re.IGNORECASE)
+_OPENS_QUOTE = re.compile(r"^\s*[\"“‘]")
+_PERSON = "PERSON"
+
+
+def speaks(text: str, key: str) -> bool:
+    """Whether the person whose name stems to ``key`` (or a pronoun opening the sentence) is the
+    speaker of a speech or opinion verb, or of a quotation, in ``text``: within a few words of it."""
+    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
+    stems = [terms(w) for w in words]
+    for i, st in enumerate(stems):
+        speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
+        if not speaker:
+            continue
+        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
+        if any(SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
+            return True
+    return False
+
+
+def names_person(sentence: Sentence) -> bool:
+    """Whether spaCy found a person's name in the sentence at index time."""
+    return any(span.label == _PERSON for span in sentence.entities)
+
+
+def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequence[Sentence]]) -> bool:
+    """Whether ``sentence`` gives the words of the person whose name stems to ``key`` without naming
+    them: "“...,” she said." when the nearest person named before it (up to ``REFERENCE_BACK``
+    sentences back, same post) is them, or a quotation opening right after their quoted words.
+
+    ``earlier(sentence)`` returns the sentences before it in its post, nearest last.
+    """
+    text = sentence.text
+    pronoun = bool(_PRONOUN_SPEAKS.search(text))
+    continues = bool(_OPENS_QUOTE.match(text))
+    if not (pronoun or continues):
+        return False
+    before = list(earlier(sentence))[-REFERENCE_BACK:]
+    if continues and not pronoun:
+        if not before:
+            return False
+        last = before[-1]
+        if last.row != sentence.row - 1:
+            return False
+        named = key in terms(last.text)
+        return (named and speaks(last.text, key)) or voiced_by(last, key, earlier)
+    for prior in reversed(before):
+        if key in terms(prior.text):
+            return True
+        if names_person(prior):
+            return False
+    return False

@@ -1,0 +1,54 @@
+"""Speaker attribution: which sentences give a named person's words without naming them.
+Pure code: no model is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from rag.answering.attribution import speaks, voiced_by
+from rag.types import EntitySpan, Sentence
+
+pytestmark = pytest.mark.unit
+
+
+def _post(*texts: str, people: Sequence[int] = ()) -> list[Sentence]:
+    """Sentences of one post; those at ``people`` carry a PERSON entity over their first word."""
+    out, at = [], 0
+    for row, text in enumerate(texts):
+        spans = (EntitySpan(at, at + len(text.split()[0]), "PERSON"),) if row in people else ()
+        out.append(Sentence(row=row, doc_id="d", start=at, end=at + len(text), text=text, entities=spans))
+        at += len(text) + 1
+    return out
+
+
+def _earlier(post: list[Sentence]):
+    return lambda s: [p for p in post if p.row < s.row]
+
+
+def test_a_pronoun_speaker_and_the_quotation_after_it_are_the_named_persons_words() -> None:
+    post = _post("Tessa Jowell said the public sector could learn lessons.",
+                 "“When a service is mutually owned, staff lead reform,” she said.",
+                 "“This turns them into champions of improvement.”",
+                 "The scheme opens in May.", people=[0])
+    assert [voiced_by(s, "jowel", _earlier(post)) for s in post] == [False, True, True, False]
+
+
+def test_the_pronoun_goes_to_the_nearest_person_named_before_it() -> None:
+    post = _post("Tessa Jowell backed the plan.", "George Osborne spoke next.",
+                 "“It is a power shift,” he said.", people=[0, 1])
+    assert not voiced_by(post[2], "jowel", _earlier(post))
+    assert voiced_by(post[2], "osborn", _earlier(post))
+
+
+def test_a_quotation_after_unattributed_text_is_nobodys() -> None:
+    post = _post("Tessa Jowell backed the plan.", "The council met on Monday.", "“It will not work.”",
+                 people=[0])
+    assert not voiced_by(post[2], "jowel", _earlier(post))
+
+
+def test_speaks_finds_a_speech_verb_or_quotation_near_the_name() -> None:
+    assert speaks("Osborne cited the example of Sure Start.", "osborn")
+    assert speaks("He told the Today programme: “This is a power shift.”", "osborn")
+    assert not speaks("Osborne's plan has many critics among unions and councils alike.", "osborn")
