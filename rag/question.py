@@ -307,6 +307,13 @@ def _is_name_word(word: str) -> bool:
 _NAME_JOINERS = frozenset({"of", "on", "for", "de", "la", "le", "van", "von", "the", "&"})
 
 
+_COMPOUND_TAIL = re.compile(
+    r"(?<=[A-Za-z]{3})-(?:[a-z]+ed|era|style|type|like|wide|age|period|run|friendly|minded|leaning|free|"
+    r"specific|oriented|centred|centered)$")
+"""The lower-case head of a compound adjective built on a name: "Labour-era", "Tory-led", "UNISON-backed"
+name Labour, the Tories, UNISON ("Co-operative" keeps its hyphen)."""
+
+
 def find_entities(text: str) -> list[str]:
     """Names in a question: runs of capitalised words (joined across "of", "on", "for"...), acronyms,
     and quoted phrases. The first word counts only if it is not a question or command word."""
@@ -338,8 +345,8 @@ def find_entities(text: str) -> list[str]:
                     j += 1
                 else:
                     break
-            span = text[words[i].start(): words[end].end()]
-            found.append(_clean_word(span))
+            span = _COMPOUND_TAIL.sub("", _clean_word(text[words[i].start(): words[end].end()]))
+            found.append(span)
             i = end + 1
         else:
             i += 1

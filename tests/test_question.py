@@ -100,6 +100,16 @@ def test_names_focus_and_frame_words():
     assert "Summarise" not in find_entities("Summarise the Left Foot Forward article.")
 
 
+@pytest.mark.parametrize("question,name", [
+    ("Which Labour-era bodies are held up as examples?", "Labour"),
+    ("Did Tory-led councils back mutuals?", "Tory"),
+    ("What did the UNISON-backed motion say?", "UNISON"),
+    ("What is the Co-operative Development Agency?", "Co-operative Development Agency"),
+])
+def test_a_compound_adjective_built_on_a_name_names_it(question: str, name: str) -> None:
+    assert find_entities(question) == [name]
+
+
 def test_comparison_sides_and_the_holder_of_a_view():
     assert analyse("How did George Osborne's view of mutuals compare with Francis Maude's?").sides == (
         "George Osborne", "Francis Maude")
