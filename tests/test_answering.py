@@ -87,6 +87,24 @@ def test_a_misspelt_word_does_not_lose_the_answer(rag_obj):
     assert "easycouncil" in quoted(right) and "easycouncil" in quoted(typo)
 
 
+def test_an_english_word_the_posts_never_use_is_not_taken_for_a_misspelling(rag_obj):
+    from rag.answering.evidence import query_terms
+    from rag.question import analyse
+
+    index = rag_obj.current_index()
+    query = query_terms(analyse("What sort of co-operation does the union think is worth having?"), index)
+    assert "sort" not in query.corrected  # not "short"
+    typo = query_terms(analyse("What did Osbourne say about co-operatives?"), index)
+    assert typo.corrected.get("osbourn") == "osborn"
+
+
+def test_a_quotation_voiced_by_the_named_person_counts_as_theirs(rag_obj):
+    """"“...,” she said." after "Tessa Jowell said..." gives Jowell's reasons."""
+    answer = rag_obj.answer("Why did Tessa Jowell believe services owned by their staff would improve?")
+    assert answer.found
+    assert "champions of improvement" in quoted(answer) or "leading the reform process" in quoted(answer)
+
+
 def test_a_reason_question_quotes_the_reasons_not_just_the_claim(rag_obj):
     answer = rag_obj.answer("Why are some councillors sceptical about mutualisation?")
     assert answer.found and answer.kind == AnswerType.REASON

@@ -142,3 +142,16 @@ def test_a_follow_up_keeps_its_own_type_and_borrows_the_post_and_names():
 @pytest.mark.parametrize("question", ["", "   ", "???", "a" * 3000, "What is <script>alert(1)</script>?"])
 def test_odd_questions_never_raise(question):
     analyse(question)
+
+
+@pytest.mark.parametrize("question,unknown,topics", [
+    ("What benefits did the Labour councils' pledge promise?", ["promise"], []),  # the main verb
+    ("What does UNISON say about council workers' pensions?", ["pensions"], ["pensions"]),
+    ("What did Osborne say about football?", ["football"], ["football"]),
+    ("What was pitched as a new idea?", ["pitched"], []),
+])
+def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
+        question: str, unknown: list[str], topics: list[str]) -> None:
+    from rag.answering.topics import missing_topics
+
+    assert missing_topics(question, unknown)[0] == topics

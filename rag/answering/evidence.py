@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.answering.attribution import REFERENCE_BACK, voiced_by
 from rag.answering.store import AnswerStore
+from rag.answering.wordclass import word_classes
 from rag.lexical import terms
 from rag.question import QuestionAnalysis
 from rag.types import AnswerType, EntitySpan, FactType, Sentence
@@ -217,11 +218,14 @@ def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None
     out: list[str] = []
     unknown: list[str] = []
     corrected: dict[str, str] = {}
+    typed = {stem: word for word in re.findall(r"[^\W_]+", text if text is not None else analysis.text)
+             for stem in terms(word)}
     for t in raw:
         if t in vocab:
             out.append(t)
             continue
-        fixed = correct_spelling(t, vocab, cache)
+        # an English word is no misspelling ("sort" is not "short"); a name or a typo is not one
+        fixed = None if word_classes(typed.get(t, t)) else correct_spelling(t, vocab, cache)
         if fixed is not None:
             corrected[t] = fixed
             out.append(fixed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answering.wordclass import word_classes
+from rag.answering.wordclass import is_base_verb, word_classes
 from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS, lexicon
 from rag.text import fold_quotes
 
@@ -71,8 +71,9 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
         classes = word_classes(low)
         if classes and "noun" not in classes:
             continue  # a verb, adjective or adverb: likely a paraphrase
-        if len(classes) > 1 and not any(_noun_place(lowered, i) for i in positions):
-            continue  # "look into", "pitched as": used as a verb here
+        if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes)
+                                        for i in positions):
+            continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
         topics.append(word)
     return topics, years
 
@@ -87,3 +88,16 @@ def _noun_place(tokens: Sequence[str], i: int) -> bool:
         if "noun" in word_classes(before) and before not in STOPWORDS | AUXILIARIES | WH_WORDS:
             return True
     return i + 1 < len(tokens) and tokens[i + 1] == "of"
+
+
+_DO = frozenset({"do", "does", "did"})
+_OBJECT_START = frozenset({"the", "a", "an", "their", "his", "her", "its", "our", "to", "that"})
+
+
+def _verb_place(tokens: Sequence[str], i: int, classes: set[str]) -> bool:
+    """Whether a word that can be a verb stands where the main verb of a do-question goes, in its base
+    form: last, as in "what did the pledge promise?", or before its object ("did they promise the
+    staff...")."""
+    if "verb" not in classes or not any(t in _DO for t in tokens[:i]) or not is_base_verb(tokens[i]):
+        return False
+    return i == len(tokens) - 1 or tokens[i + 1] in _OBJECT_START

@@ -68,3 +68,10 @@ def word_classes(word: str) -> set[str]:
         index, _, _ = _tables()
     low = fold_quotes(word.lower())
     return {c for c in CLASSES if lemmas(low, c) & index[c]}
+
+
+def is_base_verb(word: str) -> bool:
+    """Whether ``word`` is a verb in its base form ("promise", not "promises" or "promised")."""
+    with _lock:
+        index, _, _ = _tables()
+    return fold_quotes(word.lower()) in index["verb"]
