@@ -20,11 +20,11 @@ from rag.question import QuestionAnalysis, ScopeRef, year_of
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
+"""A comparison across "the posts" quotes at most this many posts."""
 POST_MARGIN = 0.2
 """A post is quoted in an answer about "the posts" if its best sentence scores within this of the best..."""
 POST_LEXICAL = 0.6
 """... or one of its sentences holds this share of the question's idf weight (it speaks of the topic)."""
-"""A comparison across "the posts" quotes at most this many posts."""
 
 
 def per_post(ranked: Sequence[Candidate], composer: Composer, floor: float) -> list[Unit]:
