@@ -149,6 +149,8 @@ def test_odd_questions_never_raise(question):
     ("What does UNISON say about council workers' pensions?", ["pensions"], ["pensions"]),
     ("What did Osborne say about football?", ["football"], ["football"]),
     ("What was pitched as a new idea?", ["pitched"], []),
+    ("What did the coalition scrap or reverse, according to the article?", ["scrap", "reverse"], []),
+    ("Did the councils promise the staff a pension?", ["promise", "pension"], ["pension"]),
 ])
 def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
         question: str, unknown: list[str], topics: list[str]) -> None:

@@ -53,7 +53,10 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
     """(topic words, years) among ``unknown`` question words (words the posts never use)."""
     if not unknown:
         return [], []
-    tokens = _TOKEN.findall(question)
+    matches = list(_TOKEN.finditer(question))
+    tokens = [m.group() for m in matches]
+    ends = {i for i, m in enumerate(matches) if not question[m.end():].strip()
+            or question[m.end():].lstrip()[0] in ",;:?!."}
     lowered = [fold_quotes(t.lower()) for t in tokens]
     heads = _wh_heads(tokens)
     topics: list[str] = []
@@ -71,7 +74,7 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
         classes = word_classes(low)
         if classes and "noun" not in classes:
             continue  # a verb, adjective or adverb: likely a paraphrase
-        if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes)
+        if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes, ends)
                                         for i in positions):
             continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
         topics.append(word)
@@ -94,10 +97,16 @@ _DO = frozenset({"do", "does", "did"})
 _OBJECT_START = frozenset({"the", "a", "an", "their", "his", "her", "its", "our", "to", "that"})
 
 
-def _verb_place(tokens: Sequence[str], i: int, classes: set[str]) -> bool:
+def _verb_place(tokens: Sequence[str], i: int, classes: set[str], ends: set[int]) -> bool:
     """Whether a word that can be a verb stands where the main verb of a do-question goes, in its base
-    form: last, as in "what did the pledge promise?", or before its object ("did they promise the
-    staff...")."""
+    form: ending a clause, as in "what did the pledge promise?", before its object ("did they promise
+    the staff..."), or joined to such a verb ("what did the coalition scrap or reverse, ...").
+    ``ends`` holds the positions of words a punctuation mark or the question's end follows."""
     if "verb" not in classes or not any(t in _DO for t in tokens[:i]) or not is_base_verb(tokens[i]):
         return False
-    return i == len(tokens) - 1 or tokens[i + 1] in _OBJECT_START
+    if i > 0 and tokens[i - 1] in _OBJECT_START:  # "... the staff a pension?": a noun
+        return False
+    if i in ends or i == len(tokens) - 1 or tokens[i + 1] in _OBJECT_START:
+        return True
+    return (i + 2 < len(tokens) and tokens[i + 1] in ("or", "and") and is_base_verb(tokens[i + 2])
+            and _verb_place(tokens, i + 2, {"verb"}, ends))
