@@ -95,6 +95,16 @@ CSS = """
   --rag-quote-fg: #1f2937; --rag-warn: #92400e; --rag-border: #99c9c3; --rag-soft-fg: #374151; }
 .dark { --rag-accent: #5eead4; --rag-mark-bg: #854d0e; --rag-mark-fg: #fefce8; --rag-quote-bg: #13302d;
   --rag-quote-fg: #f3f4f6; --rag-warn: #fcd34d; --rag-border: #2f6f68; --rag-soft-fg: #d1d5db; }
+@font-face { font-family: "Rag Sans"; font-style: normal; font-weight: 100 500;
+  src: url("static/fonts/SourceSansPro/SourceSansPro-Regular.woff2") format("woff2"); }
+@font-face { font-family: "Rag Sans"; font-style: normal; font-weight: 600 900;
+  src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2") format("woff2"); }
+@font-face { font-family: "Rag Mono"; font-style: normal; font-weight: 100 500;
+  src: url("static/fonts/IBMPlexMono/IBMPlexMono-Regular.woff2") format("woff2"); }
+@font-face { font-family: "Rag Mono"; font-style: normal; font-weight: 600 900;
+  src: url("static/fonts/IBMPlexMono/IBMPlexMono-Bold.woff2") format("woff2"); }
+:root, :root.dark, :root .dark { --font: "Rag Sans", ui-sans-serif, system-ui, sans-serif;
+  --font-mono: "Rag Mono", ui-monospace, Consolas, monospace; }
 #rag-header h1 { margin: 0 0 0.2em; font-size: 1.6em; font-weight: 600; }
 #rag-header p { margin: 0; color: var(--rag-soft-fg); }
 #rag-chat .message blockquote { margin: 0.4em 0; padding: 0.35em 0.8em;
@@ -138,6 +148,9 @@ footer a, footer button, footer .show-api { color: var(--body-text-color) !impor
 #rag-k .min_value, #rag-k .max_value { color: var(--body-text-color); }
 #rag-examples-label { margin: 0; color: var(--rag-soft-fg); }
 """
+"""The app's styles. Gradio's theme gives font weight 600 a subset of Source Sans Pro that holds only
+"A", "B" and some Cyrillic letters, so bold text mixed two fonts: "Rag Sans" uses the complete
+faces Gradio ships (600 drawn with the bold face)."""
 
 SOURCE_LINKS_JS = """
 () => {

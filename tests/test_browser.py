@@ -558,7 +558,38 @@ def test_on_a_phone_sources_open_right_under_their_answer(phone, app_server):
     phone.screenshot("browser-phone.png", "app-phone.png", full_page=False)
 
 
-# -- themes: contrast and axe-core
+# -- fonts, themes: contrast and axe-core
+
+
+def _fonts(session: Session, selector: str) -> list[dict[str, Any]]:
+    """The fonts chromium drew an element's text with (DevTools protocol)."""
+    cdp = session.page.context.new_cdp_session(session.page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        assert node, f"nothing matches {selector}"
+        return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    finally:
+        cdp.detach()
+
+
+def test_bold_and_regular_text_are_each_drawn_in_one_font(session):
+    """Gradio's theme gives weight 600 a face holding only "A", "B" and a few Cyrillic letters: the "A"
+    of "Ask" and the "B" of "Mutual Benefit?" came from it, the other letters from another font."""
+    session.ask(SCHOOLS_QUESTION)
+    session.marker(1, 1).click()
+    session.wait_in_view(session.source(1, 1))
+    session.page.evaluate("document.fonts.ready")
+    for selector in ("#rag-header h1", "#rag-ask", "#rag-header p", "#rag-examples-label",
+                     f"#{source_anchor(1, 1)} .rag-title", "#rag-chat .md blockquote p"):
+        fonts = _fonts(session, selector)
+        assert len(fonts) == 1 and fonts[0]["isCustomFont"], (selector, fonts)
+    session.page.locator("#rag-clear").click()
+    session.page.locator("#rag-chat .placeholder").wait_for(timeout=WAIT_MS)
+    fonts = _fonts(session, "#rag-chat .placeholder strong")  # "Ask about the posts."
+    assert len(fonts) == 1 and fonts[0]["isCustomFont"], fonts
 
 
 def _contrast(session: Session, selector: str) -> list[tuple[str, float]]:
