@@ -13,10 +13,13 @@ two chat messages:
   with the post's name, date, a link that opens the original page at the quote (a URL text
   fragment) and the whole post with the quote highlighted. A marker's link targets its source;
   following a link to an element inside a closed ``<details>`` opens it and scrolls to it, so every
-  answer keeps its own sources. The messages carry no script: one small page script
-  (``SOURCE_LINKS_JS``) follows these links itself, because Gradio's ``<base>`` element would
-  otherwise send them to another page when the address has a query, and holds the source in view
-  while the chat scrolls itself to its newest message.
+  answer keeps its own sources.
+
+The messages carry no script. One small page script (``PAGE_JS``) follows the in-app links itself
+(Gradio's ``<base>`` element would otherwise send them to another page when the address has a
+query), scrolling only the chat and the boxes in it, never the page, unless the chat grows with
+the page (on a phone); and shows each new question at the top of the chat with the start of its
+answer under it (the chat's own scrolling to the end is off, as it hid the start of long answers).
 
 Everything from the corpus (titles, dates, urls, quotes, passages) is untrusted: it is escaped for
 Markdown or HTML wherever it is shown, and only http(s) urls become links, so a post holding
@@ -117,6 +120,7 @@ CSS = """
 #rag-chat .md a[href^="#rag-"]::after { content: "]"; }
 #rag-chat .md a[href^="#rag-"]:hover, #rag-chat .md a[href^="#rag-"]:focus-visible {
   text-decoration: underline; }
+#rag-chat .scroll-down-button-container { display: none; }
 #rag-ask { --button-primary-background-fill: #b4400b; --button-primary-background-fill-hover: #9a3412;
   --button-primary-border-color: #b4400b; --button-primary-text-color: #ffffff; }
 #rag-chat a:focus-visible, #rag-chat summary:focus-visible, .rag-reader-text:focus-visible,
@@ -127,14 +131,13 @@ CSS = """
 .rag-sources.rag-not-found > details { border: 2px dashed var(--rag-warn); border-radius: 8px;
   padding: 0.4em 0.7em; }
 .rag-sources.rag-not-found > details > summary { color: var(--rag-warn); }
-.rag-source { border: 1px solid var(--rag-border); border-radius: 8px; padding: 0.5em 0.8em; margin: 0.6em 0;
-  scroll-margin-top: 1em; }
+.rag-source { border: 1px solid var(--rag-border); border-radius: 8px; padding: 0.5em 0.8em;
+  margin: 0.6em 0; }
 .rag-source-head { margin: 0 0 0.3em; font-weight: 600; }
 .rag-date { font-weight: 400; }
 .rag-passage { margin: 0.3em 0; padding: 0.3em 0.7em; border-left: 4px solid var(--rag-border);
   white-space: pre-line; }
-.rag-sources mark { background: var(--rag-mark-bg); color: var(--rag-mark-fg); padding: 0 0.1em;
-  scroll-margin: 4em 0; }
+.rag-sources mark { background: var(--rag-mark-bg); color: var(--rag-mark-fg); padding: 0 0.1em; }
 .rag-source-links { margin: 0.3em 0; display: flex; flex-wrap: wrap; gap: 0.3em 1.2em; }
 .rag-sources a { color: var(--rag-accent); text-decoration: underline; }
 .rag-reader > summary { cursor: pointer; }
@@ -147,36 +150,48 @@ CSS = """
 footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
 #rag-k .min_value, #rag-k .max_value { color: var(--body-text-color); }
 #rag-examples-label { margin: 0; color: var(--rag-soft-fg); }
+@media (max-width: 640px) {
+  #rag-chat { height: auto !important; max-height: none !important; overflow: visible !important; }
+  #rag-chat > .wrapper, #rag-chat [role=log] { height: auto !important; max-height: none !important;
+    overflow: visible !important; }
+  #rag-chat .placeholder-content { padding: 1.6em 0.4em 0.4em; }
+  #rag-question { padding: 6px; }
+  #rag-ask { flex: 0 0 4.5em !important; min-width: 0 !important; }
+  .rag-reader-text { max-height: none; overflow: visible; }
+}
 """
 """The app's styles. Gradio's theme gives font weight 600 a subset of Source Sans Pro that holds only
 "A", "B" and some Cyrillic letters, so bold text mixed two fonts: "Rag Sans" uses the complete
-faces Gradio ships (600 drawn with the bold face)."""
+faces Gradio ships (600 drawn with the bold face). On a narrow screen the chat is not a scroll area
+of its own but grows with the page, so there is one scroll, the page's, and the question box leaves
+its placeholder room for one line. Gradio's scroll-down arrow is hidden: it covered the text of the
+source view, and the app shows each new answer from its start."""
 
-SOURCE_LINKS_JS = """
+PAGE_JS = """
 () => {
+  const LABEL = 44;  // the chat's name floats over the top of its scroll area
+  const EDGE = 8;    // room left above a question or source the page itself is scrolled to
+  const log = () => document.querySelector("#rag-chat [role=log]");
+  const scroller = (el) => /(auto|scroll)/.test(getComputedStyle(el).overflowY);
+
+  // Bring a target into view by scrolling only what holds it: a box in the chat, then the chat.
+  // The page moves only when the chat does not scroll itself (on a phone it grows with the page).
+  const bring = (target, where) => {
+    const offset = (r, top, height) =>
+      where === "center" ? r.top + r.height / 2 - (top + height / 2) : r.top - top;
+    for (let node = target.parentElement; node && node !== document.body; node = node.parentElement) {
+      if (!scroller(node)) continue;
+      const box = node.getBoundingClientRect(), chat = node.matches("[role=log]");
+      const top = box.top + (chat ? LABEL : 0);
+      node.scrollTop += offset(target.getBoundingClientRect(), top, box.bottom - top);
+      if (chat) return;
+    }
+    window.scrollBy(0, offset(target.getBoundingClientRect(), EDGE, innerHeight - EDGE));
+  };
+
   // In-app source links (#rag-...) point into the same page. Gradio's page sets <base href="./">, so
   // when the address has a query (?__theme=dark) such a link would load another page: follow it here,
   // opening the disclosures around its target and moving the focus there.
-  const reveal = (target) => {
-    const show = () => target.scrollIntoView({block: target.tagName === "MARK" ? "center" : "start"});
-    show();
-    // The chat scrolls itself to its newest message shortly after one arrives; keep the source in
-    // view against that, until the reader scrolls or a second has passed.
-    const log = target.closest("[role=log]");
-    if (!log) return;
-    const keep = () => {  // moves the chat only, never the page
-      const r = target.getBoundingClientRect(), box = log.getBoundingClientRect();
-      if (r.bottom <= box.top || r.top >= box.bottom) log.scrollTop += r.top - box.top;
-    };
-    const manual = ["wheel", "touchstart", "keydown", "pointerdown"];
-    const stop = () => {
-      log.removeEventListener("scroll", keep);
-      for (const name of manual) log.removeEventListener(name, stop);
-    };
-    log.addEventListener("scroll", keep);
-    for (const name of manual) log.addEventListener(name, stop);
-    setTimeout(stop, 1000);
-  };
   document.addEventListener("click", (event) => {
     const link = event.target instanceof Element ? event.target.closest('a[href^="#rag-"]') : null;
     const plain = event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey);
@@ -185,9 +200,59 @@ SOURCE_LINKS_JS = """
     if (!target) return;
     event.preventDefault();
     for (let d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
-    reveal(target);
+    bring(target, target.tagName === "MARK" ? "center" : "start");
     target.focus({preventScroll: true});
   });
+
+  // A new question (asked, retried, edited, or the last one after a reload) is shown at the top of the
+  // chat, its answer under it, and held there as the answer arrives, until the reader scrolls, clicks
+  // or types. When its answer arrives it is shown again from its start.
+  let seen = "", holding = false, queued = false, sized = null;
+  const messages = () =>
+    [...document.querySelectorAll("#rag-chat [data-testid=user], #rag-chat [data-testid=bot]")];
+  const latest = () => {
+    const all = messages(), users = all.filter((m) => m.dataset.testid === "user");
+    const question = users[users.length - 1];
+    if (!question) return [null, ""];
+    const after = all.length - all.indexOf(question) - 1;
+    return [question, `${users.length}|${after}|${question.getAttribute("aria-label")}`];
+  };
+  const show = (question) => {
+    const chat = log();
+    if (chat && scroller(chat)) {
+      chat.scrollTop += question.getBoundingClientRect().top - chat.getBoundingClientRect().top - LABEL;
+      const r = question.getBoundingClientRect();
+      if (r.top >= 0 && r.bottom <= innerHeight) return;
+    }
+    window.scrollBy(0, question.getBoundingClientRect().top - EDGE);
+  };
+  const resize = new ResizeObserver(() => schedule());
+  const update = () => {
+    queued = false;
+    const content = log()?.firstElementChild ?? null;
+    if (content !== sized) {
+      if (sized) resize.unobserve(sized);
+      if (content) resize.observe(content);
+      sized = content;
+    }
+    const [question, key] = latest();
+    if (key !== seen) {
+      seen = key;
+      holding = question !== null;
+    }
+    if (holding && question) show(question);
+  };
+  const schedule = () => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(update);
+    }
+  };
+  new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+  for (const name of ["wheel", "touchstart", "pointerdown", "keydown"]) {
+    document.addEventListener(name, () => { holding = false; }, {capture: true, passive: true});
+  }
+  schedule();
 }
 """
 
@@ -800,9 +865,10 @@ def build_app(rag: RAG) -> gr.Blocks:
                 "mutuals and co-operatives. Every answer quotes the posts word for word; when they don't "
                 "answer a question, the app says so.</p></div>", js_on_load=None)
         conversation = gr.BrowserState([], storage_key=STORAGE_KEY)
+        # autoscroll off: the page script shows each new question with the start of its answer
         chatbot = gr.Chatbot(label="Conversation", elem_id="rag-chat", height="min(62vh, 640px)",
                              latex_delimiters=[], sanitize_html=True, allow_tags=False, render_markdown=True,
-                             feedback_options=None, buttons=["copy"], editable="user",
+                             feedback_options=None, buttons=["copy"], editable="user", autoscroll=False,
                              group_consecutive_messages=False, placeholder=CHAT_PLACEHOLDER)
         with gr.Row(equal_height=True):
             question = gr.Textbox(placeholder="Ask a question about the posts…", show_label=False,
@@ -848,7 +914,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, s
     """The launch settings: loopback unless told otherwise, no share link, no extra file access,
     no telemetry, no MCP server, no run history, no monitoring endpoint."""
     return {"server_name": host, "server_port": port, "auth": auth, "share": share, "css": CSS,
-            "js": SOURCE_LINKS_JS,
+            "js": PAGE_JS,
             "footer_links": ["api"], "run_history": False, "enable_monitoring": False, "mcp_server": False,
             "ssr_mode": False, "pwa": False, "show_error": False, "inbrowser": False, "max_file_size": "1mb"}
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from rag.app import STORAGE_KEY, source_anchor
+from rag.app import EXAMPLE_QUESTIONS, STORAGE_KEY, source_anchor
 from tests.test_app_support import (
     ARTIFACTS,
     LIBRARIES_QUESTION,
@@ -99,11 +99,23 @@ CONTRAST_JS = """
 }
 """
 
-AT_BOTTOM_JS = """
-(slack) => {
-  const log = document.querySelector('#rag-chat [role=log]');
-  return !log || log.scrollTop + log.clientHeight >= log.scrollHeight - slack;
-}
+SETTLED_JS = """
+(frames) => new Promise((resolve) => {
+  // resolves once nothing has scrolled or grown for `frames` animation frames in a row
+  const state = () => {
+    const log = document.querySelector('#rag-chat [role=log]');
+    return [scrollX, scrollY, document.documentElement.scrollHeight,
+            log ? log.scrollTop : 0, log ? log.scrollHeight : 0].join();
+  };
+  let last = state(), same = 0;
+  const tick = () => {
+    const now = state();
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= frames) resolve(true); else requestAnimationFrame(tick);
+  };
+  document.fonts.ready.then(() => requestAnimationFrame(tick));
+})
 """
 
 IN_VIEW_JS = """
@@ -118,6 +130,23 @@ IN_VIEW_JS = """
     }
   }
   return r.top < innerHeight && r.bottom > 0;
+}
+"""
+
+
+START_IN_VIEW_JS = """
+(el) => {
+  // the element's first line is visible: inside every scroll area holding it, and on the screen
+  const r = el.getBoundingClientRect(), line = Math.min(r.height, 16);
+  if (r.width === 0 || r.height === 0) return false;
+  const boxes = [[0, innerHeight]];
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(node).overflowY)) {
+      const box = node.getBoundingClientRect();
+      boxes.push([box.top, box.bottom]);
+    }
+  }
+  return boxes.every(([top, bottom]) => r.top >= top - 1 && r.top + line <= bottom + 1);
 }
 """
 
@@ -190,9 +219,10 @@ class Session:
         return self.page.locator("#rag-chat [data-testid=bot]").nth(index)
 
     def ask(self, question: str | None = None, *, example: int | None = None) -> Any:
-        """Ask by typing (or by clicking example ``example``), wait for the answer; returns its message."""
+        """Ask by typing (or by clicking example ``example``), wait for the answer; returns its message.
+
+        Once the page has settled, the new question and the start of its answer must be in view."""
         turn = self.users().count() + 1
-        at_bottom = self.page.evaluate(AT_BOTTOM_JS, 100)  # then the chat follows the new answer down
         started = time.perf_counter()
         if example is not None:
             self.page.locator(".rag-example").nth(example - 1).click()
@@ -200,10 +230,19 @@ class Session:
             self.box.fill(question or "")
             self.box.press("Enter")
         self.view(turn).wait_for(timeout=WAIT_MS)
-        if at_bottom:  # let the chat finish scrolling to it, so that clicks land where they aim
-            self.page.wait_for_function(AT_BOTTOM_JS, arg=1, timeout=WAIT_MS)
         _timings[f"answer_seconds: {example or question}"] = round(time.perf_counter() - started, 2)
-        return self.answer(turn)
+        self.settle()
+        answer = self.answer(turn)
+        assert self.start_in_view(self.users().nth(turn - 1)), "the new question is out of view"
+        assert self.start_in_view(answer.locator(".md > *").first), "the start of the answer is out of view"
+        return answer
+
+    def settle(self) -> None:
+        """Wait until nothing on the page scrolls or grows any more (as after the chat's own scrolling)."""
+        self.page.evaluate(SETTLED_JS, 30)
+
+    def start_in_view(self, locator: Any) -> bool:
+        return bool(locator.evaluate(START_IN_VIEW_JS))
 
     def marker(self, turn: int, marker: int) -> Any:
         return self.answer(turn).locator(f'a[href="#{source_anchor(turn, marker)}"]').first
@@ -220,19 +259,23 @@ class Session:
                                     timeout=WAIT_MS)
 
     def show_from(self, message: Any) -> None:
-        """Scroll the chat so that ``message`` starts at its top, and the page to its start (to the chat
-        on a phone), for screenshots. A wheel turn first, as a reader would: it also ends the app's
-        holding of a source in view."""
+        """Scroll so that ``message`` starts at the top of the chat (of the page on a phone, where the
+        chat grows with the page), for screenshots. A wheel turn first, as a reader would: it also
+        ends the app's holding of the newest question in view."""
         message.hover()
         self.page.mouse.wheel(0, -1)
         message.evaluate("""(e) => {
-            const log = e.closest('[role=log]'), chat = document.querySelector('#rag-chat');
+            const log = e.closest('[role=log]');
             const label = 40;  // the chat's name floats over its top
-            log.scrollTop += e.getBoundingClientRect().top - log.getBoundingClientRect().top - label;
-            window.scrollTo(0, innerWidth < 640 ? chat.getBoundingClientRect().top + scrollY : 0);
+            if (getComputedStyle(log).overflowY === 'auto') {
+                log.scrollTop += e.getBoundingClientRect().top - log.getBoundingClientRect().top - label;
+                window.scrollTo(0, 0);
+            } else {
+                window.scrollBy(0, e.getBoundingClientRect().top - 8);
+            }
         }""")
-        self.page.wait_for_function(f"(el) => ({IN_VIEW_JS})(el)", arg=message.element_handle(),
-                                    timeout=WAIT_MS)
+        self.settle()
+        assert self.start_in_view(message)
 
     def screenshot(self, name: str, readme: str | None = None, *, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -278,8 +321,13 @@ def test_ask_and_open_a_marker_to_see_its_source(session, app_server):
 
     card = session.source(1, 1)
     assert not card.is_visible()  # the source view starts closed: the message lists the sources
+    page_at = session.page.evaluate("scrollY")
     marker.click()
     session.wait_in_view(card)
+    session.settle()
+    assert session.start_in_view(card)
+    assert session.page.evaluate("scrollY") == page_at  # only the chat scrolled: the page stayed still
+    assert session.start_in_view(session.page.locator("#rag-header h1"))
     assert card.locator(".rag-title").inner_text() == expected.label
     assert _same(card.locator(".rag-passage mark").inner_text(), expected.quote)  # the quote, highlighted
     assert len(card.locator(".rag-passage").inner_text()) > len(expected.quote)  # inside their passage
@@ -407,10 +455,13 @@ def test_no_internal_file_name_or_id_is_shown(session, app_server):
 
 
 def test_a_refusal_says_so_and_shows_the_closest_passages_under_it(session):
-    answer = session.ask(UNANSWERABLE_QUESTION)
+    session.ask(LIBRARIES_QUESTION)
+    answer = session.ask(UNANSWERABLE_QUESTION)  # its closest passages run far below the chat's end
     assert "No answer found in the posts." in answer.inner_text()
+    assert session.start_in_view(answer.get_by_text("No answer found in the posts."))  # not scrolled away
+    assert not session.page.get_by_role("button", name="Scroll down").is_visible()  # nothing over the text
     assert answer.locator("blockquote").count() == 0
-    view = session.view(1)
+    view = session.view(2)
     assert "rag-not-found" in view.get_attribute("class")
     assert "The closest passages" in view.locator("summary").first.inner_text()
     cards = view.locator(".rag-source")
@@ -543,6 +594,32 @@ def test_examples_are_visible_without_scrolling_on_a_desktop(session):
     assert LIBRARIES_QUOTE in answer.inner_text()
 
 
+PLACEHOLDER_FITS_JS = """
+(e) => {
+  const s = getComputedStyle(e), canvas = document.createElement('canvas').getContext('2d');
+  canvas.font = s.font;
+  return canvas.measureText(e.placeholder).width
+    <= e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+}
+"""
+
+
+def test_on_a_phone_the_first_view_shows_the_question_box_with_its_whole_placeholder(phone):
+    phone.settle()
+    for element in (phone.box, phone.page.locator(".rag-example").first):
+        box = element.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+    assert phone.box.evaluate(PLACEHOLDER_FITS_JS)  # on one line, so no line of it is cut off
+
+
+def test_on_a_phone_each_answer_shows_its_question_and_start_with_one_scroll_the_pages(phone):
+    phone.ask(example=4)  # ask() checks the question and the start of its answer are in view
+    phone.ask(UNANSWERABLE_QUESTION)  # typed into the box under the conversation
+    log = phone.page.locator("#rag-chat [role=log]")
+    assert log.evaluate("e => e.scrollHeight - e.clientHeight") <= 1  # no scroll area inside the page's
+    assert phone.page.evaluate("scrollY") > 0
+
+
 def test_on_a_phone_sources_open_right_under_their_answer(phone, app_server):
     expected = app_server.rag.answer(LIBRARIES_QUESTION).citations[0]
     answer = phone.ask(LIBRARIES_QUESTION)
@@ -581,7 +658,7 @@ def test_bold_and_regular_text_are_each_drawn_in_one_font(session):
     session.ask(SCHOOLS_QUESTION)
     session.marker(1, 1).click()
     session.wait_in_view(session.source(1, 1))
-    session.page.evaluate("document.fonts.ready")
+    session.settle()
     for selector in ("#rag-header h1", "#rag-ask", "#rag-header p", "#rag-examples-label",
                      f"#{source_anchor(1, 1)} .rag-title", "#rag-chat .md blockquote p"):
         fonts = _fonts(session, selector)
@@ -629,11 +706,9 @@ def test_text_and_markers_meet_wcag_aa_contrast(browser, app_server, theme):
         assert not low, low
         low = [(s, round(r, 2)) for selector in MARKERS for s, r in _contrast(session, selector) if r < 3]
         assert not low, low
-        if theme != "dark-by-url":  # the README's pictures: an answer grouped by post, a source open
-            answer = session.ask(COMPARISON_QUESTION)
-            session.marker(4, 1).click()
-            session.wait_in_view(session.source(4, 1))
-            session.show_from(answer)
+        if theme != "dark-by-url":  # the README's pictures: an answer grouped by post, as it arrives
+            session.ask(EXAMPLE_QUESTIONS[3])  # typed: clicking the example would scroll the page to it
+            session.page.mouse.move(0, 0)  # nothing hovered
             session.screenshot(f"browser-{theme}.png", f"app-{theme}.png", full_page=False)
 
 
