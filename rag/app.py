@@ -5,21 +5,23 @@ sections, citations, passages; never by parsing its text) and wires the events. 
 two chat messages:
 
 - the answer, as Markdown: the lead, the quotes with their [n] markers (under each post's name
-  when the answer is grouped by post) and a sources list. The chat's copy button copies this text
-  and screen readers are given it as the message's name, so it has to read as plain text; the
-  markers are Markdown reference links to the answer's source view (their brackets are drawn by
-  CSS, as a reference link shows only its label).
+  when the answer is grouped by post) and a sources list. Screen readers are given its source as
+  the message's name, so it stays close to plain text; the markers are Markdown reference links to
+  the answer's source view (their brackets are drawn by CSS, as a reference link shows only its
+  label).
 - the answer's source view, as HTML right under it: each quote inside its passage, highlighted,
   with the post's name, date, a link that opens the original page at the quote (a URL text
   fragment) and the whole post with the quote highlighted. A marker's link targets its source;
   following a link to an element inside a closed ``<details>`` opens it and scrolls to it, so every
-  answer keeps its own sources.
+  answer keeps its own sources. The view also carries the answer as plain text (``copy_text``),
+  which the chat's copy button copies instead of the Markdown.
 
 The messages carry no script. One small page script (``PAGE_JS``) follows the in-app links itself
 (Gradio's ``<base>`` element would otherwise send them to another page when the address has a
 query), scrolling only the chat and the boxes in it, never the page, unless the chat grows with
-the page (on a phone); and shows each new question at the top of the chat with the start of its
-answer under it (the chat's own scrolling to the end is off, as it hid the start of long answers).
+the page (on a phone); shows each new question at the top of the chat with the start of its
+answer under it (the chat's own scrolling to the end is off, as it hid the start of long answers);
+and gives the copy button the plain text.
 
 Everything from the corpus (titles, dates, urls, quotes, passages) is untrusted: it is escaped for
 Markdown or HTML wherever it is shown, and only http(s) urls become links, so a post holding
@@ -253,6 +255,30 @@ PAGE_JS = """
     document.addEventListener(name, () => { holding = false; }, {capture: true, passive: true});
   }
   schedule();
+
+  // The chat's copy button copies a message's Markdown source; give the clipboard the plain text
+  // instead: an answer's from its source view, any other message's as shown.
+  const plainText = (source) => {
+    const all = messages();
+    for (let i = all.length - 1; i >= 0; i--) {
+      if (!(all[i].getAttribute("aria-label") || "").endsWith("'s message: " + source)) continue;
+      const view = all[i + 1]?.querySelector(".rag-sources[data-copy]");
+      return view ? view.dataset.copy : all[i].innerText.trim();
+    }
+    return null;
+  };
+  if (navigator.clipboard) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => write(plainText(text) ?? text);
+  }
+  document.addEventListener("copy", (event) => {  // without the Clipboard API (not https): a textarea
+    const field = event.target;
+    const text = field instanceof HTMLTextAreaElement && field.parentElement === document.body
+      ? plainText(field.value) : null;
+    if (text === null) return;
+    event.clipboardData.setData("text/plain", text);
+    event.preventDefault();
+  });
 }
 """
 
@@ -349,12 +375,17 @@ def _name(label: str | None, title: str | None, url: str | None,
     return post_label(title, url, None)
 
 
-def _source_lines(citations: Sequence[Citation]) -> list[str]:
-    """One line per quoted post, in order of first citation: its markers, name, date and link."""
+def _by_post(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """The citations of each quoted post, in order of first citation."""
     posts: dict[str, list[Citation]] = {}
     for c in citations:
         posts.setdefault(c.doc_id, []).append(c)
-    return [_source_line(cs) for cs in posts.values()]
+    return list(posts.values())
+
+
+def _source_lines(citations: Sequence[Citation]) -> list[str]:
+    """One line per quoted post, in order of first citation: its markers, name, date and link."""
+    return [_source_line(cs) for cs in _by_post(citations)]
 
 
 def _source_line(citations: Sequence[Citation]) -> str:
@@ -442,6 +473,48 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     if answer.found and answer.citations:
         blocks.append("Sources:\n" + "\n".join(_source_lines(answer.citations)))
         blocks.append("\n".join(_definition(c, turn) for c in answer.citations))
+    return "\n\n".join(blocks)
+
+
+def _plain_post(name: str, date: str | None, url: str | None) -> str:
+    return " · ".join(part for part in (name, display_date(date), url or "") if part)
+
+
+def copy_text(answer: Answer) -> str:
+    """The answer as plain text, for the chat's copy button: what its message shows, without Markdown.
+
+    The quotes word for word with their [n] markers, then "Sources:", one line per post with its
+    markers, name, date and link; for a refusal, what the posts lack and the closest passages' posts."""
+    blocks: list[str] = []
+    if answer.notice:
+        blocks.append(answer.notice)
+    if not answer.found:
+        blocks.append(f"{NOT_FOUND} {answer.lead or REFUSAL_LEAD}")
+        if answer.missing and not answer.lead:
+            blocks.append("Not in the posts: " + ", ".join(answer.missing) + ".")
+        posts: dict[str, Passage] = {}
+        for passage in answer.passages:  # each post once
+            posts.setdefault(passage.doc_id, passage)
+        if posts:
+            blocks.append("Closest passages:\n" + "\n".join(
+                _plain_post(_name(p.label, p.title, p.url), p.date, p.url) for p in posts.values()))
+    elif answer.sections:
+        by_marker = {c.marker: c for c in answer.citations}
+        if answer.lead:
+            blocks.append(answer.lead)
+        for section in _sections(answer):
+            if section.heading:
+                blocks.append(_plain_post(section.heading, section.date, None))
+            blocks.extend(f"“{by_marker[m].quote.strip()}” [{m}]" for m in section.markers if m in by_marker)
+    else:
+        blocks.append(answer.text.strip())
+    if answer.unverified:
+        blocks.append(f"{UNVERIFIED}\n" + "\n".join(f"“{q}” (unverified)" for q in answer.unverified))
+    if answer.found and answer.citations:
+        lines = [" ".join(f"[{c.marker}]" for c in cs) + " "
+                 + _plain_post(_name(cs[0].label, cs[0].title, cs[0].url), cs[0].date, cs[0].url)
+                 for cs in _by_post(answer.citations)]
+        blocks.append("Sources:\n" + "\n".join(lines))
     return "\n\n".join(blocks)
 
 
@@ -573,8 +646,8 @@ def sources_html(answer: Answer, turn: int, document: Callable[[str], Document] 
                                start=p.start, end=p.end, doc=doc, opens="Open the original at this passage"))
         summary = f"The closest passages ({len(answer.passages)})"
         kind, opened = "rag-not-found", " open"
-    return (f'<div class="rag-sources {kind}" data-turn="{turn}"><details{opened}>'
-            f'<summary>{summary}</summary>{"".join(cards)}</details></div>')
+    return (f'<div class="rag-sources {kind}" data-turn="{turn}" data-copy="{esc(copy_text(answer))}">'
+            f'<details{opened}><summary>{summary}</summary>{"".join(cards)}</details></div>')
 
 
 # -- the conversation

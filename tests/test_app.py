@@ -315,6 +315,53 @@ def test_hostile_corpus_text_stays_text_in_the_answer_message():
     assert definition.startswith('[1]: #rag-1-1 "') and definition.count('"') - definition.count('\\"') == 2
 
 
+# -- the plain text the copy button copies
+
+
+MARKDOWN_SYNTAX = re.compile(r"\*\*|\\|^> |\]: #|^\[\d+\]:", re.M)
+
+
+def test_copied_text_is_plain_the_quotes_with_markers_then_each_post_once():
+    out = app.copy_text(_grouped())
+    assert out == (
+        "The two posts differ on who should run services.\n\n"
+        "Mutual Benefit? · 4 June 2010\n\n"
+        "“Labour presented mutualisation as an alternative to the Big Society.” [1]\n\n"
+        f"“{BROKEN}” [2]\n\n"  # a quote over a paragraph break, whole
+        "leftfootforward.org: “An opening line about councils.”\n\n"
+        "“Councillors are wary of mutuals, she said.” [3]\n\n"
+        "Sources:\n"
+        "[1] [2] Mutual Benefit? · 4 June 2010 · http://example.org/mutual-benefit\n"
+        "[3] leftfootforward.org: “An opening line about councils.” · http://www.leftfootforward.org/x/")
+    assert not MARKDOWN_SYNTAX.search(out)
+    notice = "The language model was unreachable; showing the extractive answer."
+    assert app.copy_text(_answer(notice=notice)).startswith(f"{notice}\n\n“For a school")
+
+
+def test_copied_text_of_a_refusal_and_of_generated_prose():
+    assert app.copy_text(_refusal()) == (
+        "No answer found in the posts. The posts don't mention Ed Miliband.\n\n"
+        "Closest passages:\n"  # each post once
+        "leftfootforward.org: “An opening line about councils.” · http://www.leftfootforward.org/x/\n"
+        "Mutual Benefit? · 4 June 2010 · http://example.org/mutual-benefit")
+    bare = app.copy_text(_refusal(lead="", missing=("Ed Miliband", "2013"), passages=()))
+    assert bare == f"No answer found in the posts. {app.REFUSAL_LEAD}\n\nNot in the posts: Ed Miliband, 2013."
+    generated = app.copy_text(_generated())
+    assert generated.startswith(f"{_generated().text}\n\n{app.UNVERIFIED}\n“an invented line” (unverified)\n")
+    assert generated.endswith("Sources:\n[1] leftfootforward.org: “An opening line about councils.” · "
+                              "http://www.leftfootforward.org/x/")
+
+
+def test_copied_text_keeps_hostile_corpus_text_as_its_characters():
+    citation = _citation(HOSTILE, title=HOSTILE, url="javascript:alert(1)", date=HOSTILE, label=HOSTILE)
+    answer = _answer(citations=(citation,), sections=(AnswerSection((1,)),))
+    out = app.copy_text(answer)
+    assert out == f"“{HOSTILE}” [1]\n\nSources:\n[1] {HOSTILE} · {HOSTILE} · javascript:alert(1)"
+    view = app.sources_html(answer, 1, _document)
+    _assert_inert(view)  # carried in the source view escaped, as an attribute
+    assert html.unescape(re.search(r'data-copy="([^"]*)"', view).group(1)) == out
+
+
 # -- the source view (HTML)
 
 
@@ -337,6 +384,8 @@ def test_the_source_view_shows_each_quote_highlighted_in_its_passage_with_links_
     assert "<details><summary>The 3 quotes in their posts</summary>" in out  # closed until a marker opens it
     text = "".join(_parse(out).text)
     assert DOC_ID not in out and ".md" not in text and "4 June 2010" in text
+    copied = re.search(r'<div class="rag-sources rag-found" data-turn="4" data-copy="([^"]*)">', out).group(1)
+    assert html.unescape(copied) == app.copy_text(answer)  # what the copy button copies
 
 
 def test_a_refusal_shows_its_closest_passages_open_in_the_same_view():

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from rag.app import EXAMPLE_QUESTIONS, STORAGE_KEY, source_anchor
+from rag.app import EXAMPLE_QUESTIONS, STORAGE_KEY, copy_text, display_date, source_anchor
 from tests.test_app_support import (
     ARTIFACTS,
     LIBRARIES_QUESTION,
@@ -505,18 +505,58 @@ def test_a_hostile_post_is_shown_as_text_and_runs_nothing(session):
 # -- what chat users expect: copy, retry, undo, edit, reload, new conversation
 
 
+def _copied_text_is_plain(copied: str, expected: Any) -> None:
+    """The quotes with their markers, then each post's name, date and link: no Markdown or HTML."""
+    assert not re.search(r"\*\*|\\|^> |\]: #|<[a-z/]", copied, re.M), copied
+    body, sources = copied.split("\n\nSources:\n")
+    posts: dict[int, str] = {}
+    for line in sources.split("\n"):
+        match = re.fullmatch(r"((?:\[\d+\] )+)(.+)", line)
+        assert match, line
+        posts.update((int(marker), match.group(2)) for marker in re.findall(r"\d+", match.group(1)))
+    for c in expected.citations:
+        assert f"“{c.quote.strip()}” [{c.marker}]" in body
+        post = posts[c.marker]
+        assert post.startswith(c.label) and display_date(c.date) in post and (c.url or "") in post
+
+
 def test_copy_gives_the_answer_with_its_sources_as_plain_text(session, app_server):
-    expected = app_server.rag.answer(SCHOOLS_QUESTION)
+    expected = app_server.rag.answer(SCHOOLS_QUESTION)  # a dated post, a quote over a paragraph break
     answer = session.ask(SCHOOLS_QUESTION)
     answer.hover()
     session.page.get_by_role("button", name="Copy message").nth(1).click()  # the question's comes first
     copied = session.page.evaluate("navigator.clipboard.readText()")
-    for c in expected.citations:
-        assert c.quote.split("\n\n")[0] in copied and f"[{c.marker}]" in copied
-        assert c.label in copied and (c.url or "") in copied
-    assert "Sources:" in copied and not re.search(r"<[a-z/]", copied)  # text, not HTML
+    assert copied == copy_text(expected)
+    _copied_text_is_plain(copied, expected)
+    session.users().first.hover()
+    session.page.get_by_role("button", name="Copy message").first.click()
+    copied_is = "async (text) => (await navigator.clipboard.readText()) === text"
+    session.page.wait_for_function(copied_is, arg=SCHOOLS_QUESTION, timeout=WAIT_MS)
     label = answer.evaluate("e => e.getAttribute('aria-label')")
     assert label.startswith("bot's message: ") and not re.search(r"<[a-z/]", label)  # a readable name
+
+
+def test_copy_without_the_clipboard_api_gives_the_plain_text_too(browser, app_server):
+    """Served over plain http to another machine, the page has no Clipboard API: the copy button then
+    copies through a text area, which the page hands the same plain text."""
+    expected = app_server.rag.answer(COMPARISON_QUESTION)
+    context = browser.new_context(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.add_init_script("delete Navigator.prototype.clipboard;")
+        tab = Session(page, app_server.url)
+        tab.open()
+        assert not page.evaluate("'clipboard' in navigator")
+        answer = tab.ask(COMPARISON_QUESTION)
+        answer.hover()
+        page.get_by_role("button", name="Copy message").nth(1).click()
+        reader = context.new_page()  # a page with the Clipboard API, to read what was copied
+        reader.goto(app_server.url, wait_until="load")
+        copied = reader.evaluate("navigator.clipboard.readText()")
+        assert copied == copy_text(expected)
+        _copied_text_is_plain(copied, expected)
+    finally:
+        context.close()
 
 
 def test_retry_asks_again_with_the_current_settings(session):
