@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as percent_encode
 
-from rag.errors import RagError
+from rag.errors import EmptyQuestionError, QuestionError, RagError
 from rag.labels import post_label
 from rag.types import Answer, AnswerSection, Citation, Document, IndexStatus, Passage
 
@@ -146,6 +146,8 @@ CSS = """
 .rag-reader-text { white-space: pre-line; max-height: min(24em, 60vh); overflow-y: auto; padding: 0.4em 0.7em;
   border: 1px solid var(--rag-border); border-radius: 6px; margin-top: 0.3em; }
 .rag-url { word-break: break-all; }
+#rag-notice:not(:has(.rag-notice)) { display: none; }
+.rag-notice { margin: 0; padding: 0.1em 0.2em; color: var(--rag-warn); font-weight: 600; }
 #rag-backend-note { font-size: 0.9em; color: var(--rag-soft-fg); }
 #rag-backend-note .rag-unusable { color: var(--rag-soft-fg); }
 .rag-status { font-size: 0.85em; color: var(--rag-soft-fg); }
@@ -237,6 +239,8 @@ PAGE_JS = """
       if (content) resize.observe(content);
       sized = content;
     }
+    const notice = document.getElementById("rag-notice");
+    if (notice && !notice.hasAttribute("role")) notice.setAttribute("role", "status");
     const [question, key] = latest();
     if (key !== seen) {
       seen = key;
@@ -518,6 +522,11 @@ def copy_text(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
+def notice_html(text: str) -> str:
+    """The notice by the question box: why a question was not asked (empty when there is none)."""
+    return f'<p class="rag-notice">{esc(text)}</p>' if text else ""
+
+
 def status_markdown(text: str) -> str:
     """A short message in the chat: a hint, progress, or an error (then starting with ⚠️)."""
     return f"*{md(text)}*"
@@ -789,43 +798,63 @@ def _k(value: Any, default: int) -> int:
         return default
 
 
-Step = tuple[list[dict[str, Any]], list[dict[str, Any]] | None, str | None]
+Step = tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None, str | None, str | None]
+
+
+def question_problem(question: Any, limit: int) -> str | None:
+    """Why the app won't ask this question (shown by the question box), or None.
+
+    The core refuses an empty question and one longer than ``limit`` (``Settings.max_question_chars``)
+    rather than cutting it; the app says why before asking, and the box keeps the text to correct."""
+    from rag.pipeline import clean_question
+
+    try:
+        clean_question(question, limit)
+    except EmptyQuestionError:
+        return EMPTY_QUESTION
+    except QuestionError as exc:
+        return str(exc)
+    return None
 
 
 def respond(rag: RAG, question: Any, conversation: Any, backend: str | None = None, k: Any = None, *,
             html_message: Callable[[str], Any] = _identity) -> Iterator[Step]:
-    """Answer one question, yielding (chat messages, conversation to keep, question box) as it goes.
+    """Answer one question, yielding (chat messages, conversation to keep, question box, notice) as it
+    goes, each None when it stays as it is.
 
-    The conversation is None until it changes (only the finished answer is kept); the box is None
-    when it keeps its text. Never raises: errors become a message in the chat."""
+    The conversation changes only once the answer is finished. A question the app won't ask (empty,
+    too long) changes nothing but the notice by the question box, which says why; the box keeps its
+    text to be corrected. Never raises: errors become a message in the chat."""
+    problem = question_problem(question, rag.settings.max_question_chars)
+    if problem:
+        yield None, None, None, notice_html(problem)
+        return
+    text = question.strip()
     exchanges = load_conversation(conversation)
     before = chat_messages(exchanges, rag.document, html_message)
-    text = question.strip() if isinstance(question, str) else ""
-    if not text:
-        yield [*before, {"role": "assistant", "content": status_markdown(EMPTY_QUESTION)}], None, None
-        return
     asked = [*before, {"role": "user", "content": md(text)}]
 
     def shown(content: str) -> list[dict[str, Any]]:  # a new list per step: each yield is a snapshot
         return [*asked, {"role": "assistant", "content": content}]
 
-    yield shown(status_markdown(SEARCHING)), None, ""
+    yield shown(status_markdown(SEARCHING)), None, "", ""
     try:
         streamed = ""
         response = rag.stream(text, history=core_history(exchanges), k=_k(k, rag.settings.k),
                               backend=backend or None)
         for piece in response:
             streamed += piece
-            yield shown(streaming_markdown(streamed)), None, ""
+            yield shown(streaming_markdown(streamed)), None, None, None
         exchange = Exchange(text, response.answer())
     except RagError as exc:
+        log.warning("answering in the chat failed: %s", exc)
         exchange = Exchange(text, error=str(exc))
     except Exception:
         log.exception("answering %r failed", text)
         exchange = Exchange(text, error=GENERIC_ERROR)
     exchanges.append(exchange)
     messages = [*before, *exchange_messages(exchange, len(exchanges), rag.document, html_message)]
-    yield messages, save_conversation(exchanges), ""
+    yield messages, save_conversation(exchanges), None, None
 
 
 def rewind(conversation: Any, index: Any) -> tuple[list[Exchange], Exchange | None]:
@@ -845,13 +874,17 @@ def edited_text(value: Any) -> str:
 
 
 def api_answer(rag: RAG, question: str) -> dict[str, Any]:
-    """The ``/answer`` endpoint: a question in, ``Answer.to_dict()`` out (errors as gr.Error)."""
+    """The ``/answer`` endpoint: a question in, ``Answer.to_dict()`` out (errors as gr.Error).
+
+    A ``RagError`` (an empty or too long question, an unknown backend...) is the asker's to fix: it is
+    logged as one line, without a traceback; only unexpected failures leave one."""
     import gradio as gr
 
     try:
         return rag.answer(question).to_dict()
     except RagError as exc:
-        raise gr.Error(str(exc)) from None
+        log.warning("/answer refused the question: %s", exc)
+        raise gr.Error(str(exc), print_exception=False) from None
     except Exception:
         log.exception("answering %r through the API failed", question)
         raise gr.Error(GENERIC_ERROR) from None
@@ -899,34 +932,38 @@ def build_app(rag: RAG) -> gr.Blocks:
     def html_message(html_text: str) -> Any:
         return gr.HTML(html_text, js_on_load=None, elem_classes=["rag-sources-message"])
 
-    Steps = Iterator[tuple[Any, Any, Any]]
+    Steps = Iterator[tuple[Any, ...]]
+
+    def restore(conversation: Any) -> list[dict[str, Any]]:
+        return chat_messages(load_conversation(conversation), rag.document, html_message)
 
     def ask(question: Any, conversation: Any, backend: str, k: Any) -> Steps:
-        steps = respond(rag, question, conversation, backend, k, html_message=html_message)
-        for messages, kept, box in steps:
-            yield messages, gr.skip() if kept is None else kept, gr.skip() if box is None else box
+        for step in respond(rag, question, conversation, backend, k, html_message=html_message):
+            yield tuple(gr.skip() if value is None else value for value in step)
 
     @receives(gr.RetryData)
     def retry(data: gr.RetryData, conversation: Any, backend: str, k: Any) -> Steps:
         kept, exchange = rewind(conversation, data.index)
         if exchange is None:
-            yield chat_messages(kept, rag.document, html_message), save_conversation(kept), gr.skip()
+            yield chat_messages(kept, rag.document, html_message), save_conversation(kept), gr.skip(), ""
             return
         yield from ask(exchange.question, save_conversation(kept), backend, k)
 
     @receives(gr.UndoData)
-    def undo(data: gr.UndoData, conversation: Any) -> tuple[Any, Any, Any]:
+    def undo(data: gr.UndoData, conversation: Any) -> tuple[Any, Any, Any, Any]:
         kept, exchange = rewind(conversation, data.index)
         box = exchange.question if exchange is not None else gr.skip()
-        return chat_messages(kept, rag.document, html_message), save_conversation(kept), box
+        return chat_messages(kept, rag.document, html_message), save_conversation(kept), box, ""
 
     @receives(gr.EditData)
     def edit(data: gr.EditData, conversation: Any, backend: str, k: Any) -> Steps:
+        text = edited_text(data.value)
+        problem = question_problem(text, rag.settings.max_question_chars)
+        if problem:  # the chat shows the edit: put the question back as it was
+            yield restore(conversation), gr.skip(), gr.skip(), notice_html(problem)
+            return
         kept, _ = rewind(conversation, data.index)
-        yield from ask(edited_text(data.value), save_conversation(kept), backend, k)
-
-    def restore(conversation: Any) -> list[dict[str, Any]]:
-        return chat_messages(load_conversation(conversation), rag.document, html_message)
+        yield from ask(text, save_conversation(kept), backend, k)
 
     def answer(question: str) -> dict:
         """Answer a question from the posts; returns the answer with its verbatim quoted citations."""
@@ -944,10 +981,12 @@ def build_app(rag: RAG) -> gr.Blocks:
                              feedback_options=None, buttons=["copy"], editable="user", autoscroll=False,
                              group_consecutive_messages=False, placeholder=CHAT_PLACEHOLDER)
         with gr.Row(equal_height=True):
+            # no max_length: the browser would cut a long paste silently; respond() says the limit
             question = gr.Textbox(placeholder="Ask a question about the posts…", show_label=False,
                                   label="Your question", elem_id="rag-question", scale=5, max_lines=4,
-                                  autofocus=True, max_length=4000)
+                                  autofocus=True)
             ask_button = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
+        notice = gr.HTML("", elem_id="rag-notice", js_on_load=None)
         gr.HTML("<p id='rag-examples-label'>Try one of these:</p>", js_on_load=None)
         with gr.Row():
             examples = [gr.Button(q, size="sm", elem_classes=["rag-example"]) for q in EXAMPLE_QUESTIONS]
@@ -960,7 +999,7 @@ def build_app(rag: RAG) -> gr.Blocks:
                           label="Passages to retrieve (k)", elem_id="rag-k")
             gr.HTML(status_html(rag.status()), elem_id="rag-status", js_on_load=None)
 
-        outputs = [chatbot, conversation, question]
+        outputs = [chatbot, conversation, question, notice]
         # the chat shows its own progress ("Searching the posts…"); Gradio's timer would be a second one
         common: dict[str, Any] = {"outputs": outputs, "api_visibility": "private", "concurrency_id": "answer",
                                   "show_progress": "hidden"}
@@ -972,7 +1011,7 @@ def build_app(rag: RAG) -> gr.Blocks:
         chatbot.retry(retry, inputs=inputs, **common)
         chatbot.undo(undo, inputs=[conversation], outputs=outputs, api_visibility="private", queue=False)
         chatbot.edit(edit, inputs=inputs, **common)
-        clear.click(lambda: ([], [], ""), outputs=outputs, queue=False, api_visibility="private")
+        clear.click(lambda: ([], [], "", ""), outputs=outputs, queue=False, api_visibility="private")
         # the chat's own bin icon empties the chat: forget the kept conversation too
         chatbot.clear(lambda: [], outputs=[conversation], queue=False, api_visibility="private")
         demo.load(restore, inputs=[conversation], outputs=[chatbot], api_visibility="private")

@@ -499,7 +499,7 @@ class FakeRag:
     """Stands in for RAG in handler tests: records calls, streams what it is told to."""
 
     def __init__(self, pieces: list[Any] | None = None, error: Exception | None = None) -> None:
-        self.settings = SimpleNamespace(k=5, backend="extractive")
+        self.settings = SimpleNamespace(k=5, backend="extractive", max_question_chars=2000)
         self.pieces = pieces if pieces is not None else [_answer()]
         self.error = error
         self.calls: list[dict[str, Any]] = []
@@ -521,14 +521,28 @@ def _run(rag: Any, question: Any, conversation: list | None = None, **kw: Any) -
     return list(app.respond(rag, question, conversation, **kw))
 
 
-@pytest.mark.parametrize("question", ["", "   \n ", None])
-def test_empty_question_gets_a_friendly_message(question):
+@pytest.mark.parametrize("question", ["", "   \n ", "\u200b\t", None])
+def test_empty_question_gets_a_friendly_message_by_the_box(question):
     rag = FakeRag()
     steps = _run(rag, question, [app.Exchange("before", _answer()).to_dict()])
-    chat, kept, box = steps[-1]
-    assert rag.calls == [] and kept is None and box is None  # nothing kept, the box keeps its text
-    assert chat[-1]["role"] == "assistant" and "Please type a question" in chat[-1]["content"]
-    assert len(chat) == 4  # the earlier exchange is still shown
+    assert len(steps) == 1
+    chat, kept, box, notice = steps[0]
+    assert rag.calls == [] and chat is None and kept is None and box is None  # nothing changes but the notice
+    assert notice == f'<p class="rag-notice">{html.escape(app.EMPTY_QUESTION)}</p>'
+    assert "Please type a question first" in notice
+
+
+def test_a_question_over_the_limit_is_refused_with_the_limit_and_never_cut():
+    rag = FakeRag()
+    long_question = " ".join(["Why are the co-operative trust schools so keen on mutuals?"] * 54)
+    assert len(long_question) == 3185
+    (chat, kept, box, notice), = _run(rag, long_question)
+    assert rag.calls == [] and chat is None and kept is None
+    assert box is None  # the question stays in the box, to be shortened
+    assert "too long (3,185 characters)" in notice and "at most 2,000 characters" in notice
+    assert app.question_problem("x" * 2000, 2000) is None and app.question_problem("x" * 2001, 2000)
+    steps = _run(rag, "x" * 1990 + "      ?")  # counted as the core counts it: whitespace folded
+    assert rag.calls[0]["question"] == "x" * 1990 + "      ?" and steps[0][3] == ""  # asked, notice cleared
 
 
 def test_streamed_pieces_show_before_the_final_answer_and_history_is_passed_on():
@@ -539,17 +553,19 @@ def test_streamed_pieces_show_before_the_final_answer_and_history_is_passed_on()
     assert "Searching the posts" in contents[0]
     assert contents[1:3] == ["The posts …", "The posts say \\[1\\]. …"]
     assert all(s[1] is None for s in steps[:-1])  # only the finished answer is kept
-    chat, kept, box = steps[-1]
+    assert steps[0][2:] == ("", "")  # the box emptied for the next question, the notice cleared
+    assert all(s[2:] == (None, None) for s in steps[1:])
+    chat, kept, _, _ = steps[-1]
     assert [m["content"] for m in chat] == [m["content"] for m in app.chat_messages(
         [app.Exchange("Who decides?", final)], _document)]
-    assert kept == [{"question": "Who decides?", "answer": final.to_dict()}] and box == ""
+    assert kept == [{"question": "Who decides?", "answer": final.to_dict()}]
     assert rag.calls[0]["backend"] == "openai" and rag.calls[0]["k"] == app.MAX_K  # clamped
     _run(rag, "And what about them?", kept, k="3")
     assert rag.calls[1]["history"] == app.core_history(app.load_conversation(kept)) and rag.calls[1]["k"] == 3
 
 
 def test_html_messages_are_made_by_the_given_factory():
-    chat, _, _ = _run(FakeRag(), "Who decides?", html_message=lambda s: ("HTML", s))[-1]
+    chat, *_ = _run(FakeRag(), "Who decides?", html_message=lambda s: ("HTML", s))[-1]
     assert chat[-1]["content"][0] == "HTML" and "rag-sources" in chat[-1]["content"][1]
 
 
@@ -560,7 +576,7 @@ def test_html_messages_are_made_by_the_given_factory():
 ])
 def test_a_failing_request_shows_an_error_in_the_chat_and_can_be_retried(error, shown):
     rag = FakeRag(pieces=["partial "], error=error)
-    chat, kept, _ = _run(rag, "Anything?")[-1]
+    chat, kept, *_ = _run(rag, "Anything?")[-1]
     assert shown in chat[-1]["content"] and chat[-1]["content"].startswith("⚠️")
     assert "secret internals" not in chat[-1]["content"]
     assert app.load_conversation(kept)[0].question == "Anything?"  # kept, so Retry can ask it again

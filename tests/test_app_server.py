@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -100,7 +101,7 @@ def test_an_unreachable_language_model_falls_back_and_says_so(rag_obj, built_ind
     settings = index.settings.with_overrides(llm_base_url="http://127.0.0.1:9/v1", llm_model="m",
                                              llm_max_retries=0, llm_timeout=5)
     rag = RAG(index, settings, embedder=embedder)
-    chat, _, _ = _run(rag, LIBRARIES_QUESTION, backend="openai")[-1]
+    chat, *_ = _run(rag, LIBRARIES_QUESTION, backend="openai")[-1]
     assert chat[1]["content"].startswith("ℹ️ ") and "extractive answer" in chat[1]["content"]
     assert LIBRARIES_QUOTE in chat[1]["content"] and "rag-sources" in chat[2]["content"]
 
@@ -155,6 +156,32 @@ def test_api_empty_question_is_a_clear_error_and_the_app_keeps_working(client):
     with pytest.raises(AppError, match="the question is empty"):
         client.predict("   ", api_name="/answer")
     assert client.predict(LIBRARIES_QUESTION, api_name="/answer")["found"] is True
+
+
+def test_api_refuses_a_question_over_the_limit_instead_of_cutting_it(client, app_server):
+    from gradio_client.exceptions import AppError
+
+    limit = app_server.rag.settings.max_question_chars
+    question = " ".join([LIBRARIES_QUESTION] * (limit // len(LIBRARIES_QUESTION) + 1))
+    refusal = rf"too long \({len(question):,} characters\): please ask it in at most {limit:,} characters"
+    with pytest.raises(AppError, match=refusal):
+        client.predict(question, api_name="/answer")
+
+
+def test_api_user_errors_are_logged_as_one_line_without_a_traceback(client, caplog, capfd):
+    from gradio_client.exceptions import AppError
+
+    capfd.readouterr()
+    with caplog.at_level(logging.WARNING, logger="rag.app"):
+        for question in ("   ", "x" * 5000):
+            with pytest.raises(AppError):
+                client.predict(question, api_name="/answer")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    lines = [r for r in caplog.records if r.name == "rag.app"]
+    assert [r.levelno for r in lines] == [logging.WARNING] * 2 and not any(r.exc_info for r in lines)
+    assert "the question is empty" in lines[0].getMessage() and "(5,000 characters)" in lines[1].getMessage()
+    assert all("\n" not in r.getMessage() for r in lines)
 
 
 def test_only_the_answer_endpoint_is_public(client):

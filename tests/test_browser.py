@@ -470,11 +470,33 @@ def test_a_refusal_says_so_and_shows_the_closest_passages_under_it(session):
     session.screenshot("browser-not-found.png")
 
 
-def test_empty_question_gets_a_friendly_message(session):
+def test_an_empty_question_gets_a_friendly_message_by_the_question_box(session):
+    notice = session.page.locator("#rag-notice")
     session.page.locator("#rag-ask").click()
-    hint = session.page.locator("#rag-chat [data-testid=bot]", has_text="Please type a question")
-    hint.wait_for(timeout=WAIT_MS)
+    notice.get_by_text("Please type a question first").wait_for(timeout=WAIT_MS)
+    assert notice.get_attribute("role") == "status"  # read out by screen readers
+    session.ask(UNANSWERABLE_QUESTION)  # the chat's end is now far out of view
+    assert not notice.is_visible()  # an asked question clears it
+    session.box.fill("   ")
+    session.box.press("Enter")
+    notice.get_by_text("Please type a question first").wait_for(timeout=WAIT_MS)
+    session.settle()
+    assert session.start_in_view(notice) and session.users().count() == 1  # seen where the reader types
     assert session.ask(LIBRARIES_QUESTION).is_visible()  # and the app still answers
+
+
+def test_a_question_over_the_limit_is_refused_with_the_limit_and_kept_in_the_box(session, app_server):
+    limit = app_server.rag.settings.max_question_chars
+    question = " ".join([SCHOOLS_QUESTION] * (limit // len(SCHOOLS_QUESTION) + 20))  # as pasted
+    session.box.fill(question)
+    session.box.press("Enter")
+    notice = session.page.locator("#rag-notice")
+    notice.get_by_text(f"at most {limit:,} characters").wait_for(timeout=WAIT_MS)
+    assert f"too long ({len(question):,} characters)" in notice.inner_text()
+    assert session.box.input_value() == question  # all of it, to be shortened
+    assert session.users().count() == 0  # not asked, and so never cut
+    session.settle()
+    assert session.start_in_view(notice)
 
 
 def test_a_hostile_post_is_shown_as_text_and_runs_nothing(session):
@@ -717,7 +739,8 @@ def _contrast(session: Session, selector: str) -> list[tuple[str, float]]:
 
 
 def _prepare(session: Session) -> None:
-    """An answer with its source and reader open, a refusal and a dated post: what themes must cover."""
+    """An answer with its source and reader open, a refusal, a dated post and the notice by the
+    question box: what themes must cover."""
     session.ask(SCHOOLS_QUESTION)
     session.ask(UNANSWERABLE_QUESTION)
     session.ask(EASYCOUNCIL_QUESTION)
@@ -725,12 +748,14 @@ def _prepare(session: Session) -> None:
     session.wait_in_view(session.source(1, 1))
     session.source(1, 1).locator("a.rag-read").click()
     session.wait_in_view(session.source(1, 1).locator(".rag-reader-text mark"))
+    session.page.locator("#rag-ask").click()  # the box is empty
+    session.page.locator("#rag-notice .rag-notice").wait_for(timeout=WAIT_MS)
 
 
 TEXT = ["#rag-chat .md blockquote p", "#rag-chat .md p", "#rag-chat .md a[href^='http']",
         ".rag-sources summary", ".rag-source .rag-title", ".rag-source .rag-date", ".rag-passage",
         ".rag-passage mark", ".rag-reader-text", ".rag-reader-text mark", ".rag-source a",
-        ".rag-not-found summary", "#rag-header p"]
+        ".rag-not-found summary", "#rag-header p", ".rag-notice"]
 MARKERS = ["#rag-chat .md a[href^='#rag-']", ".rag-marker"]
 
 
