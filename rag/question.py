@@ -124,8 +124,8 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"scientist|inventor|first|last)\b)", FactType.NAME),
         (r"^\s*(who|whom|whose)\b|\b(who|whom)\s+(is|was|were|are|did|does|do|will|would|should|could|"
          r"can)\b|\bwhat (is|was) the name of\b|\bwhat is (his|her|their) name\b|\bname of the (person|man|"
-         r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder)\b",
-         FactType.PERSON),
+         r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder)\b|\b(what|which) "
+         r"(people|persons|men|women|politicians|ministers|mps|leaders|individuals)\b", FactType.PERSON),
     ))
 
 _SUMMARY = re.compile(
@@ -208,6 +208,15 @@ _LIST = re.compile(
     r"were|are|have|had|could|can|would|should|will)\b|\b(two|three|four|five|six|seven|eight|nine|ten|"
     r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
     r"\bwhat (else|other)\b|\bwhat do (\w+\s){0,4}?(want|need|demand|propose|suggest)\b", re.IGNORECASE)
+
+_PLURAL_ASKED = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|examples?|"
+    r"varieties|categories)\s+of(?:\s+[\w'’-]+){1,3}?|(?:[\w'’-]+\s+){0,2}?(?P<noun>people|men|women|"
+    r"children|[a-z][\w'’-]*[^su\W]s)(?:\s+(?:in|of|from|at|on)\s+(?:the\s+)?[\w'’-]+)?)\s+"
+    r"(?:do|does|did|are|were|have|has|had|can|could|would|should|will|might|must)\b", re.IGNORECASE)
+"""A wh-phrase asking for things in the plural ("What problems does...", "Which kinds of service model
+did..."): a list, whatever verb follows ("see", "raise", "say")."""
+_NOT_PLURAL = lexicon("news means series species politics economics physics status")
 
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
@@ -383,8 +392,8 @@ def _scopes_from(text: str) -> list[ScopeRef]:
     for i, m in enumerate(words):
         if m.start() < used_until:
             continue
-        low = m.group().lower()
-        two = f"{low} {words[i + 1].group().lower()}" if i + 1 < len(words) else ""
+        low = _clean_word(m.group()).lower()  # "the 2012 blogger's view": the blogger's post
+        two = f"{low} {_clean_word(words[i + 1].group()).lower()}" if i + 1 < len(words) else ""
         noun = two if two in nouns else low if low in nouns or low.rstrip("s") in nouns else None
         if noun is None or (low.endswith("s") and low not in nouns):
             continue  # "the posts": all posts, not one
@@ -470,6 +479,9 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
     if _DEFINITION.search(text) and not fact_type_of(text) and not re.search(
             r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b", _definition_term(text) or "of"):
         return AnswerType.DEFINITION
+    plural = _PLURAL_ASKED.search(text)
+    if plural and (plural.group("noun") or "").lower() not in _NOT_PLURAL:
+        return AnswerType.LIST
     if _STANCE.search(text):
         return AnswerType.STANCE
     if _LIST.search(text) and not re.search(r"^\s*(who|when|where|how (many|much))\b", text,

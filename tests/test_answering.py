@@ -151,6 +151,18 @@ def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     assert "blairite ultras" in quoted(answer)
 
 
+@pytest.mark.parametrize("question,doc", [
+    ("What conditions did Osborne attach to setting up worker-run mutuals?", "004_ed1ab547c62872da"),
+    ("Where does the councillor think the effort to promote mutuals should go instead?",
+     "000_114af1852879e9fc"),
+])
+def test_a_question_about_one_post_without_naming_it_keeps_to_that_post(rag_obj, question, doc):
+    """A name only one post uses ("Osborne"), or how one author describes themself ("the councillor"),
+    points to that post: the other posts' sentences, however close in wording, are not quoted."""
+    answer = rag_obj.answer(question)
+    assert answer.found and {c.doc_id for c in answer.citations} == {doc}, answer.text
+
+
 def test_the_date_of_a_post_comes_from_its_dateline(rag_obj):
     answer = rag_obj.answer("When was the post about the perils of mutuals published?")
     assert answer.found and answer.kind == AnswerType.POST

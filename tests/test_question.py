@@ -35,6 +35,13 @@ pytestmark = pytest.mark.unit
     ("What percentage of people voted in favour of the plan?", AnswerType.FACT),
     ("Who wrote the report on the Savery water pump?", AnswerType.POST),
     ("Who wrote about the great pestilence in 1893?", AnswerType.FACT),
+    # a plural wh-phrase asks for a list, whatever verb follows it
+    ("What problems does the councillor see in handing services over?", AnswerType.LIST),
+    ("Which kinds of service model did the pledge say councils could use?", AnswerType.LIST),
+    ("What doubts does the author raise about the plans?", AnswerType.LIST),
+    ("Which people in the posts are linked to the Co-operative Party?", AnswerType.LIST),
+    ("What news prompted the councillor to write?", AnswerType.POST),
+    ("What role did Tessa Jowell see for government in mutualism?", AnswerType.STANCE),
 ])
 def test_answer_type(question, kind):
     assert analyse(question).answer_type == kind
@@ -157,3 +164,13 @@ def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
     from rag.answering.topics import missing_topics
 
     assert missing_topics(question, unknown)[0] == topics
+
+
+def test_a_possessive_names_the_post():
+    """"In the 2012 blogger's view" names the 2012 post as "the 2012 blogger's post" would."""
+    scope = analyse("Should unions refuse co-operative councils, in the 2012 blogger's view?").scope
+    assert scope is not None and scope.year == "2012"
+
+
+def test_which_people_asks_for_people():
+    assert analyse("Which people in the posts are linked to the party?").fact_type == FactType.PERSON

@@ -29,7 +29,7 @@ from rag.answering.compose import (
 )
 from rag.answering.evidence import Candidate, QueryTerms, query_terms, score_sentences
 from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
-from rag.answering.scope import resolve_scope
+from rag.answering.scope import implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, analyse
 from rag.settings import Settings
@@ -41,6 +41,9 @@ DEFINITION_WORDS = 100
 """Word budget of a definition: the sentence that defines, and what explains it further."""
 MAX_SUMMARISED_POSTS = 8
 """A summary of "the posts" quotes the opening claim of at most this many posts."""
+PREFER_MARGIN = 0.15
+"""A question about one post without naming it as a post ("the councillor", a name only one post uses)
+reads all of that post; the other posts' sentences count this much less."""
 AROUND_BEFORE, AROUND_AFTER = 2, 14
 """Sentences before and after the best one considered for reason, list, stance and definition answers."""
 
@@ -93,6 +96,11 @@ class ExtractiveBackend:
         query = query.without(paraphrased(analysis, query))  # no evidence either way
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
+        preferred = None
+        if scope is None and not analysis.all_posts and analysis.answer_type not in (
+                AnswerType.COMPARISON, AnswerType.POST):
+            implicit = implicit_scope(analysis.text, analysis.entities, store)
+            preferred = implicit.doc_id if implicit else None
         if analysis.answer_type == AnswerType.POST and analysis.all_posts and scope_id is None:
             return self._about_post(answer_about_posts(analysis, store), store, request.passages)
         if analysis.answer_type == AnswerType.POST:
@@ -101,8 +109,14 @@ class ExtractiveBackend:
                 return self._about_post(answer, store, request.passages)
             analysis = replace(analysis, answer_type=AnswerType.FACT)  # "Who wrote about the plague?": a fact
         pool = request.passages + request.more_passages
-        sentences, ranks = self._candidates(pool, store, scope_id)
+        sentences, ranks = self._candidates(pool, store, scope_id or preferred)
+        if preferred is not None:  # the other posts' sentences stay, a step behind
+            sentences = sorted({s.row: s for s in [*sentences, *self._pool_sentences(pool, store)]}.values(),
+                               key=lambda s: s.row)
         scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
+        if preferred is not None:
+            scored = sorted((c if c.doc_id == preferred else replace(c, relevance=c.relevance - PREFER_MARGIN)
+                             for c in scored), key=lambda c: (-c.relevance, c.row))
         ranked = [c for c in scored if c.sentence.role.quotable]
         verdict = check(analysis, query, ranked, store, scope_id)
         evidence = features(analysis, query, ranked, store)
@@ -166,6 +180,11 @@ class ExtractiveBackend:
         scored = {c.row: c for c in score_sentences(fresh, {}, request.query_vector, assessment.analysis,
                                                     assessment.query, store)}
         return [known.get(s.row) or scored[s.row] for s in window if s.row != anchor.row]
+
+    @staticmethod
+    def _pool_sentences(pool: Sequence[Passage], store: AnswerStore) -> list[Sentence]:
+        ranges = store.chunk_sentence_rows([p.row for p in pool])
+        return store.sentences_at(sorted({r for rows in ranges.values() for r in rows}))
 
     def _candidates(self, pool: Sequence[Passage], store: AnswerStore, scope_id: str | None
                     ) -> tuple[list[Sentence], dict[int, int]]:

@@ -105,3 +105,42 @@ def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = T
     if best < MIN_SCORE or best - runner < MIN_MARGIN:
         return None
     return ScopeMatch(best_id, best, runner)
+
+
+COLLECTIVE = frozenset({"union", "party", "group", "council", "government", "committee", "branch",
+                        "organisation", "organization", "team", "movement", "society", "network"})
+"""An author who writes "we as a Union" is a member of it: "the union" in a question names the body."""
+ENTITY_CHUNKS = 100
+"""Chunks read to tell which posts use a name (more than this many and it is no post's own)."""
+
+
+def documents_naming(entity: str, store: AnswerStore) -> set[str]:
+    """The posts whose text (or title) holds the rarest term of a name."""
+    parts = terms(entity)
+    if not parts:
+        return set()
+    idf = store.term_idf(parts)
+    rarest = max(parts, key=lambda t: idf.get(t, 0.0))
+    rows, _ = store.search_lexical(rarest, ENTITY_CHUNKS)
+    return {d for d in store.chunk_doc_ids(rows.tolist()) if d}
+
+
+def implicit_scope(question: str, entities: Sequence[str], store: AnswerStore) -> ScopeMatch | None:
+    """The one post a question is about without naming it as a post: the post whose author describes
+    themself as "the councillor" the question speaks of, or the only post that mentions every name the
+    question gives ("What conditions did Osborne attach..."). None when no single post stands out."""
+    infos = store.document_infos()
+    low = question.lower()
+    by_role = {i.doc_id for i in infos for role in i.author_roles if role.split()[-1] not in COLLECTIVE
+               and re.search(rf"\bthe {re.escape(role)}(?:'s|’s)?\b", low)}
+    if len(by_role) == 1:
+        doc = next(iter(by_role))
+        return ScopeMatch(doc, ROLE_WEIGHT, 0.0)
+    named = [documents_naming(e, store) for e in entities]
+    named = [d for d in named if d]  # a name no post uses restricts nothing (the checks say so)
+    if not named:
+        return None
+    common = set.intersection(*named)
+    if len(common) == 1:
+        return ScopeMatch(next(iter(common)), 1.0, 0.0)
+    return None
