@@ -24,6 +24,7 @@ import numpy as np
 from rag.errors import RagError
 from rag.onnx_model import OnnxModel, normalise
 from rag.settings import DEFAULT_MODEL, EmbeddingBackend, SentenceVectors, Settings
+from rag.text import without_links
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -240,7 +241,8 @@ class Embedder:
         """Chunk vectors, and for each chunk the vectors of the given (start, end) spans of its text."""
         if mode == SentenceVectors.INDEPENDENT:
             chunk_vecs = self.encode_texts(texts)
-            flat = [texts[i][a:b] for i, spans in enumerate(sentence_spans) for a, b in spans]
+            # a sentence's vector is what it says: its links' path words left out
+            flat = [without_links(texts[i][a:b]) for i, spans in enumerate(sentence_spans) for a, b in spans]
             sent_flat = self.encode_texts(flat) if flat else np.zeros((0, chunk_vecs.shape[1]), np.float32)
             out, pos = [], 0
             for spans in sentence_spans:

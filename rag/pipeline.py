@@ -21,6 +21,7 @@ from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
+from rag.index.manifest import ForeignFormatError
 from rag.question import QuestionAnalysis, analyse, in_context, subject_words
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
@@ -291,13 +292,17 @@ _default_lock = threading.Lock()
 
 
 def open_or_build(cfg: Settings, log: Callable[[str], None], **overrides: Any) -> RAG:
-    """Open the index at ``cfg.index_dir``; if there is none yet, say so, build it, then open it."""
+    """Open the index at ``cfg.index_dir``; if there is none yet, or it was written in another format,
+    say so, build it, then open it."""
     try:
         return RAG.open(cfg.index_dir, **overrides)
     except IndexMissingError:
         log(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first.")
-        IndexBuilder(cfg, log=log).run()
-        return RAG.open(cfg.index_dir, **overrides)
+    except ForeignFormatError as exc:  # written by another version: the index is derived data
+        log(f"The index in {cfg.index_dir} has format {exc.found}; this version reads format "
+            f"{exc.expected}: rebuilding it from {cfg.corpus_dir} first.")
+    IndexBuilder(cfg, log=log).run()
+    return RAG.open(cfg.index_dir, **overrides)
 
 
 def default_rag() -> RAG:

@@ -388,6 +388,23 @@ def test_an_index_of_another_format_says_to_rebuild(built_index, tmp_path) -> No
         Index.open(index_dir)
 
 
+def test_answering_from_an_index_of_another_format_rebuilds_it_first(built_index, corpus_dir, tmp_path,
+                                                                    embedder) -> None:
+    """An index written by another version is derived data: the app and ``rag.answer`` rebuild it,
+    saying so, rather than stop."""
+    from rag.pipeline import open_or_build
+
+    index_dir = copy_index(built_index, tmp_path)
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    (index_dir / MANIFEST).write_text(json.dumps({**manifest, "format_version": 1}))
+    said: list[str] = []
+    rag_obj = open_or_build(settings(corpus_dir, index_dir), said.append)
+    assert any("format 1" in line and "rebuilding" in line for line in said), said
+    assert rag_obj.index.manifest.format_version == json.loads((built_index / MANIFEST).read_text())[
+        "format_version"]
+    assert rag_obj.answer("Who chairs the independent Commission on Ownership?").found
+
+
 def test_no_index_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(IndexMissingError, match="rag index"):
         Index.open(tmp_path)

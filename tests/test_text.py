@@ -34,3 +34,13 @@ def test_records_made_without_a_label_name_their_post() -> None:
     assert nothing.label == "A post without a title"
     given = Passage(doc_id="p4", title=None, text="x", start=0, end=1, score=0.1, label="site: “Opening”")
     assert given.label == "site: “Opening”"
+
+
+def test_without_links_leaves_a_sentence_its_own_words():
+    from rag.text import without_links
+
+    sentence = "I am sceptical about the pledge: http://www.example.org/2010/labour-pledge and more."
+    assert without_links(sentence) == "I am sceptical about the pledge: and more."
+    assert without_links("See www.example.org/a.") == "See"
+    assert without_links("http://example.org/only-a-link") == "http://example.org/only-a-link"
+    assert without_links("No link here.") == "No link here."

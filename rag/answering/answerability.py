@@ -23,6 +23,7 @@ from rag.answering.evidence import Candidate, QueryTerms
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import QuestionAnalysis
+from rag.text import without_links
 from rag.types import AnswerType
 
 WEIGHTS_FILE = Path(__file__).with_name("answerability.json")
@@ -30,7 +31,6 @@ PARAGRAPH = 2
 """Sentences either side of the best one that count as its paragraph."""
 
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|without|cannot|n't)\b|n't\b", re.IGNORECASE)
-_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _DEGREE = re.compile(r"\b(first|last|only|most|least|largest|smallest|biggest|highest|lowest|best|worst|"
                      r"earliest|latest|oldest|newest|longest|shortest|main|major|minor|primary|second|third|"
@@ -82,7 +82,7 @@ def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Can
     window = store.sentence_window(best.row, PARAGRAPH, PARAGRAPH)
     paragraph: set[str] = set(best.terms)
     for s in window:
-        paragraph.update(terms(_URL.sub(" ", s.text)))
+        paragraph.update(terms(without_links(s.text)))
     weights = {t: w for t, w in query.weights.items() if t not in ignore}
     total = sum(weights.values()) or 1.0
     top_idf = max(weights.values(), default=1.0) or 1.0

@@ -23,6 +23,7 @@ from rag.answering.store import AnswerStore
 from rag.answering.wordclass import word_classes
 from rag.lexical import terms
 from rag.question import QuestionAnalysis
+from rag.text import without_links
 from rag.types import AnswerType, EntitySpan, FactType, Sentence
 
 LEXICAL_WEIGHT = 0.35
@@ -77,8 +78,6 @@ _EXACT_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS})\b", re.IGNORECA
 """A calendar date, month or year, for "what date" and "which year" (not "yesterday")."""
 _NAMED = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
-_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
-"""Links are left out of a sentence's terms: a URL's path words are not what the sentence says."""
 _NUMBER_TOKEN = re.compile(r"^(\d[\d,.½¼¾⅓⅔]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|several|"
                            r"many|some|few)$", re.IGNORECASE)
@@ -87,7 +86,7 @@ _NUMBER_TOKEN = re.compile(r"^(\d[\d,.½¼¾⅓⅔]*|one|two|three|four|five|six
 @lru_cache(maxsize=65_536)
 def sentence_terms(text: str) -> list[str]:
     """A sentence's analysed terms, links left out (cached: sentences recur across questions)."""
-    return terms(_URL.sub(" ", text) if "://" in text or "www." in text else text)
+    return terms(without_links(text))
 
 
 def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
@@ -122,7 +121,7 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
                                           and not analysis.strict_type)]
     new = [s for s in spans if s.lower() not in asked]
     if wanted == FactType.DATE and analysis.exact_date:
-        text = _URL.sub(" ", sentence.text)
+        text = without_links(sentence.text)
         return any(m.group(0).lower() not in asked for m in _EXACT_DATE.finditer(text))
     if new:
         return True

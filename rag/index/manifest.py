@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rag.errors import IndexMismatchError
 from rag.settings import EmbeddingBackend, IndexKind, SentenceVectors, Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: sentences carry a role, a line and named-entity spans; documents how their author describes
-themself (``rag.annotate``)."""
+themself (``rag.annotate``). 3: a sentence's own vector embeds it without its links."""
 MANIFEST = "manifest.json"
 
 
