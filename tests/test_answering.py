@@ -121,6 +121,15 @@ def test_a_list_is_quoted_with_its_lead_in_and_items(rag_obj):
     assert "however:" in text and "time, capacity, skills or desire" in text and "more middle class" in text
 
 
+def test_a_short_opening_of_a_quotation_is_quoted_with_what_it_goes_on_to_say(rag_obj):
+    """"We want to protect frontline services." opens the pledge: the answer carries on with it."""
+    answer = rag_obj.answer("What did the Labour pledge say about protecting frontline services?")
+    assert answer.found
+    text = quoted(answer)
+    assert "we want to protect frontline services" in text
+    assert "where appropriate, we shall do this by giving citizens" in text
+
+
 def test_a_summary_quotes_the_post_from_beginning_to_end(rag_obj):
     answer = rag_obj.answer("Summarise the Left Foot Forward article.")
     assert answer.found and answer.kind == AnswerType.SUMMARY

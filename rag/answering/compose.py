@@ -50,6 +50,10 @@ this close to the question in meaning."""
 WINDOW = 6
 FRAGMENT_WORDS = 6
 """A sentence shorter than this many words is quoted with the one before it."""
+CONTINUE_WORDS = 10
+"""An opening sentence of a paragraph shorter than this many words is quoted with what follows it..."""
+CONTINUE_LIMIT = 70
+"""... and so is one that opens a quotation, up to this many words of its paragraph."""
 MAX_FORWARD = 2
 """At most this many following sentences are added to close a quotation."""
 NEAR_DUPLICATE = 0.9
@@ -189,6 +193,21 @@ class Composer:
                 items.append(after)
         return items
 
+    def continuation(self, sentence: Sentence) -> list[Sentence]:
+        """The sentences that carry on a short opening sentence or a quotation it opens: the rest of its
+        paragraph, up to ``CONTINUE_LIMIT`` words ("We want to protect frontline services." and what
+        the pledge says next)."""
+        more: list[Sentence] = []
+        words = sentence.words
+        for s in self.window(sentence.row):
+            if s.row <= sentence.row:
+                continue
+            if s.line != sentence.line or not s.role.quotable or words + s.words > CONTINUE_LIMIT:
+                break
+            more.append(s)
+            words += s.words
+        return more
+
     def list_heads(self, lead: Sentence) -> list[Sentence]:
         """The first sentence of each item of the list a lead-in introduces: the list, compactly (an
         item's further sentences elaborate on it)."""
@@ -237,6 +256,13 @@ class Composer:
                     base += extra
                     break
         options: list[list[Sentence]] = []
+        previous = self._neighbour(sentence, -1)
+        opens_paragraph = previous is None or previous.line != sentence.line
+        if base[-1].row == sentence.row and (opens_quotation(sentence.text) or (
+                sentence.words < CONTINUE_WORDS and opens_paragraph)):
+            more = self.continuation(sentence)
+            if more:
+                options.append([*base, *more])
         lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
         if whole_list:
             lead = sentence if lead_in else (self.lead_in_of(sentence)
