@@ -116,9 +116,12 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
         given = set(terms(asked))
         return any(any(t not in given and not _acronym_of(w, analysis.text)
                        for w in re.findall(r"[\w'’-]+", n) for t in terms(w)) for n in named)
-    spans = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
-             if e.fact_type == wanted or (wanted == FactType.PERSON and e.fact_type == FactType.ORGANISATION
-                                          and not analysis.strict_type)]
+    located = [(e.start - sentence.start, e.end - sentence.start) for e in sentence.entities
+               if e.fact_type == wanted or (wanted == FactType.PERSON and e.fact_type == FactType.ORGANISATION
+                                            and not analysis.strict_type)]
+    if wanted == FactType.NUMBER:
+        located = [(a, b) for a, b in located if counts_something(sentence.text, a, b)]
+    spans = [sentence.text[a:b] for a, b in located]
     new = [s for s in spans if s.lower() not in asked]
     if wanted == FactType.DATE and analysis.exact_date:
         text = without_links(sentence.text)
@@ -128,7 +131,22 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
     if wanted in (FactType.PERSON, FactType.PLACE, FactType.ORGANISATION):
         return False
     pattern = _TYPE_TEXT.get(wanted)
-    return bool(pattern and any(m.group(0).lower() not in asked for m in pattern.finditer(sentence.text)))
+    return bool(pattern and any(m.group(0).lower() not in asked for m in pattern.finditer(sentence.text)
+                                if wanted != FactType.NUMBER or counts_something(sentence.text, *m.span())))
+
+
+_NOT_A_COUNT_BEFORE = frozenset({"on", "no", "any", "every", "each", "this", "that", "which", "the", "at"})
+
+
+def counts_something(text: str, start: int, end: int) -> bool:
+    """Whether the number word at ``text[start:end]`` counts something: "one" in "one of the housing
+    estates", "on one level" or "the one" picks a thing out, it says how many there are of nothing."""
+    word = text[start:end].strip().lower()
+    if word != "one":
+        return True
+    after = text[end:].lstrip().lower()
+    before = text[:start].split()
+    return not (after.startswith("of ") or (before and before[-1].lower() in _NOT_A_COUNT_BEFORE))
 
 
 def _acronym_of(name: str, text: str) -> bool:
