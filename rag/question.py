@@ -515,11 +515,37 @@ def _holder(text: str, entities: list[str], scopes: list[ScopeRef]) -> str | Non
     return " ".join(head) if any(e in who for e in entities) else None
 
 
+_DIFFER = re.compile(
+    r"^\s*(?:and\s+)?(?:how|in what ways?|where|why)\s+(?:does|did|do|would|might)\s+(?P<a>.+?)\s+"
+    r"(?:differ|compare|contrast|stack up)\s+(?:from|with|to|against)\s+(?P<b>.+?)\s*[?.!]*\s*$",
+    re.IGNORECASE)
+_SIDE_NOUN = re.compile(r"^(?P<side>.*?\b(?:post|article|blog|piece|report|writer|author|blogger|councillor|"
+                        r"minister|chancellor|government|party|union|pledge))(?:'s|’s|s'|\b)", re.IGNORECASE)
+
+
+def _side_of(phrase: str, entities: list[str]) -> str:
+    """Who or what one side of a comparison is: "the councillor's view on mutualising public services"
+    is the councillor's; "how Osborne described them" is Osborne's."""
+    phrase = re.sub(r"^(?:how|what|the way)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    noun = _SIDE_NOUN.match(phrase)
+    if noun and len(noun.group("side").split()) <= 6:
+        return noun.group("side").strip()
+    named = [e for e in entities if e in phrase]
+    if named:
+        return named[0]
+    return re.split(r"(?:'s|’s)\b", phrase)[0].strip() if re.search(r"(?:'s|’s)\b", phrase) else ""
+
+
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
     """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
     in general (no sides)."""
     if len(scopes) >= 2:
         return tuple(s.phrase for s in scopes)
+    m = _DIFFER.search(text)  # "How does the councillor's view ... differ from the LFF writer's?"
+    if m:
+        a, b = _side_of(m.group("a"), entities), _side_of(m.group("b"), entities)
+        if a and b and a.lower() != b.lower():
+            return (a, b)
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))

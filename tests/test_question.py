@@ -174,3 +174,17 @@ def test_a_possessive_names_the_post():
 
 def test_which_people_asks_for_people():
     assert analyse("Which people in the posts are linked to the party?").fact_type == FactType.PERSON
+
+
+@pytest.mark.parametrize("question,sides", [
+    ("How does the councillor's view on mutualising public services differ from the Left Foot Forward "
+     "writer's?", ("the councillor", "the Left Foot Forward writer")),
+    ("How did Osborne's idea of who should run mutuals differ from the Left Foot Forward writer's?",
+     ("Osborne", "the Left Foot Forward writer")),
+    ("How did UNISON's response to Tory plans contrast with how Osborne described them?",
+     ("UNISON", "Osborne")),
+])
+def test_the_sides_of_a_comparison_are_who_holds_each_view(question, sides):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.COMPARISON
+    assert analysis.sides == sides and analysis.scope is None
