@@ -172,16 +172,17 @@ class Composer:
     def _neighbour(self, sentence: Sentence, step: int) -> Sentence | None:
         return next((s for s in self.window(sentence.row) if s.row == sentence.row + step), None)
 
-    def list_after(self, lead: Sentence) -> list[Sentence]:
+    def list_after(self, lead: Sentence, limit: int = LIST_WORDS) -> list[Sentence]:
         """The items of the list a lead-in introduces: the following list-item sentences (with their
-        continuation sentences), or failing that the following sentences of the lead-in's line."""
+        continuation sentences) while the words stay within ``limit``, or failing that the following
+        sentences of the lead-in's line."""
         items: list[Sentence] = []
         words = lead.words
         for s in self.window(lead.row):
             if s.row <= lead.row:
                 continue
             if s.role == SentenceRole.LIST_ITEM or (items and s.line == items[-1].line):
-                if words + s.words > LIST_WORDS and items:
+                if words + s.words > limit and items:
                     break
                 items.append(s)
                 words += s.words
@@ -212,7 +213,7 @@ class Composer:
         """The first sentence of each item of the list a lead-in introduces: the list, compactly (an
         item's further sentences elaborate on it)."""
         heads: list[Sentence] = []
-        for s in self.list_after(lead):
+        for s in self.list_after(lead, limit=10**6):  # every item, however long the whole list
             if not heads or s.line != heads[-1].line:
                 heads.append(s)
         return heads
@@ -352,7 +353,7 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
             for items in (composer.list_after(lead), composer.list_heads(lead)):
                 runs = runs_of([lead, *items], best.relevance)
                 words = sum(u.words for u in runs)
-                if len(items) > 1 and used + words <= budget * 1.1:
+                if len(items) > 1 and used + words <= max(budget * 1.1, LIST_WORDS * 0.8):
                     chosen += runs
                     used += words
                     break
