@@ -80,6 +80,18 @@ def test_a_refusal_names_the_part_the_posts_cover(rag_obj):
     assert "Co-operative Development Agency" in answer.lead and "date" in answer.lead
 
 
+def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
+    """Herbert Morrison is named once, as a tradition the councillor follows: what he achieved is not in
+    the posts, however close the one sentence naming him is."""
+    answer = rag_obj.answer("What did Herbert Morrison achieve as Mayor of Hackney?")
+    assert not answer.found
+    assert "Herbert Morrison" in answer.lead and "in passing" in answer.lead
+    assert answer.missing == ("achieve as Mayor of Hackney",)
+    # the same kind of question about what a post does discuss is answered
+    assert rag_obj.answer("How did UNISON's General Secretary respond when the Tories offered support for "
+                          "co-operative delivery of public services?").found
+
+
 def test_a_misspelt_word_does_not_lose_the_answer(rag_obj):
     right = rag_obj.answer("Which council's approach was nicknamed EasyCouncil?")
     typo = rag_obj.answer("Which council's aproach was nicknamed EasyCouncil?")

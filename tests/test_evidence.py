@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.evidence import counts_something, holds_answer
+from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
 
@@ -32,3 +33,32 @@ def test_how_many_is_not_answered_by_one_of_the():
     tmo = sentence("A successful TMO runs one of the housing estates in my ward.")
     assert not holds_answer(tmo, analysis)
     assert holds_answer(sentence("The estate has 420 homes."), analysis)
+
+
+@pytest.mark.parametrize("question,subject,verb", [
+    ("What did Herbert Morrison achieve as Mayor of Hackney?", "Herbert Morrison", "achieve"),
+    ("What did Barnet's EasyCouncil model involve in practice?", "Barnet's EasyCouncil model", "involve"),
+    ("How did Francis Maude's pilot mutuals perform after their first year?", "Francis Maude's pilot mutuals",
+     "perform"),
+    ("How would Labour's plan to re-mutualise Northern Rock have worked?",
+     "Labour's plan to re-mutualise Northern Rock", "worked"),
+    ("What did the Labour pledge promise?", "the Labour pledge", "promise"),
+])
+def test_an_open_question_names_its_subject_and_what_it_asks_of_it(question, subject, verb):
+    asked = open_question(question)
+    assert asked is not None and (asked.subject, asked.verb) == (subject, verb)
+
+
+@pytest.mark.parametrize("question", [
+    "What did Osborne tell Radio 4's Today programme the plan was?",  # a view: the frame verb "tell"
+    "What did the Conservatives do to building societies?",  # a light verb: its object is asked
+    "Who chairs the Commission on Ownership?",
+    "Why are some councillors sceptical?",
+])
+def test_other_questions_are_not_read_as_open_ones(question):
+    assert open_question(question) is None
+
+
+def test_a_derived_word_shares_the_verb_stem():
+    assert derived("respond", "respons") and derived("perform", "perform")
+    assert not derived("achiev", "achiv") and not derived("run", "rung")

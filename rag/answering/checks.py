@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rag.answering.attribution import speaks
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
+from rag.answering.predicate import unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
@@ -105,6 +106,12 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             lead = (f"The posts mention {named}, but give no {what} for it." if named
                     else f"The posts give no {what} for this.")
             return Verdict(False, lead, (what,))
+    # 3b. what an open question asks of a subject the posts name only in passing
+    if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON) and wanted in (None, FactType.OTHER):
+        asked = unsaid(analysis.text, store, query.corrected)
+        if asked is not None:
+            return Verdict(False, f"The posts mention {asked.subject} only in passing, and say nothing on "
+                                  f"“{asked.predicate}”.", (asked.predicate,))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
     if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder, query):
         holder = analysis.holder

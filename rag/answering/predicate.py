@@ -1,0 +1,143 @@
+"""What an open question asks about its subject: "What did *Herbert Morrison* **achieve** as Mayor of
+Hackney?", "How did *Francis Maude's pilot mutuals* **perform** after their first year?".
+
+A question of the form *what/how + auxiliary + subject + verb ...* names its subject, then asks what
+the subject did (its main verb). When the posts mention the subject only in passing, the sentences
+about it say nothing of that verb or any word derived from it, and the question is unanswerable
+from them however close their wording looks. This module finds the subject and the main verb with a
+few rules over word classes (WordNet's lists, ``rag.answering.wordclass``): the subject is the
+noun phrase after the auxiliary (names, possessives, determiners, nouns and adjectives, an
+infinitive clause after a noun), and the main verb the first word that can only be a verb, or a
+base-form verb after the phrase's head.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answering.store import AnswerStore
+from rag.answering.wordclass import is_base_verb, word_classes
+from rag.lexical import terms
+from rag.question import FRAME_VERBS, STOPWORDS, lexicon
+from rag.text import without_links
+
+_OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>what|how)\s+(?P<aux>do|does|did|would|will|could|"
+                   r"should|might|can|has|have|had)\s+(?P<rest>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
+_DETERMINERS = lexicon("the a an this that these those his her their its our my your")
+_JOINERS = lexicon("of for on and")
+_INNER_AUX = lexicon("have has had be been being")
+LIGHT_VERBS = lexicon("do does did make get have take give go happen become come")
+"""Verbs that say little of their own ("what did the Conservatives do to building societies"): their
+object, not the verb, is what is asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """The subject of an open question and what it asks about it."""
+
+    subject: str  # as written: "Francis Maude's pilot mutuals"
+    verb: str  # the main verb, as written: "perform"
+    predicate: str  # the verb and the rest of the question: "perform after their first year"
+
+
+def _is_name(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _possessive(word: str) -> bool:
+    return word.lower().endswith(("'s", "’s", "s'", "s’"))
+
+
+def open_question(text: str) -> OpenQuestion | None:
+    """The subject and main verb of "what/how + auxiliary + subject + verb ..." questions whose subject
+    opens with a name or a determiner; None for other questions, or when no main verb is found, or
+    when it is a light verb ("do", "make") or a frame verb ("say", "think": the question asks for a
+    view)."""
+    m = _OPEN.match(text)
+    if m is None:
+        return None
+    rest = m.group("rest")
+    tokens = list(_TOKEN.finditer(rest))
+    if not tokens or not (_is_name(tokens[0].group()) or tokens[0].group().lower() in _DETERMINERS):
+        return None
+    verb_at: int | None = None
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].group()
+        low = word.lower()
+        if i == 0 or _is_name(word) or _possessive(word) or low in _DETERMINERS or low in _JOINERS:
+            i += 1
+            continue
+        if low in _INNER_AUX:  # "Labour's plan to re-mutualise Northern Rock have worked"
+            verb_at = i + 1 if i + 1 < len(tokens) else None
+            break
+        if low == "to" and i + 1 < len(tokens):  # an infinitive clause after the head: "plan to re-mutualise"
+            i += 2
+            continue
+        classes = word_classes(low)
+        before = tokens[i - 1].group()
+        noun_place = _possessive(before) or before.lower() in _DETERMINERS  # "Labour's plan to ..."
+        last = i + 1 == len(tokens)
+        if "verb" in classes and is_base_verb(low) and not noun_place and (
+                "noun" not in classes or last or low in FRAME_VERBS or low in LIGHT_VERBS
+                or tokens[i + 1].group().lower() in STOPWORDS):
+            verb_at = i
+            break
+        if not classes and not _is_name(word) and low not in STOPWORDS:
+            i += 1  # a word WordNet lacks ("re-mutualise", "EasyCouncil"): part of the phrase
+            continue
+        if classes and not ({"noun", "adj"} & classes):
+            return None  # an adverb or a verb form that is no main verb: not this question's shape
+        i += 1
+    if verb_at is None or verb_at >= len(tokens):
+        return None
+    verb = tokens[verb_at].group()
+    if verb.lower() in LIGHT_VERBS or verb.lower() in FRAME_VERBS:
+        return None
+    subject = rest[: tokens[verb_at].start()].strip()
+    subject = re.sub(r"\s+(?:have|has|had|be|been|being)$", "", subject, flags=re.IGNORECASE)
+    return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip())
+
+
+def derived(verb_term: str, term: str, length: int = 5) -> bool:
+    """Whether two stems share the verb's first ``length`` letters (its whole stem when shorter):
+    "respond" and "respons", "perform" and "perform", "achiev" and "achiev"."""
+    if len(verb_term) < length:
+        return term == verb_term
+    return term[:length] == verb_term[:length]
+
+
+PASSING_MENTIONS = 2
+"""A subject named in at most this many sentences of the posts is mentioned in passing."""
+MENTION_CHUNKS = 20
+
+
+def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None) -> OpenQuestion | None:
+    """The open question, when the posts mention its subject only in passing and none of the sentences
+    naming it (or next to them) uses the question's verb or a word derived from it: "What did Herbert
+    Morrison achieve as Mayor of Hackney?" over posts that name him once. None otherwise."""
+    asked = open_question(question)
+    if asked is None:
+        return None
+    corrected = corrected or {}
+    vocab = store.vocabulary()
+    known = [corrected.get(t, t) for t in terms(asked.subject)]
+    known = [t for t in known if t in vocab]
+    if not known:
+        return None  # a subject the posts never name: the other checks say so
+    idf = store.term_idf(known)
+    rarest = max(known, key=lambda t: idf.get(t, 0.0))
+    rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
+    naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
+    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS:
+        return None
+    verb_terms = terms(asked.verb)
+    if not verb_terms:
+        return None
+    for sentence in naming:
+        for near in store.sentence_window(sentence.row, 1, 1):
+            if any(derived(v, t) for v in verb_terms for t in terms(without_links(near.text))):
+                return None
+    return asked
