@@ -35,6 +35,9 @@ LIST_WORDS = 170
 """A list introduced by a lead-in is quoted whole up to this many words (with what comes before it)."""
 RUNNER_UP_MARGIN = 0.2
 """A fact answer adds a further sentence only if it scores within this margin of the best."""
+TIE_MARGIN = 0.1
+"""... and a sentence of another post only if it scores within this margin: a near tie between two
+posts is shown rather than decided by a score that cannot tell them apart."""
 MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""
 SEVERAL_MARGIN = 0.22
@@ -300,7 +303,8 @@ def _vector_sim(store: AnswerStore, rows: Sequence[int]) -> Callable[[int, int],
 
 def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
                  budget: int = FACT_WORDS) -> list[Unit]:
-    """The best sentence, and close runners-up from the same post while the word budget allows."""
+    """The best sentence, and close runners-up while the word budget allows: from the same post, or
+    from another post in a near tie (``TIE_MARGIN``)."""
     if not ranked:
         return []
     best = ranked[0]
@@ -309,7 +313,7 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
     for cand in ranked[1:6]:
         if cand.relevance < best.relevance - RUNNER_UP_MARGIN or cand.relevance < floor:
             break
-        if cand.doc_id != best.doc_id:
+        if cand.doc_id != best.doc_id and cand.relevance < best.relevance - TIE_MARGIN:
             continue  # a second sentence adds to the answer from its post; another post's is noise
         key = " ".join(cand.sentence.text.lower().split())
         if key in seen:

@@ -1,0 +1,57 @@
+"""Answer composition on hand-made sentences: no model, no index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from rag.answering.compose import TIE_MARGIN, Composer, compose_fact
+from rag.answering.evidence import Candidate
+from rag.types import Sentence
+
+pytestmark = pytest.mark.unit
+
+
+class Sentences:
+    """Just enough of the answer store for composing: sentences by row, each its own paragraph."""
+
+    def __init__(self, sentences: Sequence[Sentence]) -> None:
+        self.rows = {s.row: s for s in sentences}
+
+    def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
+        doc = self.rows[row].doc_id
+        return [s for r, s in sorted(self.rows.items())
+                if s.doc_id == doc and row - before <= r <= row + after]
+
+
+OPENED = "The stadium opened in the spring of that year after long delays."
+PLAYED = "The game was played there on the seventh of February that year."
+
+
+def candidate(row: int, doc: str, text: str, relevance: float) -> Candidate:
+    s = Sentence(row=row, doc_id=doc, start=100 * row, end=100 * row + len(text), text=text, line=row)
+    return Candidate(s, relevance, 0.0, 0.0, relevance, False, 0)
+
+
+def quoted_rows(ranked: Sequence[Candidate]) -> set[int]:
+    composer = Composer(Sentences([c.sentence for c in ranked]), ranked)  # type: ignore[arg-type]
+    return {r for unit in compose_fact(composer, ranked, floor=0.0) for r in unit.rows()}
+
+
+def test_a_near_tie_from_another_post_is_quoted_too():
+    ranked = [candidate(0, "a", OPENED, 0.80),
+              candidate(7, "b", PLAYED, 0.80 - TIE_MARGIN / 2)]
+    assert quoted_rows(ranked) == {0, 7}
+
+
+def test_a_clearly_weaker_sentence_of_another_post_is_left_out():
+    ranked = [candidate(0, "a", OPENED, 0.80),
+              candidate(7, "b", PLAYED, 0.80 - 2 * TIE_MARGIN)]
+    assert quoted_rows(ranked) == {0}
+
+
+def test_a_runner_up_of_the_same_post_may_be_further_behind():
+    ranked = [candidate(0, "a", OPENED, 0.80),
+              candidate(3, "a", PLAYED, 0.80 - 1.5 * TIE_MARGIN)]
+    assert quoted_rows(ranked) == {0, 3}
