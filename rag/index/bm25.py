@@ -40,7 +40,8 @@ def open_bm25(folder: Path) -> Any:
 
 
 def search_bm25(bm25: Any, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``n`` best chunk rows for ``text`` and their BM25 scores, best first; rows scoring 0 are left out."""
+    """The ``n`` best chunk rows for ``text`` and their BM25 scores, best first; rows scoring 0 are
+    left out."""
     vocab = bm25.vocab_dict
     tokens = [t for t in terms(text) if t in vocab]
     if not tokens:

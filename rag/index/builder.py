@@ -12,8 +12,8 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -86,8 +86,8 @@ class IndexBuilder:
         self.log = log or (lambda _msg: None)
         self.progress = progress
         self.stage_seconds: dict[str, float] = {}
-        """Seconds of the last build per stage: plan, chunk, embed, annotate, store, vectors, dense, bm25,
-        sync."""
+        """Seconds of the last build per stage: plan, chunk, embed (spaCy annotates meanwhile), records,
+        store, vectors, dense, bm25, sync."""
         self._last_lap = 0.0
 
     def _lap(self, stage: str) -> None:
@@ -178,7 +178,8 @@ class IndexBuilder:
         try:
             manifest = read_manifest(index_dir)
         except ForeignFormatError as exc:
-            self.log(f"Build settings changed (format {exc.found} → {exc.expected}): re-embedding everything.")
+            self.log(f"Build settings changed (format {exc.found} → {exc.expected}): "
+                     "re-embedding everything.")
             return None
         if manifest is None:
             return None
@@ -227,6 +228,41 @@ class IndexBuilder:
                 jobs.append((prefix + doc.text[chunk.start:chunk.end], spans))
                 owners.append(mine)
         self._lap("chunk")
+        # Roles and entities need only the text and the sentence spans: spaCy annotates on a second
+        # thread while the model embeds (both release the GIL in their native code).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate") as pool:
+            notes = pool.submit(annotate_many, [(doc.text, [Span(a, b) for a, b in sentences], doc.title)
+                                                for doc, _chunks, sentences, _prefix in plans])
+            chunk_vecs, sentence_parts = self._encode(jobs)
+            annotations = notes.result()
+        self._lap("embed")  # and annotate, alongside
+        dim = chunk_vecs.shape[1]
+
+        result: dict[str, IndexedDocument] = {}
+        job = 0
+        for (doc, chunks, sentences, _prefix), note in zip(plans, annotations, strict=True):
+            svec = np.zeros((len(sentences), dim), np.float32)
+            first_job = job
+            for _ in chunks:
+                if owners[job]:
+                    svec[owners[job]] = sentence_parts[job]
+                job += 1
+            local = {span: i for i, span in enumerate(sentences)}
+            records = []
+            for chunk in chunks:
+                idx = [local[(s.start, s.end)] for s in chunk.sentences]
+                records.append(ChunkRecord(chunk.start, chunk.end, min(idx), max(idx) + 1))
+            record = DocumentRecord(
+                doc, tuple(records),
+                tuple(SentenceRecord.annotated(a, b, n) for (a, b), n in zip(sentences, note, strict=True)),
+                author_roles=tuple(author_roles(doc.text)))
+            result[doc.id] = IndexedDocument(record, chunk_vecs[first_job:job], svec)
+        self._lap("records")
+        return result
+
+    def _encode(self, jobs: Sequence[tuple[str, list[tuple[int, int]]]]
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors (len(jobs), dimension) and each job's sentence-span vectors, in job order."""
         chunk_parts: list[np.ndarray] = []
         sentence_parts: list[np.ndarray] = []
         bar: Any = None
@@ -244,41 +280,7 @@ class IndexBuilder:
                 bar.update(len(group))
         if bar:
             bar.close()
-        chunk_vecs = np.concatenate(chunk_parts)
-        dim = chunk_vecs.shape[1]
-
-        result: dict[str, IndexedDocument] = {}
-        job = 0
-        for doc, chunks, sentences, _prefix in plans:
-            svec = np.zeros((len(sentences), dim), np.float32)
-            first_job = job
-            for _ in chunks:
-                if owners[job]:
-                    svec[owners[job]] = sentence_parts[job]
-                job += 1
-            local = {span: i for i, span in enumerate(sentences)}
-            records = []
-            for chunk in chunks:
-                idx = [local[(s.start, s.end)] for s in chunk.sentences]
-                records.append(ChunkRecord(chunk.start, chunk.end, min(idx), max(idx) + 1))
-            record = DocumentRecord(doc, tuple(records), tuple(SentenceRecord(a, b) for a, b in sentences))
-            result[doc.id] = IndexedDocument(record, chunk_vecs[first_job:job], svec)
-        self._lap("embed")
-        return self._annotate(result)
-
-    def _annotate(self, embedded: dict[str, IndexedDocument]) -> dict[str, IndexedDocument]:
-        """Sentence roles and named entities (spaCy), and the authors' self-descriptions."""
-        notes = annotate_many((r.record.document.text, [Span(s.start, s.end) for s in r.record.sentences],
-                               r.record.document.title) for r in embedded.values())
-        out = {}
-        for (doc_id, r), note in zip(embedded.items(), notes, strict=True):
-            sentences = tuple(SentenceRecord.annotated(s.start, s.end, n)
-                              for s, n in zip(r.record.sentences, note, strict=True))
-            record = replace(r.record, sentences=sentences,
-                             author_roles=tuple(author_roles(r.record.document.text)))
-            out[doc_id] = replace(r, record=record)
-        self._lap("annotate")
-        return out
+        return np.concatenate(chunk_parts), sentence_parts
 
     # -- writing
 

@@ -41,7 +41,8 @@ class BuildSettings(BaseModel):
         return cls(**{key: getattr(settings, key) for key in BUILD_KEYS})
 
     def mismatches(self, wanted: BuildSettings, keys: Iterable[str]) -> list[str]:
-        """One line per setting in ``keys`` that differs, e.g. ``chunk_tokens: index has 180, asked for 100``."""
+        """One line per setting in ``keys`` that differs, e.g. ``chunk_tokens: index has 180, asked for
+        100``."""
         have, want = self.model_dump(mode="json"), wanted.model_dump(mode="json")
         return [f"{k}: index has {have[k]!r}, asked for {want[k]!r}" for k in keys if have[k] != want[k]]
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index.bm25 import idf as bm25_idf
-from rag.index.bm25 import term_idf as bm25_term_idf
 from rag.index.bm25 import open_bm25, search_bm25
+from rag.index.bm25 import term_idf as bm25_term_idf
 from rag.index.dense import DENSE_FILE, open_dense, search_dense
 from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, read_manifest
 from rag.index.store import STORE_FILE, DocumentRecord, Store

@@ -123,7 +123,8 @@ def write_store(path: Path, records: Iterable[DocumentRecord]) -> StoredCounts:
                 for i, c in enumerate(record.chunks)])
             db.executemany(f"INSERT INTO sentences VALUES ({_SENTENCE_MARKS})",
                            [(n_sents + i, doc_idx, *astuple(s)) for i, s in enumerate(record.sentences)])
-            n_docs, n_chunks, n_sents = n_docs + 1, n_chunks + len(record.chunks), n_sents + len(record.sentences)
+            n_docs, n_chunks = n_docs + 1, n_chunks + len(record.chunks)
+            n_sents += len(record.sentences)
         db.executescript(INDEXES)
         db.commit()
     finally:
@@ -156,7 +157,8 @@ class Store:
             self._local.db = None
 
     def passages(self, rows: Sequence[int], scores: Sequence[float]) -> list[Passage]:
-        """The chunks at ``rows`` as passages carrying ``scores``, in the order given; unknown rows are left out."""
+        """The chunks at ``rows`` as passages carrying ``scores``, in the order given; unknown rows are
+        left out."""
         if not len(rows):
             return []
         marks = ",".join("?" * len(rows))
