@@ -103,7 +103,7 @@ def build_throughput(reps: int, n_docs: int) -> dict[str, Any]:
         seconds, _ = timed(lambda: model.encode(texts, batch_size=base.embedding_batch_size,
                                                 normalize_embeddings=True, convert_to_numpy=True))
         row["floor_chunks_per_s"] = len(texts) / seconds
-        for mode in (SentenceVectors.INDEPENDENT, SentenceVectors.CONTEXTUAL):
+        for mode in (SentenceVectors.INDEPENDENT, SentenceVectors.ONE_PASS, SentenceVectors.CONTEXTUAL):
             cfg = base.with_overrides(sentence_vectors=mode, index_dir=WORK / f"squad-build-{mode}")
             seconds, report = timed(
                 lambda cfg=cfg: IndexBuilder(cfg, embedder=embedder).run(rebuild=True, documents=docs))

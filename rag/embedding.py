@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two of the model's positions
+ONNX_FP32_BATCH = 8
+"""Texts per ONNX Runtime run with fp32 weights. Batches are sorted by length, so they pad little,
+and a text gets the same vector as alone (cosine ≥ 0.9999998); measured here on 2 cores, batch 1 vs 8:
+64 vs 81 chunks/s, 190 vs 298 sentences/s. The int8 model runs one text at a time (see OnnxModel)."""
 
 
 def packaged_model_path() -> Path:
@@ -135,7 +139,8 @@ class Embedder:
         path = ensure_export(source, self.backend, self.cache_dir, lambda: self.model, self.max_seq_length)
         if not had_torch:
             self._model = None  # loaded only to export: ONNX Runtime does the work from here
-        return OnnxModel(path, source / "tokenizer.json", self.max_seq_length)  # one text per run
+        batch = ONNX_FP32_BATCH if self.backend == EmbeddingBackend.ONNX else 1
+        return OnnxModel(path, source / "tokenizer.json", self.max_seq_length, batch_size=batch)
 
     @cached_property
     def _model_dir(self) -> Path | None:
@@ -238,7 +243,10 @@ class Embedder:
         sentence_spans: Sequence[Sequence[tuple[int, int]]],
         mode: SentenceVectors = SentenceVectors.CONTEXTUAL,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Chunk vectors, and for each chunk the vectors of the given (start, end) spans of its text."""
+        """Chunk vectors, and for each chunk the vectors of the given (start, end) spans of its text.
+        ``one-pass`` vectors are not made here: the builder composes them from ``encode_texts``."""
+        if mode == SentenceVectors.ONE_PASS:
+            raise ValueError("one-pass vectors are composed by the index builder from encode_texts")
         if mode == SentenceVectors.INDEPENDENT:
             chunk_vecs = self.encode_texts(texts)
             # a sentence's vector is what it says: its links' path words left out

@@ -38,9 +38,9 @@ class OnnxModel:
     Texts go through the model one at a time by default. Dynamic int8 quantisation scales each
     activation tensor by its own range, so in a batch a text's vector would depend on the other
     texts and the padding beside it (cosine 0.994 between the same chunk alone and batched): one at
-    a time, a text always gets the same vector, at index time and at query time. It is also the
-    faster way on a 2-core CPU (no padding; measured on a shared machine, batch 1 vs 32: 14 vs 9
-    chunks/s int8, 12 vs 7 fp32)."""
+    a time, a text always gets the same vector, at index time and at query time. With fp32 weights a
+    text's vector does not depend on its batch, and small length-sorted batches are faster (see
+    ``rag.embedding.ONNX_FP32_BATCH``)."""
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, max_seq_length: int, *,
                  batch_size: int = 1, threads: int | None = None) -> None:

@@ -25,6 +25,7 @@ class SentenceVectors(StrEnum):
 
     CONTEXTUAL = "contextual"  # pooled from the chunk's own token embeddings: no extra model pass
     INDEPENDENT = "independent"  # each sentence encoded on its own: one more model pass per sentence
+    ONE_PASS = "one-pass"  # each sentence encoded on its own, once; a chunk's vector is their mean
 
 
 class EmbeddingBackend(StrEnum):
@@ -104,8 +105,10 @@ class Settings(BaseSettings):
     )
     sentence_vectors: SentenceVectors = Field(
         SentenceVectors.INDEPENDENT,
-        description="How sentence vectors for the extractive answerer are made (independent scored "
-        "better on the eval set; contextual needs no extra model pass).",
+        description="How sentence vectors for the extractive answerer are made: independent (the "
+        "default: the best quotes and retrieval), one-pass (the same sentence vectors and chunk vectors "
+        "pooled from them: one model pass, about 1.7x faster to build, SQuAD v1.1 gold answer quoted "
+        "0.808 against 0.813) or contextual (pooled from the chunk's tokens: fastest, quotes worse).",
     )
     index_kind: IndexKind = Field(IndexKind.AUTO, description="FAISS index type for dense search.")
     exact_search_max: int = Field(

@@ -117,6 +117,21 @@ def test_full_build_reports_what_it_did_and_uses_no_network(corpus_copy, tmp_pat
     assert np.allclose(index.sentence_vectors, shared.sentence_vectors, atol=1e-5)
 
 
+def test_a_one_pass_build_embeds_each_sentence_once_and_composes_chunk_vectors(
+        tmp_path, corpus_dir, embedder, built_index) -> None:
+    one = settings(corpus_dir, tmp_path / "one", sentence_vectors=SentenceVectors.ONE_PASS)
+    report = IndexBuilder(one, embedder=embedder).run()
+    index, default = Index.open(tmp_path / "one"), Index.open(built_index)
+    # the sentences' vectors are those of the default (independent) build
+    assert report.chunks_total == default.chunk_count and index.sentence_count == default.sentence_count
+    assert np.allclose(index.sentence_vectors, default.sentence_vectors, atol=1e-4)
+    # each chunk's vector is pooled from its sentences: close to the model's own vector of the chunk
+    cosines = (np.asarray(index.chunk_vectors) * np.asarray(default.chunk_vectors)).sum(axis=1)
+    assert cosines.min() > 0.8, cosines.min()
+    answer = rag.load(tmp_path / "one").answer("Who should control local libraries and swimming pools?")
+    assert "controlled by local people" in answer.text
+
+
 def test_a_fresh_process_indexes_with_sockets_disabled_and_no_offline_variables(tmp_path) -> None:
     """The CLI loads the packaged model and spaCy pipeline itself, from nothing but local files, without
     being told to: nothing connects anywhere or looks up a name (opening a socket to probe for IPv6, as

@@ -154,3 +154,17 @@ def test_bm25_search_and_idf(tmp_path: Path) -> None:
     assert search_bm25(bm25, "the of and", 10)[0].size == 0
     weights = idf(bm25, "mutual swimming zanzibar", 3)
     assert weights["swim"] > weights["mutual"] and weights["zanzibar"] == max(weights.values())
+
+
+def test_one_pass_chunk_vectors_are_the_word_weighted_mean_of_their_sentences() -> None:
+    from rag.index.builder import pool_chunk_vectors
+
+    sentences = np.eye(3, dtype=np.float32)  # three orthogonal sentence vectors
+    words = np.array([3.0, 1.0, 2.0], np.float32)
+    pooled = pool_chunk_vectors(sentences, words, [[0, 1], [1, 2], [2]])
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0)
+    assert np.allclose(pooled[0], np.array([3.0, 1.0, 0.0]) / np.sqrt(10))
+    assert np.allclose(pooled[1], np.array([0.0, 1.0, 2.0]) / np.sqrt(5))
+    assert np.allclose(pooled[2], sentences[2])
+    with_title = pool_chunk_vectors(sentences, words, [[2]], (sentences[0], 2.0))
+    assert np.allclose(with_title[0], np.array([1.0, 0.0, 1.0]) / np.sqrt(2))

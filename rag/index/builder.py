@@ -39,6 +39,7 @@ from rag.index.reader import Index, IndexedDocument
 from rag.index.store import STORE_FILE, ChunkRecord, DocumentRecord, SentenceRecord, write_store
 from rag.index.vectors import write_vectors
 from rag.settings import IndexKind, SentenceVectors, Settings
+from rag.text import without_links
 from rag.types import Chunk, Document, IndexReport, Span
 
 LOCK = ".build.lock"
@@ -68,11 +69,31 @@ class ChunkEmbedder(Protocol):
         """Counts the model's word pieces in a text (no special tokens)."""
         ...
 
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised vectors of texts, shape (len(texts), dimension)."""
+        ...
+
     def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       mode: SentenceVectors = ...) -> tuple[np.ndarray, list[np.ndarray]]:
         """Normalised chunk vectors, shape (len(texts), dimension), and for each chunk the vectors
         of its (start, end) character spans, shape (len(spans), dimension)."""
         ...
+
+
+def pool_chunk_vectors(sentence_vectors: np.ndarray, weights: np.ndarray, members: Sequence[Sequence[int]],
+                       title: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """Chunk vectors composed from sentence vectors: for each chunk, the mean of its ``members``'
+    vectors weighted by ``weights`` (words per sentence, so that the mean approximates the model's own
+    mean pooling over tokens), plus an optional (vector, weight) for the title, normalised.
+    ``sentence_vectors`` (sentences, dimension) normalised -> (len(members), dimension) float32."""
+    out = np.empty((len(members), sentence_vectors.shape[1]), np.float32)
+    for i, rows in enumerate(members):
+        w = np.maximum(weights[list(rows)], 1.0)
+        v = (sentence_vectors[list(rows)] * w[:, None]).sum(axis=0)
+        if title is not None:
+            v = v + title[0] * max(title[1], 1.0)
+        out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
 
 
 class IndexBuilder:
@@ -233,7 +254,10 @@ class IndexBuilder:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate") as pool:
             notes = pool.submit(annotate_many, [(doc.text, [Span(a, b) for a, b in sentences], doc.title)
                                                 for doc, _chunks, sentences, _prefix in plans])
-            chunk_vecs, sentence_parts = self._encode(jobs)
+            if self.settings.sentence_vectors == SentenceVectors.ONE_PASS:
+                chunk_vecs, sentence_parts = self._encode_one_pass(plans, owners)
+            else:
+                chunk_vecs, sentence_parts = self._encode(jobs)
             annotations = notes.result()
         self._lap("embed")  # and annotate, alongside
         dim = chunk_vecs.shape[1]
@@ -259,6 +283,47 @@ class IndexBuilder:
             result[doc.id] = IndexedDocument(record, chunk_vecs[first_job:job], svec)
         self._lap("records")
         return result
+
+    def _encode_one_pass(self, plans: Sequence[tuple[Document, list[Chunk], list[tuple[int, int]], str]],
+                         owners: Sequence[Sequence[int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``_encode`` with one model pass: every sentence encoded once, on its own (without its links'
+        path words), and each chunk's vector composed from its sentences' (``pool_chunk_vectors``)."""
+        texts = [without_links(doc.text[a:b]) for doc, _chunks, sentences, _prefix in plans
+                 for a, b in sentences]
+        if self.settings.title_in_embedding:
+            texts += [doc.title or "" for doc, *_ in plans]
+        vectors = self._encode_texts(texts)
+        chunk_parts: list[np.ndarray] = []
+        sentence_parts: list[np.ndarray] = []
+        at, titles, job = 0, len(texts) - (len(plans) if self.settings.title_in_embedding else 0), 0
+        for d, (doc, chunks, sentences, _prefix) in enumerate(plans):
+            mine = vectors[at:at + len(sentences)]
+            at += len(sentences)
+            local = {span: i for i, span in enumerate(sentences)}
+            members = [[local[(s.start, s.end)] for s in c.sentences] for c in chunks]
+            weights = np.array([len(doc.text[a:b].split()) for a, b in sentences], np.float32)
+            title = (vectors[titles + d], float(len((doc.title or "").split()))) \
+                if self.settings.title_in_embedding and doc.title else None
+            chunk_parts.append(pool_chunk_vectors(mine, weights, members, title))
+            for _ in chunks:
+                sentence_parts.append(mine[list(owners[job])])
+                job += 1
+        return np.concatenate(chunk_parts), sentence_parts
+
+    def _encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        bar: Any = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), unit="sentence", desc="Embedding")
+        parts = []
+        for lo in range(0, len(texts), EMBED_GROUP * 8):
+            parts.append(self.embedder.encode_texts(texts[lo:lo + EMBED_GROUP * 8]))
+            if bar:
+                bar.update(len(parts[-1]))
+        if bar:
+            bar.close()
+        return np.concatenate(parts)
 
     def _encode(self, jobs: Sequence[tuple[str, list[tuple[int, int]]]]
                 ) -> tuple[np.ndarray, list[np.ndarray]]:
