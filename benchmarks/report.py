@@ -178,12 +178,24 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def ray_rows(ray: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    r = ray.get("results", {})
+    plain = r.get("plain_chunks_per_s")
+    cold, warm = r.get("ray_cold_chunks_per_s"), r.get("ray_warm_chunks_per_s")
+    return [(f"Ray embedding, {r.get('chunks')} chunks ({r.get('sentence_vectors')}), local Ray with "
+             f"{r.get('cpus')} CPUs: cold / warm ÷ the plain embedding loop ({_f(plain, 1)} chunks/s)",
+             f"{_f(r.get('ratio_cold'))} / {_f(r.get('ratio_warm'))} "
+             f"({_f(cold, 1)} / {_f(warm, 1)} chunks/s)",
+             "measured (no speed-up on 2 cores)", "n/a")]
+
+
 def write() -> dict[str, Any]:
-    sections = {name: load_section(name) for name in ("floor", "peers", "scale")}
+    sections = {name: load_section(name) for name in ("floor", "peers", "scale", "ray")}
     report = {name: data for name, data in sections.items() if data}
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     lines = ["# Benchmark report", ""]
-    for name, builder in (("floor", floor_rows), ("peers", peer_rows), ("scale", scale_rows)):
+    for name, builder in (("floor", floor_rows), ("peers", peer_rows), ("scale", scale_rows),
+                          ("ray", ray_rows)):
         data = sections[name]
         if not data:
             continue

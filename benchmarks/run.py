@@ -22,7 +22,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks against floors, against peers, and at scale.")
-    parser.add_argument("--sections", default="floor,peers,scale", help="comma-separated: floor,peers,scale")
+    parser.add_argument("--sections", default="floor,peers,scale",
+                        help="comma-separated: floor,peers,scale,ray (ray needs the ray extra)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (medians are reported)")
     parser.add_argument("--squad-docs", type=int, default=120,
                         help="SQuAD v1.1 dev paragraphs for build throughput and peers (read in place)")
@@ -66,6 +67,11 @@ def main() -> None:
                 report.write()
 
             results = scale.run(_sizes(args.full_sizes), _sizes(args.dense_sizes), args.hnsw_max, checkpoint)
+        elif name == "ray":
+            from benchmarks import ray_bench
+
+            results = ray_bench.run(reps=args.reps)
+            options = {"reps": args.reps}
         else:
             raise SystemExit(f"unknown section {name!r}")
         save_section(name, {"machine": info, "options": options,

@@ -73,8 +73,12 @@ def cli() -> None:
 @index_option
 @click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed as a Ray Data job: on a Ray started here, or on the cluster at ADDRESS "
+              "(HOST:6379). Needs pip install '.[ray]'.")
 @_friendly
-def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet: bool) -> None:
+def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet: bool,
+          ray_address: str | None) -> None:
     """Build or update the index (only new and changed posts are embedded)."""
     from rag.index import IndexBuilder
 
@@ -84,7 +88,18 @@ def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet:
         if not quiet or message.startswith("warning"):
             click.echo(message, err=message.startswith("warning"))
 
-    report = IndexBuilder(cfg, log=log, progress=not quiet and sys.stderr.isatty()).run(rebuild=rebuild)
+    progress = not quiet and sys.stderr.isatty()
+    if ray_address is None:
+        report = IndexBuilder(cfg, log=log, progress=progress).run(rebuild=rebuild)
+    else:
+        from rag.index.ray_embed import RayEmbedder
+
+        embedder = RayEmbedder(cfg, ray_address)
+        try:  # one Ray job for all the chunks to embed
+            report = IndexBuilder(cfg, embedder=embedder, log=log, progress=False,
+                                  embed_group=sys.maxsize).run(rebuild=rebuild)
+        finally:
+            embedder.close()
     if not quiet:
         click.echo(f"Index: {report.index_dir} ({report.chunks_total} chunks, "
                    f"{report.chunks_embedded} embedded now, {report.seconds:.2f} s)")

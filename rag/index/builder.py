@@ -101,8 +101,12 @@ class IndexBuilder:
     documents handed to ``run``."""
 
     def __init__(self, settings: Settings, *, embedder: ChunkEmbedder | None = None,
-                 log: Callable[[str], None] | None = None, progress: bool = False) -> None:
+                 log: Callable[[str], None] | None = None, progress: bool = False,
+                 embed_group: int = EMBED_GROUP) -> None:
+        """``embed_group``: chunks handed to the embedder per call (a batch job such as
+        ``RayEmbedder`` takes them all at once)."""
         self.settings = settings
+        self.embed_group = embed_group
         self.embedder: ChunkEmbedder = embedder or Embedder.from_settings(settings)
         self.log = log or (lambda _msg: None)
         self.progress = progress
@@ -317,8 +321,8 @@ class IndexBuilder:
 
             bar = tqdm(total=len(texts), unit="sentence", desc="Embedding")
         parts = []
-        for lo in range(0, len(texts), EMBED_GROUP * 8):
-            parts.append(self.embedder.encode_texts(texts[lo:lo + EMBED_GROUP * 8]))
+        for lo in range(0, len(texts), self.embed_group * 8):
+            parts.append(self.embedder.encode_texts(texts[lo:lo + self.embed_group * 8]))
             if bar:
                 bar.update(len(parts[-1]))
         if bar:
@@ -335,8 +339,8 @@ class IndexBuilder:
             from tqdm import tqdm
 
             bar = tqdm(total=len(jobs), unit="chunk", desc="Embedding")
-        for lo in range(0, len(jobs), EMBED_GROUP):
-            group = jobs[lo:lo + EMBED_GROUP]
+        for lo in range(0, len(jobs), self.embed_group):
+            group = jobs[lo:lo + self.embed_group]
             cvecs, svecs = self.embedder.encode_chunks([t for t, _ in group], [s for _, s in group],
                                                        self.settings.sentence_vectors)
             chunk_parts.append(cvecs)
