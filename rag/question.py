@@ -153,7 +153,11 @@ _COLLECTION = re.compile(
     r"these |those )?(posts|articles|blogs)\b|\bwhen (were|was) (the|these|those|all (the)?) (posts|articles|"
     r"blogs) (published|written|posted)\b", re.IGNORECASE)
 """Questions about the collection: which posts there are, their dates, which came first."""
+_BARE_TITLE = re.compile(r"^\s*when (?:was|were) (?P<words>(?-i:[\"“'‘]?[A-Z])[^\n]{1,100}?)\s+(?:first\s+)?"
+                         r"(?:published|posted|written|put up|dated)\s*\??\s*$", re.IGNORECASE)
+"""'When was Mutual Benefit? published?': a post named by its (capitalised) title alone."""
 _POST_META = re.compile(
+    rf"{_BARE_TITLE.pattern}|"
     rf"\b(when|what date|which date|what day|which day|(in )?(what|which) (month|year)|what time)\b.{{0,80}}"
     rf"\b({_DOC}|it)\b.{{0,60}}\b(published|posted|written|dated|appear|appeared|come out|came out|put up|"
     rf"released|go up|went up|go online|went online)\b|"
@@ -423,6 +427,10 @@ def _scopes_from(text: str) -> list[ScopeRef]:
         if naming:
             found.append(ScopeRef(text[start:end].strip(), naming, year_of(naming), quoted))
             used_until = end
+    bare = _BARE_TITLE.match(text) if not found else None
+    if bare:
+        naming = bare.group("words").strip("\"“”'‘’ ")
+        found.append(ScopeRef(bare.group("words"), naming, year_of(naming), False))
     if not found:
         quoted_name = _QUOTED.search(text)
         if quoted_name and (quoted_name.group(1) or quoted_name.group(2) or "").strip():

@@ -193,6 +193,21 @@ def test_the_date_of_a_post_comes_from_its_dateline(rag_obj):
     assert answer.citations[0].doc_id == "003_7bf250b1bac76943"
 
 
+@pytest.mark.parametrize("question", ["When was Mutual Benefit? published?",
+                                      "When was Mutual Benefit written?"])
+def test_a_post_named_by_its_title_alone_is_dated_from_its_dateline(rag_obj, question):
+    answer = rag_obj.answer(question)
+    assert answer.found and [c.quote for c in answer.citations] == ["Friday, June 04, 2010"]
+
+
+def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
+    answer = rag_obj.answer("What is the title of the 2010 post?")
+    assert not answer.found
+    assert answer.lead.startswith("Several posts match “2010”") and "Mutual Benefit?" in answer.lead
+    assert "Mutual suspicion" not in answer.lead  # its 2010 is in a link, not its date
+    assert rag_obj.answer("What is the title of the 2012 post?").found
+
+
 def test_where_a_post_appeared_comes_from_its_own_line(rag_obj):
     answer = rag_obj.answer("Where did the Francis Maude article first appear?")
     assert answer.found and [c.quote for c in answer.citations] == [

@@ -188,3 +188,17 @@ def test_the_sides_of_a_comparison_are_who_holds_each_view(question, sides):
     analysis = analyse(question)
     assert analysis.answer_type == AnswerType.COMPARISON
     assert analysis.sides == sides and analysis.scope is None
+
+
+@pytest.mark.parametrize("question,words", [
+    ("When was Mutual Benefit? published?", "Mutual Benefit?"),
+    ("When was Mutual suspicion written?", "Mutual suspicion"),
+])
+def test_a_capitalised_title_alone_names_a_post_asked_about(question, words):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == "date"
+    assert analysis.scope is not None and analysis.scope.words == words
+
+
+def test_a_lower_case_thing_published_is_not_taken_for_a_title():
+    assert analyse("When was the pledge published?").scope is None

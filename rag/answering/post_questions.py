@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from rag.answering.checks import Verdict
 from rag.answering.compose import Unit
-from rag.answering.scope import resolve_scope
+from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, ScopeRef, year_of
 from rag.types import DocumentInfo, SentenceRole
@@ -76,8 +76,15 @@ def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: 
         match = resolve_scope(ref, store)
         scope_id = match.doc_id if match else None
     if scope_id is None:
-        lead = (f"No post matches “{analysis.scope.words}”." if analysis.scope
-                else "Which post do you mean? Name it by its title, site or date.")
+        tied = tied_posts(analysis.scope, store)
+        labels = {i.doc_id: i.label for i in store.document_infos()}
+        if analysis.scope is None:
+            lead = "Which post do you mean? Name it by its title, site or date."
+        elif tied:
+            lead = (f"Several posts match “{analysis.scope.words}”: {'; '.join(labels[d] for d in tied)}. "
+                    "Which one do you mean?")
+        else:
+            lead = f"No post matches “{analysis.scope.words}”."
         return PostAnswer(None, verdict=Verdict(False, lead, ("post",)))
     info = next(i for i in store.document_infos() if i.doc_id == scope_id)
     sentences = store.sentences_of_document(scope_id)

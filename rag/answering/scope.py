@@ -84,14 +84,9 @@ def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
     return out
 
 
-def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = True) -> ScopeMatch | None:
-    """The one post ``ref`` names, or None when no post stands out. ``by_text=False`` accepts only
-    what names a post (title, site, year, the author's self-description), not its words."""
-    if ref is None or not ref.words.strip():
-        return None
+def _ranked(ref: ScopeRef, store: AnswerStore, *, by_text: bool) -> list[tuple[str, float]]:
+    """Every post with its evidence of being the one ``ref`` names, best first."""
     infos = store.document_infos()
-    if not infos:
-        return None
     text_scores: dict[str, float] = {}
     words = " ".join(w for w in re.findall(r"[\w'’-]+", ref.words) if not _YEAR.fullmatch(w))
     if words.strip() and by_text:
@@ -99,12 +94,34 @@ def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = T
         for doc, score in zip(store.chunk_doc_ids(rows.tolist()), scores.tolist(), strict=True):
             if doc:
                 text_scores[doc] = text_scores.get(doc, 0.0) + float(score)
-    scored = sorted(score_documents(ref, infos, text_scores).items(), key=lambda kv: -kv[1])
+    return sorted(score_documents(ref, infos, text_scores).items(), key=lambda kv: -kv[1])
+
+
+def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = True) -> ScopeMatch | None:
+    """The one post ``ref`` names, or None when no post stands out. ``by_text=False`` accepts only
+    what names a post (title, site, year, the author's self-description), not its words."""
+    if ref is None or not ref.words.strip():
+        return None
+    scored = _ranked(ref, store, by_text=by_text)
+    if not scored:
+        return None
     best_id, best = scored[0]
     runner = scored[1][1] if len(scored) > 1 else 0.0
     if best < MIN_SCORE or best - runner < MIN_MARGIN:
         return None
     return ScopeMatch(best_id, best, runner)
+
+
+def tied_posts(ref: ScopeRef | None, store: AnswerStore) -> list[str]:
+    """The posts ``ref`` could name when it names none alone ("the 2010 post", when two posts are
+    from 2010): each scoring at least ``MIN_SCORE`` and within ``MIN_MARGIN`` of the best; else []."""
+    if ref is None or not ref.words.strip():
+        return []
+    scored = _ranked(ref, store, by_text=False)
+    if not scored or scored[0][1] < MIN_SCORE:
+        return []
+    tied = [doc for doc, score in scored if score >= MIN_SCORE and scored[0][1] - score < MIN_MARGIN]
+    return tied if len(tied) > 1 else []
 
 
 COLLECTIVE = frozenset({"union", "party", "group", "council", "government", "committee", "branch",
