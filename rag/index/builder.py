@@ -194,8 +194,9 @@ class IndexBuilder:
             chunks_total=n_chunks, sentences_total=sum(len(r.record.sentences) for r in rows),
             skipped=skipped, seconds=time.perf_counter() - started,
             model_loaded=self.embedder.loaded, index_dir=str(index_dir))
-        self.log(f"Indexed {len(docs)} documents: {n_chunks} chunks ({report.chunks_embedded} embedded) "
-                 f"in {report.seconds:.1f} s.")
+        plural = "s" if len(docs) != 1 else ""
+        self.log(f"Indexed {len(docs)} document{plural}: {n_chunks} chunks "
+                 f"({report.chunks_embedded} embedded) in {report.seconds:.1f} s.")
         return report
 
     def _reusable(self, index_dir: Path) -> Index | None:
