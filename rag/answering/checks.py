@@ -91,7 +91,10 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if years:
         return Verdict(False, f"The posts don't mention {join_words(years)}.", tuple(years))
     if topics and best.cosine < PARAPHRASE_COSINE and not summary:
-        return Verdict(False, f"The posts don't mention {join_words(topics)}.", tuple(topics))
+        # a common word is named as a word ("the word “current”"), so the message reads as meant
+        word = "word" if len(topics) == 1 else "words"
+        return Verdict(False, f"The posts don't use the {word} {join_words([f'“{t}”' for t in topics])}.",
+                       tuple(topics))
     # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
     wanted = analysis.fact_type
     if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
