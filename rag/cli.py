@@ -72,17 +72,20 @@ def cli() -> None:
 @corpus_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed.")
+@click.option("--store", type=click.Choice(["faiss", "qdrant"]),
+              help="What holds the chunk search: faiss (FAISS + bm25s) or qdrant (needs the qdrant extra; "
+              "local mode, or RAG_QDRANT_URL) [env RAG_STORE; default faiss].")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Embed as a Ray Data job: on a Ray started here, or on the cluster at ADDRESS "
               "(HOST:6379). Needs pip install '.[ray]'.")
 @_friendly
-def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, quiet: bool,
-          ray_address: str | None) -> None:
+def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, store: str | None,
+          quiet: bool, ray_address: str | None) -> None:
     """Build or update the index (only new and changed posts are embedded)."""
     from rag.index import IndexBuilder
 
-    cfg = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    cfg = _settings(corpus_dir=corpus_dir, index_dir=index_dir, store=store)
 
     def log(message: str) -> None:
         if not quiet or message.startswith("warning"):

@@ -41,3 +41,7 @@ class BackendError(RagError):
 
 class UnknownBackendError(BackendError, ValueError):
     """No backend is registered under the requested name."""
+
+
+class StoreUnavailableError(RagError):
+    """The chunk store the index uses cannot be reached or is not installed (Qdrant)."""

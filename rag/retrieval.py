@@ -1,7 +1,8 @@
-"""Hybrid retrieval: dense search (FAISS) and BM25, fused by reciprocal rank fusion.
+"""Hybrid retrieval: dense search and BM25, fused by reciprocal rank fusion, as passages.
 
-Each retriever is a plain callable returning (rows, scores) best first; the fusion only
-sees ranks, so any of them can be swapped or weighted without rescaling scores.
+The index does the search and the fusion (``Index.search_hybrid``): the FAISS store fuses its two
+rankings locally (``reciprocal_rank_fusion``), the Qdrant store in one query to Qdrant. The fusion
+only sees ranks, so either ranking can be weighted without rescaling scores.
 """
 
 from __future__ import annotations
@@ -12,17 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.index import Index
+from rag.index.search import RankFusion, reciprocal_rank_fusion
 from rag.types import Passage
 
-
-def reciprocal_rank_fusion(rankings: Sequence[tuple[Sequence[int], float]], k: int = 60
-                           ) -> list[tuple[int, float]]:
-    """Fuse ranked lists of row ids: score(row) = sum of weight / (k + rank), rank from 1."""
-    fused: dict[int, float] = {}
-    for rows, weight in rankings:
-        for rank, row in enumerate(rows, start=1):
-            fused[int(row)] = fused.get(int(row), 0.0) + weight / (k + rank)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+__all__ = ["HybridRetriever", "distinct_passages", "reciprocal_rank_fusion"]
 
 
 @dataclass
@@ -36,15 +30,10 @@ class HybridRetriever:
     lexical_weight: float = 1.0
 
     def run(self, query_text: str, query_vector: np.ndarray, k: int) -> list[Passage]:
-        n = max(self.candidates, k)
-        rankings: list[tuple[Sequence[int], float]] = []
-        if self.dense_weight > 0:
-            rows, _ = self.index.search_dense(query_vector, n)
-            rankings.append((rows.tolist(), self.dense_weight))
-        if self.lexical_weight > 0:
-            rows, _ = self.index.search_lexical(query_text, n)
-            rankings.append((rows.tolist(), self.lexical_weight))
-        fused = reciprocal_rank_fusion(rankings, self.rrf_k)
+        """The ``k`` best distinct passages for a question (its text and normalised vector), from
+        ``max(candidates, k)`` candidates of each search."""
+        fusion = RankFusion(k=self.rrf_k, dense_weight=self.dense_weight, lexical_weight=self.lexical_weight)
+        fused = self.index.search_hybrid(query_text, query_vector, max(self.candidates, k), fusion)
         return distinct_passages(self.index, fused, k)
 
 

@@ -50,6 +50,13 @@ class IndexKind(StrEnum):
     IVF = "ivf"  # approximate search over k-means cells (inverted lists memory-mapped)
 
 
+class ChunkStore(StrEnum):
+    """What holds the chunk vectors and the lexical index that retrieval searches."""
+
+    FAISS = "faiss"  # FAISS + bm25s files in the index folder, fused locally (the default)
+    QDRANT = "qdrant"  # a Qdrant collection (local files or a cluster), fused by Qdrant's query API
+
+
 def default_onnx_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/rag/onnx``, else ``~/.cache/rag/onnx``: per user, shared by every index."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -111,6 +118,19 @@ class Settings(BaseSettings):
         "0.808 against 0.813) or contextual (pooled from the chunk's tokens: fastest, quotes worse).",
     )
     index_kind: IndexKind = Field(IndexKind.AUTO, description="FAISS index type for dense search.")
+    store: ChunkStore = Field(
+        ChunkStore.FAISS,
+        description="Where chunk search runs: faiss (FAISS + bm25s files, fused locally) or qdrant (a "
+        "Qdrant collection with dense and BM25 sparse vectors, fused by Qdrant; needs the qdrant extra). "
+        "A build setting: changing it rebuilds the index.",
+    )
+    qdrant_url: str | None = Field(
+        None,
+        description="A Qdrant server or cluster, e.g. http://host:6333 (store=qdrant only); unset: Qdrant's "
+        "local mode, in the index folder. A build setting: the collections live there.",
+    )
+    qdrant_api_key: SecretStr | None = Field(
+        None, description="API key of the Qdrant server at qdrant_url, if it needs one. Never logged.")
     exact_search_max: int = Field(
         20_000, ge=1, description="With index_kind=auto, the largest chunk count searched exactly (exact "
         "search costs ~0.14 ms per 1,000 chunks a question; HNSW above, see benchmarks/results).")

@@ -219,10 +219,11 @@ class IndexStatus:
     chunks: int
     sentences: int
     model: str  # the embedding model, as configured
-    index_kind: str  # the FAISS index kind: flat, hnsw or ivf
+    index_kind: str  # the dense index kind: flat (exact), hnsw or ivf
     built_at: str | None  # when its current generation was written, ISO 8601
     path: str  # the index folder
     skipped: tuple[str, ...] = ()  # what the last build skipped: one warning per file or line, with why
+    store: str = "faiss"  # what holds the chunk search: faiss (FAISS + bm25s) or qdrant
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rag.index.search import FaissSearch
 from rag.retrieval import HybridRetriever, reciprocal_rank_fusion
 from rag.types import Passage
 
@@ -56,6 +57,8 @@ class StandInIndex:
     def search_lexical(self, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         self.asked.append(("lexical", text, n))
         return np.asarray(self.lexical[:n]), np.linspace(9.0, 1.0, len(self.lexical[:n]))
+
+    search_hybrid = FaissSearch.search_hybrid  # the FAISS store's local fusion, over these rankings
 
     def passages(self, rows: list[int], scores: list[float]) -> list[Passage]:
         return [Passage(doc_id=f"d{row}", title=None, text=self.texts.get(row, f"Passage {row}."), start=0,

@@ -16,6 +16,8 @@ from rag.lexical import terms, terms_of
 from rag.types import Document
 
 BM25_DIR = "bm25"
+K1, B = 1.5, 0.75
+"""BM25's term-frequency saturation and length normalisation, bm25s's defaults (its "lucene" method)."""
 
 
 def bm25_text(doc: Document, chunk_text: str) -> str:
@@ -68,6 +70,11 @@ def term_idf(bm25: Any, tokens: Sequence[str], total: int) -> dict[str, float]:
     out = {}
     for tok in tokens:
         tid = vocab.get(tok)
-        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
-        out[tok] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+        out[tok] = idf_of(int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0, total)
     return out
+
+
+def idf_of(df: int, total: int) -> float:
+    """Robertson–Spärck Jones idf with BM25's +1 smoothing (never negative) of a term that ``df`` of
+    ``total`` chunks hold: ``ln(1 + (total - df + 0.5) / (df + 0.5))``."""
+    return float(np.log(1 + (total - df + 0.5) / (df + 0.5)))

@@ -24,11 +24,13 @@ from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
 from rag.errors import IndexBusyError
+from rag.index import qdrant
 from rag.index.bm25 import bm25_text, write_bm25
 from rag.index.dense import resolve_kind, write_dense
 from rag.index.manifest import (
-    BUILD_KEYS,
+    EMBEDDING_KEYS,
     MANIFEST,
+    STORE_KEYS,
     BuildSettings,
     Counts,
     ForeignFormatError,
@@ -36,9 +38,11 @@ from rag.index.manifest import (
     read_manifest,
 )
 from rag.index.reader import Index, IndexedDocument
+from rag.index.sparse import Lexicon
 from rag.index.store import STORE_FILE, ChunkRecord, DocumentRecord, SentenceRecord, write_store
 from rag.index.vectors import write_vectors
-from rag.settings import IndexKind, SentenceVectors, Settings
+from rag.lexical import terms_of
+from rag.settings import ChunkStore, IndexKind, SentenceVectors, Settings
 from rag.text import without_links
 from rag.types import Chunk, Document, IndexReport, Span
 
@@ -112,7 +116,7 @@ class IndexBuilder:
         self.progress = progress
         self.stage_seconds: dict[str, float] = {}
         """Seconds of the last build per stage: plan, chunk, embed (spaCy annotates meanwhile), records,
-        store, vectors, dense, bm25, sync."""
+        store, vectors, then dense and bm25 (FAISS store) or lexicon and qdrant (Qdrant store), sync."""
         self._last_lap = 0.0
 
     def _lap(self, stage: str) -> None:
@@ -125,10 +129,13 @@ class IndexBuilder:
 
         ``documents``: index these instead of reading ``settings.corpus_dir`` (ids must be unique).
         ``rebuild``: re-embed everything. Raises ``IndexBusyError`` if another build holds the
-        index, ``CorpusError`` if the corpus holds no readable document.
+        index, ``CorpusError`` if the corpus holds no readable document, ``StoreUnavailableError`` for
+        the Qdrant store without qdrant-client.
         """
         from filelock import FileLock, Timeout
 
+        if self.settings.store == ChunkStore.QDRANT:
+            qdrant.qdrant_models()  # without qdrant-client, say so before embedding anything
         index_dir = Path(self.settings.index_dir)
         index_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -160,8 +167,9 @@ class IndexBuilder:
         self.log(f"Plan: {len(added)} added, {len(changed)} changed, {len(removed)} removed, "
                  f"{len(unchanged)} unchanged.")
 
-        same_kind = old is not None and old.kind == resolve_kind(self.settings, old.chunk_count)
-        if old and same_kind and not (added or changed or removed):
+        same_search = old is not None and old.kind == self._kind(old.chunk_count) and not (
+            old.manifest.settings.mismatches(BuildSettings.of(self.settings), STORE_KEYS))
+        if old and same_search and not (added or changed or removed):
             if old.manifest.skipped != skipped:  # the same documents, other files skipped
                 old.manifest.model_copy(update={"skipped": skipped}).write(index_dir)
             old.close()
@@ -182,7 +190,7 @@ class IndexBuilder:
                 assert old is not None  # a document not embedded now is an unchanged one
                 rows.append(old.stored(doc))
         n_chunks = sum(len(r.record.chunks) for r in rows)
-        kind = resolve_kind(self.settings, n_chunks)
+        kind = self._kind(n_chunks)
         generation = self._write(index_dir, rows, kind, skipped)
         if old:
             old.close()
@@ -209,15 +217,26 @@ class IndexBuilder:
             return None
         if manifest is None:
             return None
-        reasons = manifest.settings.mismatches(BuildSettings.of(self.settings), BUILD_KEYS)
+        wanted = BuildSettings.of(self.settings)
+        reasons = manifest.settings.mismatches(wanted, EMBEDDING_KEYS)
         if reasons:
             self.log("Build settings changed (" + "; ".join(reasons) + "): re-embedding everything.")
             return None
+        moved = manifest.settings.mismatches(wanted, STORE_KEYS)
+        if moved:
+            self.log("Chunk store changed (" + "; ".join(moved) + "): writing the search index anew from "
+                     "the stored vectors.")
         try:
             return Index.open(index_dir, self.settings, check=False)
         except Exception as exc:
             self.log(f"The existing index could not be read ({exc}); rebuilding it.")
             return None
+
+    def _kind(self, n_chunks: int) -> IndexKind:
+        """The dense index kind the configured store builds for ``n_chunks``."""
+        if self.settings.store == ChunkStore.QDRANT:
+            return qdrant.resolve_kind(self.settings)
+        return resolve_kind(self.settings, n_chunks)
 
     # -- chunking and embedding
 
@@ -367,11 +386,15 @@ class IndexBuilder:
         self._lap("store")
         write_vectors(tmp, chunk_vecs, sent_vecs)
         self._lap("vectors")
-        write_dense(tmp, chunk_vecs, kind, self.settings)
-        self._lap("dense")
-        write_bm25(tmp, [bm25_text(r.record.document, r.record.document.text[c.start:c.end])
-                         for r in rows for c in r.record.chunks])
-        self._lap("bm25")
+        texts = [bm25_text(r.record.document, r.record.document.text[c.start:c.end])
+                 for r in rows for c in r.record.chunks]
+        if self.settings.store == ChunkStore.QDRANT:
+            self._write_qdrant(tmp, generation, rows, chunk_vecs, texts)
+        else:
+            write_dense(tmp, chunk_vecs, kind, self.settings)
+            self._lap("dense")
+            write_bm25(tmp, texts)
+            self._lap("bm25")
 
         for path in tmp.rglob("*"):
             if path.is_file():
@@ -391,13 +414,39 @@ class IndexBuilder:
         ).write(index_dir)
         return generation
 
-    @staticmethod
-    def _clean(index_dir: Path, keep: str) -> None:
-        """Remove every generation but ``keep``, and what killed builds left half-written."""
+    def _write_qdrant(self, folder: Path, generation: str, rows: list[IndexedDocument],
+                      chunk_vecs: np.ndarray, texts: list[str]) -> None:
+        """The Qdrant collection: dense vectors, BM25 sparse vectors over ``texts`` (one per chunk row,
+        as bm25s would index them), payloads with each chunk's text and offsets; and ``lexicon.json``."""
+        chunk_terms = terms_of(texts)
+        lexicon = Lexicon.of(chunk_terms)
+        lexicon.write(folder)
+        sparse = [lexicon.document_vector(tokens) for tokens in chunk_terms]
+        self._lap("lexicon")
+        payloads: list[dict[str, Any]] = []
+        for r in rows:
+            doc = r.record.document
+            payloads.extend({"row": len(payloads) + i, "doc_id": doc.id, "start": c.start, "end": c.end,
+                             "text": doc.text[c.start:c.end]} for i, c in enumerate(r.record.chunks))
+        if not self.settings.qdrant_url and len(payloads) > qdrant.LOCAL_LARGE:
+            self.log(f"Qdrant's local mode holds all {len(payloads)} chunks in memory and searches them "
+                     "by brute force; a Qdrant server (RAG_QDRANT_URL) is faster at this size.")
+        qdrant.write_qdrant(folder, generation, chunk_vecs, sparse, payloads, self.settings)
+        self._lap("qdrant")
+
+    def _clean(self, index_dir: Path, keep: str) -> None:
+        """Remove every generation but ``keep``, and what killed builds left half-written (with the
+        Qdrant server collections they name)."""
         for path in index_dir.iterdir():
             if path.is_dir() and path.name != keep and (
                 path.name.startswith("gen-") or path.name.startswith(".tmp-gen-")
             ):
+                try:
+                    qdrant.drop_collection(path, self.settings)
+                except Exception as exc:  # the build is committed; the next one tries again
+                    self.log(f"warning: could not delete the Qdrant collection of {path.name} ({exc}); "
+                             "keeping the folder so the next build retries.")
+                    continue
                 shutil.rmtree(path, ignore_errors=True)
             elif path.is_file() and path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)

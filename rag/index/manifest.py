@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag.errors import IndexMismatchError
-from rag.settings import EmbeddingBackend, IndexKind, SentenceVectors, Settings
+from rag.settings import ChunkStore, EmbeddingBackend, IndexKind, SentenceVectors, Settings
 
 FORMAT_VERSION = 3
 """2: sentences carry a role, a line and named-entity spans; documents how their author describes
@@ -24,7 +24,11 @@ MANIFEST = "manifest.json"
 
 
 class BuildSettings(BaseModel):
-    """The settings that change what is embedded: an index built with others cannot be reused."""
+    """The settings an index is built with: an index built with others cannot be opened as asked.
+
+    Those that change what is embedded (all but ``STORE_KEYS``) mean re-embedding when they change;
+    the store's (``store``, ``qdrant_url``) only mean writing the search index anew from the same
+    vectors."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -35,10 +39,18 @@ class BuildSettings(BaseModel):
     sentence_vectors: SentenceVectors
     embedding_backend: EmbeddingBackend = EmbeddingBackend.TORCH
     """Indexes written before this setting existed were embedded with torch."""
+    store: ChunkStore = ChunkStore.FAISS
+    """What holds the chunk search (indexes written before this setting existed: FAISS + bm25s)."""
+    qdrant_url: str | None = None
+    """The Qdrant server holding the collections; None: local mode (or not Qdrant)."""
 
     @classmethod
     def of(cls, settings: Settings) -> BuildSettings:
-        return cls(**{key: getattr(settings, key) for key in BUILD_KEYS})
+        """The build settings of ``settings``; a ``qdrant_url`` counts only with the Qdrant store."""
+        values = {key: getattr(settings, key) for key in BUILD_KEYS}
+        if settings.store != ChunkStore.QDRANT:
+            values["qdrant_url"] = None
+        return cls(**values)
 
     def mismatches(self, wanted: BuildSettings, keys: Iterable[str]) -> list[str]:
         """One line per setting in ``keys`` that differs, e.g. ``chunk_tokens: index has 180, asked for
@@ -49,6 +61,10 @@ class BuildSettings(BaseModel):
 
 BUILD_KEYS: tuple[str, ...] = tuple(BuildSettings.model_fields)
 """Names of the build settings, as in ``Settings``."""
+STORE_KEYS: tuple[str, ...] = ("store", "qdrant_url")
+"""The build settings of the chunk store: changing them rewrites the search index, not the vectors."""
+EMBEDDING_KEYS: tuple[str, ...] = tuple(k for k in BUILD_KEYS if k not in STORE_KEYS)
+"""The build settings that change what is embedded."""
 
 
 class Counts(BaseModel):

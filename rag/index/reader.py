@@ -1,12 +1,13 @@
-"""An opened index: search (dense and BM25) and lookups (passages, sentences, documents).
+"""An opened index: search (dense, BM25 and hybrid) and lookups (passages, sentences, documents).
 
-Opening reads only the manifest; the store, the vectors, FAISS and BM25 open on first use, memory-
-mapped, and are shared by all threads (the store keeps one SQLite connection per thread).
+Opening reads only the manifest; the store, the vectors and the chunk search (FAISS and BM25
+memory-mapped, or the Qdrant collection) open on first use and are shared by all threads (the store
+keeps one SQLite connection per thread).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,14 +16,12 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError
-from rag.index.bm25 import idf as bm25_idf
-from rag.index.bm25 import open_bm25, search_bm25
-from rag.index.bm25 import term_idf as bm25_term_idf
-from rag.index.dense import DENSE_FILE, open_dense, search_dense
 from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, read_manifest
+from rag.index.search import ChunkSearch, FaissSearch, RankFusion, Ranking
 from rag.index.store import STORE_FILE, DocumentRecord, Store
 from rag.index.vectors import CHUNK_VECTORS, SENTENCE_VECTORS, open_vectors
-from rag.settings import IndexKind, Settings
+from rag.lexical import terms
+from rag.settings import ChunkStore, IndexKind, Settings
 from rag.types import Document, DocumentInfo, IndexStatus, Passage, Sentence
 
 
@@ -70,14 +69,32 @@ class Index:
     # -- resources, opened lazily and shared between threads
 
     @cached_property
-    def dense(self) -> Any:
-        """The FAISS index (memory-mapped)."""
-        return open_dense(self.path / DENSE_FILE, self.kind, self.settings)
+    def chunk_search(self) -> ChunkSearch:
+        """The chunk search of the store that built the index: FAISS + bm25s, or Qdrant (imported only
+        then; ``StoreUnavailableError`` without qdrant-client)."""
+        built = self.manifest.settings
+        if built.store == ChunkStore.QDRANT:
+            from rag.index.qdrant import QdrantSearch
 
-    @cached_property
+            return QdrantSearch(self.path, self.manifest.generation, built.qdrant_url, self.settings)
+        return FaissSearch(self.path, self.kind, self.chunk_count, self.settings)
+
+    @property
+    def dense(self) -> Any:
+        """The FAISS index (memory-mapped) of an index built with the FAISS store."""
+        return self._faiss().dense
+
+    @property
     def bm25(self) -> Any:
-        """The bm25s index (memory-mapped)."""
-        return open_bm25(self.path)
+        """The bm25s index (memory-mapped) of an index built with the FAISS store."""
+        return self._faiss().bm25
+
+    def _faiss(self) -> FaissSearch:
+        search = self.chunk_search
+        if not isinstance(search, FaissSearch):
+            raise IndexMismatchError(f"The index in {self.index_dir} was built with the "
+                                     f"{self.manifest.settings.store} store, not FAISS.")
+        return search
 
     @cached_property
     def sentence_vectors(self) -> np.ndarray:
@@ -105,20 +122,28 @@ class Index:
 
     def close(self) -> None:
         self.store.close()
+        if "chunk_search" in self.__dict__:
+            self.chunk_search.close()
 
     # -- search
 
-    def search_dense(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def search_dense(self, query: np.ndarray, n: int) -> Ranking:
         """Chunk rows nearest to a normalised query vector, and their cosines, best first."""
-        return search_dense(self.dense, query, n)
+        return self.chunk_search.search_dense(query, n)
 
-    def search_lexical(self, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def search_lexical(self, text: str, n: int) -> Ranking:
         """Chunk rows best matching ``text`` by BM25, and their scores, best first."""
-        return search_bm25(self.bm25, text, n)
+        return self.chunk_search.search_lexical(text, n)
+
+    def search_hybrid(self, text: str, query: np.ndarray, n: int, fusion: RankFusion
+                      ) -> list[tuple[int, float]]:
+        """Up to ``n`` chunk rows from each of dense and BM25 search, fused by reciprocal rank:
+        (row, fused score), best first. FAISS fuses here; Qdrant fuses in its query API."""
+        return self.chunk_search.search_hybrid(text, query, n, fusion)
 
     def idf(self, text: str) -> dict[str, float]:
         """BM25 idf of each (stemmed, stopword-free) term of ``text``; unknown terms get the max."""
-        return bm25_idf(self.bm25, text, self.chunk_count)
+        return self.term_idf(terms(text))
 
     # -- lookups
 
@@ -190,11 +215,10 @@ class Index:
         return self._infos
 
     def term_idf(self, terms: Sequence[str]) -> dict[str, float]:
-        return bm25_term_idf(self.bm25, terms, self.chunk_count)
+        return self.chunk_search.term_idf(terms)
 
-    def vocabulary(self) -> dict[str, int]:
-        vocab: dict[str, int] = self.bm25.vocab_dict
-        return vocab
+    def vocabulary(self) -> Mapping[str, int]:
+        return self.chunk_search.vocabulary()
 
     def chunk_doc_ids(self, chunk_rows: Sequence[int]) -> list[str]:
         return self.store.chunk_doc_ids(chunk_rows)
@@ -207,6 +231,7 @@ class Index:
             sentences=self.sentence_count,
             model=self.manifest.settings.embedding_model,
             index_kind=str(self.kind),
+            store=str(self.manifest.settings.store),
             built_at=self.manifest.built_at,
             path=str(self.index_dir),
             skipped=self.manifest.skipped,
