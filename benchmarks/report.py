@@ -175,6 +175,21 @@ def scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          f"{bm['dir_mb']:.0f} MB; p50 {_f(bm['probe'].get('p50_ms'))} ms; "
                          f"RSS +{_f(bm['probe'].get('rss_mb_added_after_search'), 0)} MB after search",
                          "measured", "n/a"))
+    for key, st in r.items():
+        if not key.startswith("stores_") or "chunks" not in st:
+            continue
+        for name, label in (("faiss", f"FAISS {st.get('faiss', {}).get('kind')} + bm25s"),
+                            ("qdrant_local", "Qdrant local mode")):
+            d = st.get(name)
+            if not d:
+                continue
+            rows.append((f"{st['chunks']:,} chunks, {label}: build; open; dense / BM25 / hybrid p50; "
+                         "dense recall@10",
+                         f"build {d['build_seconds']:.0f} s, {d['mb']:.0f} MB; open {d['open_ms']:.0f} ms; "
+                         f"{d['dense_p50_ms']:.2f} / {d['lexical_p50_ms']:.2f} / "
+                         f"{d['hybrid_p50_ms']:.2f} ms; "
+                         f"recall@10 {d['recall_at_10']:.3f} (tie-aware {d['recall_at_10_tie_aware']:.3f})",
+                         "measured", "n/a"))
     return rows
 
 

@@ -31,6 +31,8 @@ def main() -> None:
                         help="chunk counts for the full-pipeline build with composed vectors")
     parser.add_argument("--dense-sizes", default="100000,1000000",
                         help="chunk counts for FAISS/BM25 built with the product's functions")
+    parser.add_argument("--store-sizes", default="100000",
+                        help="chunk counts for FAISS + bm25s against Qdrant's local mode (the chunk stores)")
     parser.add_argument("--hnsw-max", type=int, default=100_000,
                         help="largest size to build HNSW at (its build is slow on 2 cores)")
     parser.add_argument("--floor-steps", default="",
@@ -58,7 +60,7 @@ def main() -> None:
             from benchmarks import scale
 
             options = {"full_sizes": args.full_sizes, "dense_sizes": args.dense_sizes,
-                       "hnsw_max": args.hnsw_max}
+                       "store_sizes": args.store_sizes, "hnsw_max": args.hnsw_max}
 
             def checkpoint(partial: dict[str, object], info: dict[str, object] = info,
                            options: dict[str, object] = options) -> None:
@@ -66,7 +68,8 @@ def main() -> None:
                                        "results": partial})
                 report.write()
 
-            results = scale.run(_sizes(args.full_sizes), _sizes(args.dense_sizes), args.hnsw_max, checkpoint)
+            results = scale.run(_sizes(args.full_sizes), _sizes(args.dense_sizes), args.hnsw_max, checkpoint,
+                                _sizes(args.store_sizes))
         elif name == "ray":
             from benchmarks import ray_bench
 

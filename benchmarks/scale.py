@@ -405,11 +405,107 @@ def probe_lexical(base: str) -> dict[str, Any]:
     return out
 
 
+# --------------------------------------------------------------------------- chunk stores at full size
+
+
+def stores(n_chunks: int) -> dict[str, Any]:
+    """The two chunk stores over the same ~n composed chunks, written and searched with the product's
+    code: FAISS (the kind ``auto`` picks) + bm25s, and Qdrant's local mode (``write_qdrant`` with BM25
+    sparse vectors from ``Lexicon``, opened and searched through ``QdrantSearch``). Build time, open
+    time, search p50 (dense, lexical, hybrid with 50 candidates each), and dense recall@10 against exact
+    search."""
+    import faiss
+
+    from rag.index.bm25 import write_bm25
+    from rag.index.dense import build_dense, resolve_kind
+    from rag.index.qdrant import QdrantSearch, write_qdrant
+    from rag.index.search import FaissSearch, RankFusion
+    from rag.index.sparse import Lexicon
+    from rag.lexical import terms_of
+    from rag.settings import Settings
+
+    base = WORK / f"stores-{n_chunks}"
+    if base.exists():
+        import shutil
+
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    vectors, texts = composed_chunks(n_chunks, with_text=True)
+    n = len(vectors)
+    settings = Settings()
+    queries, qtexts = query_vectors(), query_texts()
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    exact_scores, exact_ids = exact.search(queries, 10)
+    del exact
+    out: dict[str, Any] = {"chunks": n, "queries": len(qtexts)}
+
+    def probe(search: Any) -> dict[str, Any]:
+        fusion = RankFusion()
+        dense = [timed(lambda q=q: search.search_dense(q, 50))[0] for q in queries]
+        lexical = [timed(lambda t=t: search.search_lexical(t, 50))[0] for t in qtexts]
+        hybrid = [timed(lambda q=q, t=t: search.search_hybrid(t, q, 50, fusion))[0]
+                  for q, t in zip(queries, qtexts, strict=True)]
+        found = [search.search_dense(q, 10) for q in queries]
+        by_id = np.mean([len(set(r.tolist()) & set(e.tolist())) / 10
+                         for (r, _), e in zip(found, exact_ids, strict=True)])
+        tie_aware = np.mean([(s >= e[-1] - 1e-5).sum() / 10
+                             for (_, s), e in zip(found, exact_scores, strict=True)])
+        return {"dense_p50_ms": median(dense) * 1e3, "lexical_p50_ms": median(lexical) * 1e3,
+                "hybrid_p50_ms": median(hybrid) * 1e3, "hybrid_p95_ms": percentile(hybrid, 95) * 1e3,
+                "recall_at_10": float(by_id), "recall_at_10_tie_aware": float(tie_aware)}
+
+    kind = resolve_kind(settings, n)
+    folder = base / "faiss"
+    folder.mkdir()
+    log(f"scale stores: FAISS {kind} + bm25s over {n} chunks")
+    t_dense, dense = timed(lambda: build_dense(vectors, kind, settings))
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    del dense
+    t_bm25, _ = timed(lambda: write_bm25(folder, texts))
+    search = FaissSearch(folder, kind, n, settings)
+    t_open, _ = timed(lambda: (search.dense, search.bm25))
+    out["faiss"] = {"kind": str(kind), "build_seconds": t_dense + t_bm25, "dense_seconds": t_dense,
+                    "bm25_seconds": t_bm25, "open_ms": t_open * 1e3, "mb": round(dir_size_mb(folder), 1),
+                    **probe(search)}
+    log(f"scale stores: faiss {json.dumps(out['faiss'])}")
+    del search
+    gc.collect()
+
+    folder = base / "qdrant-gen"
+    folder.mkdir()
+    log(f"scale stores: Qdrant local mode over {n} chunks")
+    start = time.perf_counter()
+    chunk_terms = terms_of(texts)
+    lexicon = Lexicon.of(chunk_terms)
+    lexicon.write(folder)
+    sparse = [lexicon.document_vector(tokens) for tokens in chunk_terms]
+    t_sparse = time.perf_counter() - start
+    del chunk_terms
+    payloads = [{"row": i, "doc_id": f"post-{i}", "start": 0, "end": len(t), "text": t}
+                for i, t in enumerate(texts)]
+    t_write, _ = timed(lambda: write_qdrant(folder, "bench", vectors, sparse, payloads, settings))
+    gc.collect()
+    rss0 = rss_mb()
+    search = QdrantSearch(folder, "bench", None, settings)
+    t_open, _ = timed(lambda: search.client)
+    out["qdrant_local"] = {"build_seconds": t_sparse + t_write, "sparse_seconds": t_sparse,
+                           "upload_seconds": t_write, "open_ms": t_open * 1e3,
+                           "rss_mb_added_opened": rss_mb() - rss0, "mb": round(dir_size_mb(folder), 1),
+                           "lexicon_mb": round((folder / "lexicon.json").stat().st_size / 2**20, 1),
+                           "lexicon_open_ms": timed(lambda: Lexicon.read(folder).vocabulary)[0] * 1e3,
+                           **probe(search)}
+    search.close()
+    log(f"scale stores: qdrant {json.dumps(out['qdrant_local'])}")
+    return out
+
+
 # --------------------------------------------------------------------------- section
 
 
 def run(full_sizes: tuple[int, ...], dense_sizes: tuple[int, ...], hnsw_max: int,
-        checkpoint: Callable[[dict[str, Any]], None] = lambda _out: None) -> dict[str, Any]:
+        checkpoint: Callable[[dict[str, Any]], None] = lambda _out: None,
+        store_sizes: tuple[int, ...] = ()) -> dict[str, Any]:
     """All scale measurements; ``checkpoint`` is called with the results so far after each step."""
     out: dict[str, Any] = {"method": __doc__}
     log("scale: timing the real model on a sample")
@@ -432,6 +528,12 @@ def run(full_sizes: tuple[int, ...], dense_sizes: tuple[int, ...], hnsw_max: int
         except Exception as exc:
             out[f"dense_{n}"] = {"error": f"{type(exc).__name__}: {exc}"}
         checkpoint(out)
+    for n in store_sizes:
+        try:
+            out[f"stores_{n}"] = stores(n)
+        except Exception as exc:
+            out[f"stores_{n}"] = {"error": f"{type(exc).__name__}: {exc}"}
+        checkpoint(out)
     return out
 
 
@@ -449,6 +551,16 @@ def main() -> None:
         result = reindex(int(args[0]), add_one="--add-one" in args)
     elif cmd == "dense":
         result = dense_and_lexical(int(args[0]), tuple(args[1].split(",")), with_bm25=False)
+    elif cmd == "stores":  # --save: into benchmarks/results/scale.json, beside the section's other results
+        result = stores(int(args[0]))
+        if "--save" in args:
+            from benchmarks import report
+            from benchmarks.common import load_section, save_section
+
+            section = load_section("scale") or {"results": {}}
+            section["results"][f"stores_{args[0]}"] = result
+            save_section("scale", section)
+            report.write()
     else:
         raise SystemExit(f"unknown command {cmd}")
     print(json.dumps(result, default=float))
