@@ -208,8 +208,9 @@ _STANCE = re.compile(
 _LIST = re.compile(
     r"^\s*(list|name|give|enumerate|identify)\b|\bwhat (are|were) (the |some |all |its |their |his |her "
     r")?((\d+|two|three|four|five|six|seven|eight|nine|ten|several|main|key|different|various|other|"
-    r"chief|major|principal)\s)*(\w+\s){0,2}?(\w+s)\b|\b(which|what) (\w+\s){0,2}?(\w+s)\b (did|does|do|"
-    r"were|are|have|had|could|can|would|should|will)\b|\b(two|three|four|five|six|seven|eight|nine|ten|"
+    r"chief|major|principal)\s)*(\w+\s){0,2}?(\w+s)\b|\b(which|what) (\w+\s){0,2}?"
+    r"(?!(?:was|has|does|is)\b)(\w+s)\b (?-i:did|does|do|were|are|have|had|could|can|would|should|will)\b|"
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|"
     r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
     r"\bwhat (else|other)\b|\bwhat do (\w+\s){0,4}?(want|need|demand|propose|suggest)\b", re.IGNORECASE)
 
@@ -217,10 +218,11 @@ _PLURAL_ASKED = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|examples?|"
     r"varieties|categories)\s+of(?:\s+[\w'’-]+){1,3}?|(?:[\w'’-]+\s+){0,2}?(?P<noun>people|men|women|"
     r"children|[a-z][\w'’-]*[^su\W]s)(?:\s+(?:in|of|from|at|on)\s+(?:the\s+)?[\w'’-]+)?)\s+"
-    r"(?:do|does|did|are|were|have|has|had|can|could|would|should|will|might|must)\b", re.IGNORECASE)
+    r"(?-i:do|does|did|are|were|have|has|had|can|could|would|should|will|might|must)\b", re.IGNORECASE)
 """A wh-phrase asking for things in the plural ("What problems does...", "Which kinds of service model
 did..."): a list, whatever verb follows ("see", "raise", "say")."""
-_NOT_PLURAL = lexicon("news means series species politics economics physics status")
+_NOT_PLURAL = lexicon("news means series species politics economics physics status does was has")
+"""Words ending in -s that name no plural thing."""
 
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})

@@ -208,6 +208,14 @@ def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
     assert rag_obj.answer("What is the title of the 2012 post?").found
 
 
+def test_a_pronoun_speaks_for_the_first_person_named_before_it(rag_obj):
+    # "Tessa Jowell said ... a Commission on Ownership, chaired by Will Hutton ... She also announced"
+    hutton = rag_obj.answer("What does Will Hutton think about mutuals?")
+    assert not hutton.found and "Will Hutton" in hutton.lead and "no view" in hutton.lead
+    jowell = rag_obj.answer("What did Tessa Jowell say about Sure Start?")
+    assert jowell.found and "Sure Start" in " ".join(c.quote for c in jowell.citations)
+
+
 def test_where_a_post_appeared_comes_from_its_own_line(rag_obj):
     answer = rag_obj.answer("Where did the Francis Maude article first appear?")
     assert answer.found and [c.quote for c in answer.citations] == [

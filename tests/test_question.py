@@ -202,3 +202,12 @@ def test_a_capitalised_title_alone_names_a_post_asked_about(question, words):
 
 def test_a_lower_case_thing_published_is_not_taken_for_a_title():
     assert analyse("When was the pledge published?").scope is None
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("What does Will Hutton think about mutuals?", AnswerType.STANCE),  # "does Will": no plural, no aux
+    ("What has Will Hutton said?", AnswerType.FACT),
+    ("What problems does the councillor see?", AnswerType.LIST),
+])
+def test_a_name_that_is_also_an_auxiliary_does_not_make_a_list(question, kind):
+    assert analyse(question).answer_type == kind

@@ -178,12 +178,20 @@ def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTer
 
 
 def about(store: AnswerStore, cand: Candidate, key: str) -> bool:
-    """Whether a sentence is about a side: names it, or continues a sentence that does ("He said...")."""
+    """Whether a sentence is about a side: names it, or continues a sentence that does ("He said..."),
+    the pronoun standing for the first person named in the nearest sentence before that names one
+    (the subject, usually: a crude form of centering, Grosz, Joshi and Weinstein 1995)."""
     if key in cand.terms:
         return True
     if not _PRONOUN_START.match(cand.sentence.text):
         return False
     before = [s for s in store.sentence_window(cand.row, REFERENCE_BACK, 0) if s.row < cand.row]
-    return any(key in terms(s.text) for s in before)
+    for s in reversed(before):  # nearest first: the pronoun stands for the first person it names
+        people = [s.text[e.start - s.start:e.end - s.start] for e in s.entities if e.label == "PERSON"]
+        if people:  # "Tessa Jowell said ... chaired by Will Hutton. She also announced...": Jowell
+            return key in terms(people[0])
+        if key in terms(s.text):
+            return True
+    return False
 
 
