@@ -52,3 +52,11 @@ def test_speaks_finds_a_speech_verb_or_quotation_near_the_name() -> None:
     assert speaks("Osborne cited the example of Sure Start.", "osborn")
     assert speaks("He told the Today programme: “This is a power shift.”", "osborn")
     assert not speaks("Osborne's plan has many critics among unions and councils alike.", "osborn")
+
+
+def test_a_name_in_the_possessive_or_before_a_scare_quote_is_no_speaker():
+    scare = ('Labour presented "mutualisation" as a "progressive" alternative to David Cameron\'s Big '
+             'Society (and Barnet\'s "EasyCouncil") in the recent General Election campaign.')
+    assert not speaks(scare, "cameron")
+    assert speaks('Osborne: "We will give public sector workers the right to run services."', "osborn")
+    assert speaks("Osborne cited primary schools, job centres and community nursing teams.", "osborn")

@@ -21,6 +21,9 @@ from rag.types import Sentence
 
 SPEAKER_GAP = 6
 """A speech verb or quotation counts as someone's when within this many words of their name."""
+QUOTE_GAP = 3
+"""... and a quotation only when it opens within this many words after the name ("Osborne: “..."),
+not a scarequoted word further on ("... David Cameron's Big Society (and Barnet's "EasyCouncil")")."""
 REFERENCE_BACK = 4
 """A pronoun may refer to a person named this many sentences back (in the same post)."""
 _PRONOUNS = frozenset({"he", "she", "they", "it"})
@@ -48,10 +51,10 @@ def speaks(text: str, key: str) -> bool:
     stems = [terms(w) for w in words]
     for i, st in enumerate(stems):
         speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
-        if not speaker:
+        if not speaker or words[i].lower().endswith(("'s", "’s")):  # "Cameron's Big Society": no speaker
             continue
         before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
-        if any(SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after):
+        if any(SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after[:QUOTE_GAP]):
             return True
     return False
 
