@@ -166,7 +166,8 @@ _POST_META = re.compile(
     rf"\bwho (wrote|writes|authored|penned|is the author of|was the author of|is the writer of) "
     rf"(the|this|that) "
     rf"([\w'’?]+\s){{0,6}}?{_DOC}\b|"
-    rf"\bwhat (is|was) the (title|headline|name) of (the|this|that) ([\w'’?]+\s){{0,8}}?{_DOC}\b|"
+    rf"\bwhat (is|was) the (title|headline|name|url|link|web address|address) (of|to|for) (the|this|that) "
+    rf"([\w'’?]+\s){{0,8}}?{_DOC}\b|"
     rf"\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of the {_DOC}\b|"
     rf"\bwhere (was|is|did) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b.{{0,80}}\b(published|posted|appear|"
     rf"appeared|run|printed|first published|first appear)\b|\b(what|which) (site|website|blog|newspaper|"
@@ -289,7 +290,7 @@ class QuestionAnalysis:
     holder: str | None = None  # whose view a stance question asks for, when it is a name ("Nick Clegg")
     strict_type: bool = False  # the answer must hold the fact type (a date for "when", a name for "who is")
     exact_date: bool = False  # asks for a calendar date, month or year ("what date", "which year")
-    post_attribute: str | None = None  # for questions about a post: "date", "author", "title" or "site"
+    post_attribute: str | None = None  # about a post: "date", "author", "title", "site" or "url"
     negated: bool = False
     follow_up: bool = False
     all_posts: bool = False  # asks about "the posts" in general (several posts)
@@ -463,6 +464,8 @@ def _post_attribute(text: str) -> str:
         return "occasion"
     if re.search(r"\b(who (wrote|writes|authored|penned|is|was)|author|writer|blogger|written by)\b", low):
         return "author"
+    if re.search(r"\b(url|link|web address|address)\b", low):
+        return "url"
     if re.search(r"\b(title|headline|called|name)\b", low):
         return "title"
     if re.search(r"\b(where|site|website|newspaper)\b", low):

@@ -216,6 +216,13 @@ def test_a_pronoun_speaks_for_the_first_person_named_before_it(rag_obj):
     assert jowell.found and "Sure Start" in " ".join(c.quote for c in jowell.citations)
 
 
+def test_a_posts_address_comes_from_its_own_link_line(rag_obj):
+    answer = rag_obj.answer("What is the URL of the Left Foot Forward article?")
+    assert answer.found and [c.quote for c in answer.citations] == [
+        "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"]
+    assert not rag_obj.answer("What is the link to the Mutual suspicion post?").found  # it states none
+
+
 def test_where_a_post_appeared_comes_from_its_own_line(rag_obj):
     answer = rag_obj.answer("Where did the Francis Maude article first appear?")
     assert answer.found and [c.quote for c in answer.citations] == [

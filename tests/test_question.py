@@ -211,3 +211,8 @@ def test_a_lower_case_thing_published_is_not_taken_for_a_title():
 ])
 def test_a_name_that_is_also_an_auxiliary_does_not_make_a_list(question, kind):
     assert analyse(question).answer_type == kind
+
+
+def test_a_question_for_a_posts_address_asks_about_the_post():
+    analysis = analyse("What is the URL of the Left Foot Forward article?")
+    assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == "url"

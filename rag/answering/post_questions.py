@@ -49,7 +49,7 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
             opening = [s for s in store.sentences_of_document(info.doc_id) if s.role.quotable][:1]
             units.extend(Unit((s,), 1.0) for s in opening)
             answered.extend(info for _ in opening)
-    what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites",
+    what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites", "url": "addresses",
             "occasion": "openings"}.get(attribute, "details")
     if not units:
         return PostAnswer(None, verdict=Verdict(False, f"The posts state no {what}.", (what,)))
@@ -94,26 +94,29 @@ def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: 
             lead = f"{info.label} opens:"
             return PostAnswer(scope_id, lead, (Unit(tuple(opening), 1.0),))
     role = {"date": SentenceRole.DATELINE, "author": SentenceRole.BYLINE, "title": SentenceRole.TITLE,
-            "site": SentenceRole.BOILERPLATE}[attribute]
+            "site": SentenceRole.BOILERPLATE, "url": SentenceRole.URL}[attribute]
     lines = [s for s in sentences if s.role == role]
     if attribute == "site":
         lines = [s for s in lines if re.search(r"\b(appeared|published|posted)\b", s.text, re.I)] or [
             s for s in sentences if s.role == SentenceRole.URL]
     if lines:
         lead = {"date": f"{info.label} is dated:", "author": f"{info.label} names its author:",
-                "title": "The post's title:", "site": f"Where {info.label} appeared:"}[attribute]
+                "title": "The post's title:", "site": f"Where {info.label} appeared:",
+                "url": f"The address of {info.label}:"}[attribute]
         return PostAnswer(scope_id, lead, (Unit((lines[0],), 1.0),))
     dated_links = [s for s in sentences if s.role == SentenceRole.URL and _DATED_PATH.search(s.text)]
     if attribute == "date" and dated_links:  # ".../2010/11/..." in the post's own link
         lead = f"{info.label} gives no date, but its address holds the year and month:"
         return PostAnswer(scope_id, lead, (Unit((dated_links[0],), 1.0),))
-    value = {"date": info.date, "title": info.title, "site": info.url, "author": None}[attribute]
+    value = {"date": info.date, "title": info.title, "site": info.url, "url": info.url,
+             "author": None}[attribute]
     if value:
         lead = {"date": f"{info.label} is dated {value} in its metadata; its text states no date.",
                 "title": f"The post's title is “{value}” (from its metadata).",
-                "site": f"{info.label} comes from {value}.", "author": ""}[attribute]
+                "site": f"{info.label} comes from {value}.", "url": f"{info.label} is at {value}.",
+                "author": ""}[attribute]
         return PostAnswer(scope_id, lead)
     what = {"date": "when it was published", "author": "who wrote it", "title": "its title",
-            "site": "where it appeared"}[attribute]
+            "site": "where it appeared", "url": "its address"}[attribute]
     lead = f"{info.label} doesn't say {what}."
     return PostAnswer(scope_id, verdict=Verdict(False, lead, (what,)))
