@@ -217,13 +217,13 @@ _LIST = re.compile(
 
 _PLURAL_ASKED = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|examples?|"
-    r"varieties|categories)\s+of(?:\s+[\w'’-]+){1,3}?|(?:[\w'’-]+\s+){0,2}?(?P<noun>people|men|women|"
+    r"varieties|categories)\s+of(?:\s+[\w'’-]+){1,3}?|(?:[\w'’-]+\s+){0,2}?(?!(?:was|has|does|is)\b)"
+    r"(?P<noun>people|men|women|"
     r"children|[a-z][\w'’-]*[^su\W]s)(?:\s+(?:in|of|from|at|on)\s+(?:the\s+)?[\w'’-]+)?)\s+"
     r"(?-i:do|does|did|are|were|have|has|had|can|could|would|should|will|might|must)\b", re.IGNORECASE)
 """A wh-phrase asking for things in the plural ("What problems does...", "Which kinds of service model
 did..."): a list, whatever verb follows ("see", "raise", "say")."""
-_NOT_PLURAL = lexicon("news means series species politics economics physics status does was has")
-"""Words ending in -s that name no plural thing."""
+_NOT_PLURAL = lexicon("news means series species politics economics physics status")
 
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})

@@ -77,10 +77,10 @@ def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: 
         scope_id = match.doc_id if match else None
     if scope_id is None:
         tied = tied_posts(analysis.scope, store)
-        labels = {i.doc_id: i.label for i in store.document_infos()}
         if analysis.scope is None:
             lead = "Which post do you mean? Name it by its title, site or date."
         elif tied:
+            labels = {i.doc_id: i.label for i in store.document_infos()}
             lead = (f"Several posts match “{analysis.scope.words}”: {'; '.join(labels[d] for d in tied)}. "
                     "Which one do you mean?")
         else:

@@ -314,32 +314,33 @@ class IndexBuilder:
         path words), and each chunk's vector composed from its sentences' (``pool_chunk_vectors``)."""
         texts = [without_links(doc.text[a:b]) for doc, _chunks, sentences, _prefix in plans
                  for a, b in sentences]
-        if self.settings.title_in_embedding:
-            texts += [doc.title or "" for doc, *_ in plans]
-        vectors = self._encode_texts(texts)
+        starts = np.cumsum([0] + [len(sentences) for _doc, _chunks, sentences, _prefix in plans])
+        with_titles = self.settings.title_in_embedding
+        vectors = self._encode_texts(texts + ([doc.title or "" for doc, *_ in plans] if with_titles else []))
+        title_vectors = vectors[len(texts):]
         chunk_parts: list[np.ndarray] = []
         sentence_parts: list[np.ndarray] = []
-        at, titles, job = 0, len(texts) - (len(plans) if self.settings.title_in_embedding else 0), 0
+        job_owners = iter(owners)
         for d, (doc, chunks, sentences, _prefix) in enumerate(plans):
-            mine = vectors[at:at + len(sentences)]
-            at += len(sentences)
+            mine = vectors[starts[d]:starts[d + 1]]
             local = {span: i for i, span in enumerate(sentences)}
             members = [[local[(s.start, s.end)] for s in c.sentences] for c in chunks]
             weights = np.array([len(doc.text[a:b].split()) for a, b in sentences], np.float32)
-            title = (vectors[titles + d], float(len((doc.title or "").split()))) \
-                if self.settings.title_in_embedding and doc.title else None
+            title = (title_vectors[d], float(len(doc.title.split()))) if with_titles and doc.title else None
             chunk_parts.append(pool_chunk_vectors(mine, weights, members, title))
-            for _ in chunks:
-                sentence_parts.append(mine[list(owners[job])])
-                job += 1
+            sentence_parts += [mine[list(next(job_owners))] for _ in chunks]
         return np.concatenate(chunk_parts), sentence_parts
 
-    def _encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        bar: Any = None
-        if self.progress:
-            from tqdm import tqdm
+    def _bar(self, total: int, unit: str) -> Any:
+        """A progress bar on the terminal when asked for (``progress``), else None."""
+        if not self.progress:
+            return None
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(texts), unit="sentence", desc="Embedding")
+        return tqdm(total=total, unit=unit, desc="Embedding")
+
+    def _encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        bar = self._bar(len(texts), "sentence")
         parts = []
         for lo in range(0, len(texts), self.embed_group * 8):
             parts.append(self.embedder.encode_texts(texts[lo:lo + self.embed_group * 8]))
@@ -354,11 +355,7 @@ class IndexBuilder:
         """Chunk vectors (len(jobs), dimension) and each job's sentence-span vectors, in job order."""
         chunk_parts: list[np.ndarray] = []
         sentence_parts: list[np.ndarray] = []
-        bar: Any = None
-        if self.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(jobs), unit="chunk", desc="Embedding")
+        bar = self._bar(len(jobs), "chunk")
         for lo in range(0, len(jobs), self.embed_group):
             group = jobs[lo:lo + self.embed_group]
             cvecs, svecs = self.embedder.encode_chunks([t for t, _ in group], [s for _, s in group],
