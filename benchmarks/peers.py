@@ -97,8 +97,8 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
 
     out: dict[str, Any] = {}
     index_dir = WORK / "peers-project-index"
-    for mode in (SentenceVectors.CONTEXTUAL, SentenceVectors.ONE_PASS,
-                 SentenceVectors.INDEPENDENT):  # the default last: its index is kept
+    default = Settings().sentence_vectors
+    for mode in [m for m in SentenceVectors if m != default] + [default]:  # the default last: it is kept
         cfg = Settings(corpus_dir=POSTS, index_dir=index_dir, sentence_vectors=mode)
         builds = []
         for _ in range(reps):
@@ -122,6 +122,7 @@ def run_project(docs: list[Any] | None, questions: list[str], reps: int) -> dict
 
 def run(reps: int = 3, squad_docs_n: int = 120) -> dict[str, Any]:
     from benchmarks.floor import squad_docs
+    from rag.settings import SentenceVectors, Settings
 
     WORK.mkdir(parents=True, exist_ok=True)
     envs = {name: ensure_venv(name) for name in PACKAGES}
@@ -144,12 +145,12 @@ def run(reps: int = 3, squad_docs_n: int = 120) -> dict[str, Any]:
             peer = row[name]
             if "build_s" in peer:
                 p = row["project"]
-                peer["ratio_build_default"] = p["build_independent_s"] / peer["build_s"]
-                peer["ratio_build_contextual"] = p["build_contextual_s"] / peer["build_s"]
-                peer["ratio_build_one_pass"] = p["build_one-pass_s"] / peer["build_s"]
+                for mode in SentenceVectors:
+                    peer[f"ratio_build_{mode}"] = p[f"build_{mode}_s"] / peer["build_s"]
                 peer["ratio_answer_vs_retrieval_p50"] = p["answer_p50_ms"] / peer["query_p50_ms"]
                 peer["ratio_retrieval_p50"] = p["retrieve_p50_ms"] / peer["query_p50_ms"]
             log(f"peers: {name} on {label}: {json.dumps(peer)[:800]}")
         out["corpora"][label] = row
+    out["default_sentence_vectors"] = str(Settings().sentence_vectors)
     out["goal"] = "build ≤ 0.8x, warm retrieval and full answer ≤ 0.5x the faster peer's time"
     return out

@@ -71,13 +71,14 @@ def peer_rows(peers: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 rows.append((f"{corpus}: vs {name}", peer.get("skipped") or str(peer.get("error", ""))[:120],
                              "< 1", "n/a"))
                 continue
+            default = peers.get("results", {}).get("default_sentence_vectors", "independent")
+            builds = [(f"ratio_build_{mode}",
+                       f"build ({'default: ' if mode == default else ''}{mode} sentence vectors)",
+                       p.get(f"build_{mode}_s"), peer["build_s"], 0.8)
+                      for mode in [default] + [m for m in ("one-pass", "independent", "contextual")
+                                               if m != default]]
             for key, label, ours, theirs, goal in (
-                ("ratio_build_default", "build (default: independent sentence vectors)",
-                 p.get("build_independent_s"), peer["build_s"], 0.8),
-                ("ratio_build_one_pass", "build (one-pass sentence vectors)",
-                 p.get("build_one-pass_s"), peer["build_s"], 0.8),
-                ("ratio_build_contextual", "build (contextual sentence vectors)",
-                 p.get("build_contextual_s"), peer["build_s"], 0.8),
+                *builds,
                 ("ratio_answer_vs_retrieval_p50", "warm full answer p50 vs peer retrieval p50",
                  p.get("answer_p50_ms"), peer["query_p50_ms"], 0.5),
                 ("ratio_retrieval_p50", "warm retrieval p50 vs peer retrieval p50",

@@ -188,7 +188,8 @@ class RAG:
         index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
-                                    lexical_weight=self.settings.lexical_weight)
+                                    lexical_weight=self.settings.lexical_weight,
+                                    sentence_weight=self.settings.sentence_weight)
         shown = k or self.settings.k
         pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
         return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,

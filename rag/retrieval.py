@@ -28,11 +28,13 @@ class HybridRetriever:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    sentence_weight: float = 0.0
 
     def run(self, query_text: str, query_vector: np.ndarray, k: int) -> list[Passage]:
         """The ``k`` best distinct passages for a question (its text and normalised vector), from
         ``max(candidates, k)`` candidates of each search."""
-        fusion = RankFusion(k=self.rrf_k, dense_weight=self.dense_weight, lexical_weight=self.lexical_weight)
+        fusion = RankFusion(k=self.rrf_k, dense_weight=self.dense_weight, lexical_weight=self.lexical_weight,
+                            sentence_weight=self.sentence_weight)
         fused = self.index.search_hybrid(query_text, query_vector, max(self.candidates, k), fusion)
         return distinct_passages(self.index, fused, k)
 

@@ -31,6 +31,7 @@ from rag.embedding import Embedder
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.index import LOCK, MANIFEST, ChunkEmbedder, Index, IndexBuilder
 from rag.settings import IndexKind, SentenceVectors, Settings
+from rag.text import without_links
 from rag.types import IndexReport
 from tests.test_index_parts import DIM, unit_rows
 
@@ -106,29 +107,34 @@ def test_full_build_reports_what_it_did_and_uses_no_network(corpus_copy, tmp_pat
         assert doc.text[passage.start:passage.end] == passage.text
         for _, start, end in index.sentences_of(passage.row):
             assert passage.start <= start < end <= passage.end
-    # chunk vectors are what the model gives for the chunk text, and the build is reproducible
-    texts = [p.text for p in index.passages(rows[:6], [0.0] * 6)]
-    assert np.allclose(index.chunk_vectors[:6], embedder.encode_texts(texts), atol=1e-4)
-    spans = [[(0, len(t))] for t in texts]  # the one-pass contextual mode gives the same chunk vectors
-    contextual, _ = embedder.encode_chunks(texts, spans, SentenceVectors.CONTEXTUAL)
-    assert np.allclose(contextual, index.chunk_vectors[:6], atol=1e-4)
+    # sentence vectors are what the model gives for each sentence on its own (links' path words left
+    # out), in one pass; and the build is reproducible
+    sentences = index.sentences_in_chunks(rows[:3])
+    texts = [without_links(s.text) for s in sentences]
+    assert np.allclose(index.vectors_of([s.row for s in sentences]), embedder.encode_texts(texts), atol=1e-4)
     shared = Index.open(built_index)
     assert np.allclose(index.chunk_vectors, shared.chunk_vectors, atol=1e-5)
     assert np.allclose(index.sentence_vectors, shared.sentence_vectors, atol=1e-5)
 
 
-def test_a_one_pass_build_embeds_each_sentence_once_and_composes_chunk_vectors(
+def test_an_independent_build_embeds_each_chunk_too_and_keeps_the_same_sentence_vectors(
         tmp_path, corpus_dir, embedder, built_index) -> None:
-    one = settings(corpus_dir, tmp_path / "one", sentence_vectors=SentenceVectors.ONE_PASS)
-    report = IndexBuilder(one, embedder=embedder).run()
-    index, default = Index.open(tmp_path / "one"), Index.open(built_index)
-    # the sentences' vectors are those of the default (independent) build
+    two = settings(corpus_dir, tmp_path / "two", sentence_vectors=SentenceVectors.INDEPENDENT)
+    report = IndexBuilder(two, embedder=embedder).run()
+    index, default = Index.open(tmp_path / "two"), Index.open(built_index)
     assert report.chunks_total == default.chunk_count and index.sentence_count == default.sentence_count
     assert np.allclose(index.sentence_vectors, default.sentence_vectors, atol=1e-4)
-    # each chunk's vector is pooled from its sentences: close to the model's own vector of the chunk
+    # its chunk vectors are the model's own, and the contextual mode gives the same ones
+    rows = list(range(6))
+    texts = [p.text for p in index.passages(rows, [0.0] * 6)]
+    assert np.allclose(index.chunk_vectors[:6], embedder.encode_texts(texts), atol=1e-4)
+    contextual, _ = embedder.encode_chunks(texts, [[(0, len(t))] for t in texts], SentenceVectors.CONTEXTUAL)
+    assert np.allclose(contextual, index.chunk_vectors[:6], atol=1e-4)
+    # the default's chunk vectors are pooled from its sentences: close to the model's own
     cosines = (np.asarray(index.chunk_vectors) * np.asarray(default.chunk_vectors)).sum(axis=1)
     assert cosines.min() > 0.8, cosines.min()
-    answer = rag.load(tmp_path / "one").answer("Who should control local libraries and swimming pools?")
+    assert not np.allclose(index.chunk_vectors, default.chunk_vectors, atol=1e-3)
+    answer = rag.load(tmp_path / "two").answer("Who should control local libraries and swimming pools?")
     assert "controlled by local people" in answer.text
 
 
@@ -558,6 +564,10 @@ class HashEmbedder:
                      for t, spans in zip(texts, sentence_spans, strict=True)]
         return chunks, sentences
 
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, DIM))
+
 
 POSTS = {
     "p1": "Mutuals in public services\nLocal libraries should be run by local people. Staff own a share.",
@@ -569,7 +579,8 @@ def test_the_builder_indexes_documents_handed_to_it_with_any_chunk_embedder(tmp_
     embedder = HashEmbedder()
     checked: ChunkEmbedder = embedder  # the protocol is all the builder needs
     docs = [make_document(doc_id, text, title=text.splitlines()[0]) for doc_id, text in POSTS.items()]
-    settings = Settings(corpus_dir=tmp_path / "no-such-corpus", index_dir=tmp_path / "index")
+    settings = Settings(corpus_dir=tmp_path / "no-such-corpus", index_dir=tmp_path / "index",
+                        sentence_vectors=SentenceVectors.INDEPENDENT)  # chunk vectors straight from it
     report = IndexBuilder(settings, embedder=checked).run(documents=docs)
     assert sorted(report.added) == ["p1", "p2"] and report.skipped == () and not report.model_loaded
     index = Index.open(tmp_path / "index")

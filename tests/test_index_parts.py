@@ -52,7 +52,7 @@ def test_a_manifest_round_trips_through_its_file(tmp_path: Path) -> None:
     assert read_manifest(tmp_path) == written
     raw = json.loads((tmp_path / MANIFEST).read_text())
     assert raw["format_version"] == FORMAT_VERSION and raw["index_kind"] == "hnsw"
-    assert raw["settings"]["sentence_vectors"] == "independent"  # plain JSON values
+    assert raw["settings"]["sentence_vectors"] == "one-pass"  # plain JSON values
     assert [p.name for p in tmp_path.iterdir()] == [MANIFEST]  # no temporary file left
 
 
@@ -74,7 +74,7 @@ def test_build_settings_name_what_differs() -> None:
     wanted = BuildSettings.of(Settings(chunk_tokens=100, sentence_vectors=SentenceVectors.CONTEXTUAL))
     assert built.mismatches(wanted, ["chunk_tokens", "sentence_vectors", "embedding_model"]) == [
         "chunk_tokens: index has 180, asked for 100",
-        "sentence_vectors: index has 'independent', asked for 'contextual'"]
+        "sentence_vectors: index has 'one-pass', asked for 'contextual'"]
     older = manifest().model_dump(mode="json")
     del older["settings"]["embedding_backend"]  # written before the setting existed
     assert Manifest.model_validate(older).settings.embedding_backend == EmbeddingBackend.TORCH

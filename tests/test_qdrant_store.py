@@ -216,7 +216,8 @@ def test_an_update_re_embeds_only_what_changed_and_search_follows(qdrant_index, 
         for phrase, doc_id in (("Zanzibarian", EDITED), ("quokka ferry", added)):
             rows, _ = index.search_lexical(phrase, 3)
             assert index.passages(rows, [0.0] * len(rows))[0].doc_id == doc_id
-            fused = index.search_hybrid(phrase, embedder.encode_query(phrase), 10, RankFusion())
+            fused = index.search_hybrid(phrase, embedder.encode_query(phrase), 10,
+                                        RankFusion.from_settings(Settings()))
             assert index.passages([fused[0][0]], [0.0])[0].doc_id == doc_id
         rows, scores = index.search_lexical(REMOVED_PHRASE, index.chunk_count)
         assert REMOVED not in {p.doc_id for p in index.passages(rows, scores)}

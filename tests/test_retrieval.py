@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.index.search import FaissSearch
+from rag.index.reader import Index
+from rag.index.search import FaissSearch, RankFusion, best_sentence_ranking
 from rag.retrieval import HybridRetriever, reciprocal_rank_fusion
 from rag.types import Passage
 
@@ -87,3 +88,44 @@ def test_the_same_text_in_two_posts_takes_one_passage_slot() -> None:
     index = StandInIndex(dense=[1, 2, 3, 4], lexical=[], texts={1: copy, 2: f"  {copy}\n"})
     retriever = HybridRetriever(index, lexical_weight=0.0)  # type: ignore[arg-type]
     assert [p.row for p in retriever.run("q", np.zeros(3, np.float32), k=3)] == [1, 3, 4]
+
+
+def test_candidates_rank_by_their_best_sentence() -> None:
+    rows = {10: range(0, 3), 11: range(3, 4), 12: range(4, 4)}  # chunk 12 has no sentences
+    cosines = {0: 0.2, 1: 0.9, 2: 0.1, 3: 0.5}
+    assert best_sentence_ranking([11, 12, 10, 11], rows, cosines) == [10, 11]
+    assert best_sentence_ranking([11, 10], {10: range(0, 1), 11: range(1, 2)}, {0: 0.4, 1: 0.4}) == [10, 11]
+
+
+class SentenceStandIn:
+    """An index over a stand-in chunk search, with two sentences per chunk (row r holds sentences 2r
+    and 2r+1): ``Index.search_hybrid`` as it runs on a real index."""
+
+    def __init__(self, dense: list[int], lexical: list[int], sentence_vectors: np.ndarray) -> None:
+        self.chunk_search = StandInIndex(dense, lexical)
+        self.asked = self.chunk_search.asked
+        self.sentence_vectors = sentence_vectors
+
+    def chunk_sentence_rows(self, chunk_rows: list[int]) -> dict[int, range]:
+        return {int(r): range(2 * int(r), 2 * int(r) + 2) for r in chunk_rows}
+
+    def vectors_of(self, rows: list[int]) -> np.ndarray:
+        return self.sentence_vectors[rows]
+
+    search_dense = Index.search_dense
+    search_lexical = Index.search_lexical
+    search_hybrid = Index.search_hybrid
+
+
+def test_the_sentence_ranking_joins_the_fusion_over_both_searches_candidates() -> None:
+    vectors = np.zeros((10, 2), np.float32)
+    vectors[:, 1] = 1.0
+    vectors[9] = [1.0, 0.0]  # chunk 4's second sentence matches the question best
+    index = SentenceStandIn(dense=[1, 2], lexical=[3, 4], sentence_vectors=vectors)
+    query = np.array([1.0, 0.0], np.float32)
+    plain = index.search_hybrid("q", query, 10, RankFusion())
+    assert [row for row, _ in plain][:2] == [1, 3]  # without it, the first of each ranking leads
+    fused = dict(index.search_hybrid("q", query, 10, RankFusion(dense_weight=0.0, sentence_weight=1.0)))
+    assert max(fused, key=fused.__getitem__) == 4  # second in BM25, first by its best sentence
+    assert fused[4] == pytest.approx(1 / 61 + 1 / 62) and set(fused) == {1, 2, 3, 4}
+    assert [name for name, *_ in index.asked][-2:] == ["dense", "lexical"]  # dense still feeds candidates

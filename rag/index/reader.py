@@ -17,7 +17,14 @@ import numpy as np
 
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, read_manifest
-from rag.index.search import ChunkSearch, FaissSearch, RankFusion, Ranking
+from rag.index.search import (
+    ChunkSearch,
+    FaissSearch,
+    RankFusion,
+    Ranking,
+    best_sentence_ranking,
+    reciprocal_rank_fusion,
+)
 from rag.index.store import STORE_FILE, DocumentRecord, Store
 from rag.index.vectors import CHUNK_VECTORS, SENTENCE_VECTORS, open_vectors
 from rag.lexical import terms
@@ -138,8 +145,24 @@ class Index:
     def search_hybrid(self, text: str, query: np.ndarray, n: int, fusion: RankFusion
                       ) -> list[tuple[int, float]]:
         """Up to ``n`` chunk rows from each of dense and BM25 search, fused by reciprocal rank:
-        (row, fused score), best first. FAISS fuses here; Qdrant fuses in its query API."""
-        return self.chunk_search.search_hybrid(text, query, n, fusion)
+        (row, fused score), best first. FAISS fuses here; Qdrant fuses in its query API. With a
+        ``fusion.sentence_weight``, the candidates' best-sentence ranking joins the fusion (both
+        stores then fuse here: dense search always runs, as it feeds the candidates)."""
+        if fusion.sentence_weight <= 0:
+            return self.chunk_search.search_hybrid(text, query, n, fusion)
+        dense = self.search_dense(query, n)[0].tolist()
+        lexical = self.search_lexical(text, n)[0].tolist() if fusion.lexical_weight > 0 else []
+        candidates = list(dict.fromkeys(dense + lexical))
+        ranges = self.chunk_sentence_rows(candidates)
+        rows = sorted({r for span in ranges.values() for r in span})
+        cosines = dict(zip(rows, (self.vectors_of(rows) @ query).tolist(), strict=True)) if rows else {}
+        rankings: list[tuple[Sequence[int], float]] = [
+            (best_sentence_ranking(candidates, ranges, cosines), fusion.sentence_weight)]
+        if fusion.dense_weight > 0:
+            rankings.append((dense, fusion.dense_weight))
+        if lexical:
+            rankings.append((lexical, fusion.lexical_weight))
+        return reciprocal_rank_fusion(rankings, fusion.k)
 
     def idf(self, text: str) -> dict[str, float]:
         """BM25 idf of each (stemmed, stopword-free) term of ``text``; unknown terms get the max."""

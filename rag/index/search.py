@@ -26,13 +26,24 @@ Ranking = tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class RankFusion:
-    """How a hybrid search fuses its two rankings: score(row) = Σ weight / (k + rank), rank from 1
+    """How a hybrid search fuses its rankings: score(row) = Σ weight / (k + rank), rank from 1
     (Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms Condorcet and individual rank
-    learning methods", SIGIR 2009). A ranking of weight 0 is not searched."""
+    learning methods", SIGIR 2009). A ranking of weight 0 is not searched.
+
+    ``sentence_weight`` adds a third ranking, made by ``rag.index.Index`` from the stored sentence
+    vectors: the dense and BM25 candidates ordered by their best sentence's cosine to the question
+    (``best_sentence_ranking``). A store's own ``search_hybrid`` fuses only the first two."""
 
     k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    sentence_weight: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RankFusion:
+        """The fusion the configured retrieval uses (``rrf_k`` and the three weights)."""
+        return cls(k=settings.rrf_k, dense_weight=settings.dense_weight,
+                   lexical_weight=settings.lexical_weight, sentence_weight=settings.sentence_weight)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[tuple[Sequence[int], float]], k: int = 60
@@ -44,6 +55,17 @@ def reciprocal_rank_fusion(rankings: Sequence[tuple[Sequence[int], float]], k: i
         for rank, row in enumerate(rows, start=1):
             fused[int(row)] = fused.get(int(row), 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def best_sentence_ranking(candidates: Sequence[int], sentence_rows: Mapping[int, range],
+                          sentence_cosines: Mapping[int, float]) -> list[int]:
+    """Candidate chunk rows ordered by the cosine of their best sentence to the question, best first
+    (ties by row); a chunk without sentences is left out. This is MaxP aggregation (Dai & Callan,
+    "Deeper Text Understanding for IR with Contextual Neural Language Modeling", SIGIR 2019) over a
+    chunk's sentences: one sentence that answers outranks a chunk that is only about the topic."""
+    best = {int(c): max(sentence_cosines[r] for r in sentence_rows[int(c)])
+            for c in dict.fromkeys(candidates) if sentence_rows.get(int(c))}
+    return sorted(best, key=lambda c: (-best[c], c))
 
 
 class ChunkSearch(Protocol):
