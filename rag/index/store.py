@@ -140,6 +140,7 @@ class Store:
         self._local = threading.local()
         self._sentences: dict[int, Sentence] = {}  # sentence row -> record, filled as rows are read
         self._chunk_ranges: dict[int, range] = {}
+        self._document_ranges: dict[str, range] = {}  # document id -> its sentence rows
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -268,9 +269,14 @@ class Store:
         return [cache[r] for r in sorted({int(r) for r in rows}) if r in cache]
 
     def sentences_of_document(self, doc_id: str) -> list[Sentence]:
-        """Every sentence of one document, in order."""
-        return [self._sentence(r) for r in self.db.execute(
-            self._SENTENCE_SQL + "WHERE d.id = ? ORDER BY s.row", (doc_id,))]
+        """Every sentence of one document, in order (its rows are consecutive; read through the
+        sentence cache, so asking again costs no SQL)."""
+        rows = self._document_ranges.get(doc_id)
+        if rows is None:
+            lo, hi = self.db.execute("SELECT MIN(s.row), MAX(s.row) FROM sentences s JOIN documents d "
+                                     "ON d.idx = s.doc_idx WHERE d.id = ?", (doc_id,)).fetchone()
+            rows = self._document_ranges[doc_id] = range(lo, hi + 1) if lo is not None else range(0)
+        return self.sentences_at(rows)
 
     def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
         """Sentences around ``row`` within its document, in order (the sentence itself included)."""
