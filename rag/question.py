@@ -151,8 +151,11 @@ _COLLECTION = re.compile(
     r"\b(which|what) (post|article|blog|piece)s? (was|were|is|came|appeared|went)( \w+)? (first|last|"
     r"earliest|latest|most recently|oldest|newest)\b|\b(dates|titles|authors|headlines) of (the |all (the )?|"
     r"these |those )?(posts|articles|blogs)\b|\bwhen (were|was) (the|these|those|all (the)?) (posts|articles|"
-    r"blogs) (published|written|posted)\b", re.IGNORECASE)
-"""Questions about the collection: which posts there are, their dates, which came first."""
+    r"blogs) (published|written|posted)\b|"
+    r"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{0,40}\b(published|written|posted|dated|from|"
+    r"appeared|came out)\b.{0,20}\b(19|20)\d\d\b", re.IGNORECASE)
+"""Questions about the collection: which posts there are, their dates, which came first, which posts
+are from a year."""
 _BARE_TITLE = re.compile(r"^\s*when (?:was|were) (?P<words>(?-i:[\"“'‘]?[A-Z])[^\n]{1,100}?)\s+(?:first\s+)?"
                          r"(?:published|posted|written|put up|dated)\s*\??\s*$", re.IGNORECASE)
 """'When was Mutual Benefit? published?': a post named by its (capitalised) title alone."""
@@ -456,6 +459,8 @@ def fact_type_of(text: str) -> FactType | None:
 
 def _post_attribute(text: str) -> str:
     low = text.lower()
+    if _COLLECTION.search(text) and year_of(text):  # "Which posts were published in 2010?": by their dates
+        return "date"
     if _COLLECTION.search(text) and not re.search(r"\b(date|dates|first|last|earliest|latest|oldest|newest|"
                                                   r"when|recently)\b", low):
         return "title"

@@ -200,6 +200,18 @@ def test_a_post_named_by_its_title_alone_is_dated_from_its_dateline(rag_obj, que
     assert answer.found and [c.quote for c in answer.citations] == ["Friday, June 04, 2010"]
 
 
+def test_posts_from_a_year_are_those_whose_own_date_line_gives_it(rag_obj):
+    answer = rag_obj.answer("Which posts were published in 2010?")
+    assert answer.found and answer.kind == AnswerType.POST
+    assert answer.lead.startswith("2 of the 5 posts are dated 2010")
+    assert [c.quote for c in answer.citations] == ["Friday, June 04, 2010",
+                                                   "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"]
+    only = rag_obj.answer("List the posts from 2012.")
+    assert only.found and [c.doc_id for c in only.citations] == ["003_7bf250b1bac76943"]
+    none = rag_obj.answer("Were any articles written in 2011?")
+    assert not none.found and none.lead == "None of the 5 posts is dated 2011 (2 state no date)."
+
+
 def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
     answer = rag_obj.answer("What is the title of the 2010 post?")
     assert not answer.found

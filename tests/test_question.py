@@ -216,3 +216,17 @@ def test_a_name_that_is_also_an_auxiliary_does_not_make_a_list(question, kind):
 def test_a_question_for_a_posts_address_asks_about_the_post():
     analysis = analyse("What is the URL of the Left Foot Forward article?")
     assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == "url"
+
+
+@pytest.mark.parametrize("question", ["Which posts were published in 2010?", "List the posts from 2012.",
+                                      "Were any articles written in 2011?",
+                                      "Which of the posts were written in 2010?"])
+def test_posts_asked_for_by_year_are_a_question_about_the_collections_dates(question):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.POST and analysis.all_posts
+    assert analysis.post_attribute == "date"
+
+
+def test_a_year_naming_one_post_is_no_question_about_the_collection():
+    analysis = analyse("What did the 2010 post say about mutuals?")
+    assert not analysis.all_posts and analysis.scope is not None and analysis.scope.year == "2010"

@@ -60,10 +60,10 @@ class Verdict:
     missing: tuple[str, ...] = ()
 
 
-def join_words(items: Sequence[str]) -> str:
-    """"a", "a or b", "a, b or c"."""
+def join_words(items: Sequence[str], conjunction: str = "or") -> str:
+    """"a", "a or b", "a, b or c" (or with another conjunction: "a, b and c")."""
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
 def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],

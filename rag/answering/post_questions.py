@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from rag.answering.checks import Verdict
+from rag.answering.checks import Verdict, join_words
 from rag.answering.compose import Unit
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
@@ -35,13 +35,19 @@ class PostAnswer:
 def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
     """A question about the whole collection ("Which post came first?", "List the posts.", "How many
     posts are there?"): the line of each post that answers it, in index order, grouped by post; the
-    lead counts them and, for dates, names the earliest and the latest dated post."""
+    lead counts them and, for dates, names the earliest and the latest dated post. A year in the
+    question ("Which posts were published in 2010?") keeps the posts whose own date line gives it."""
     attribute = analysis.post_attribute or "title"
+    year = year_of(analysis.text) if attribute == "date" else None
     infos = store.document_infos()
     units: list[Unit] = []
     answered: list[DocumentInfo] = []
+    stated = 0  # posts that state a date at all
     for info in infos:
         answer = answer_about_post(replace(analysis, post_attribute=attribute), store, info.doc_id)
+        if year and answer.found:
+            stated += bool(answer.units)
+            answer = replace(answer, units=tuple(u for u in answer.units if _gives_year(u, year)))
         if answer.found and answer.units:
             units.extend(answer.units)
             answered.append(info)
@@ -51,9 +57,18 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
             answered.extend(info for _ in opening)
     what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites", "url": "addresses",
             "occasion": "openings"}.get(attribute, "details")
+    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
+    if year:
+        if not units:
+            undated = f" ({len(infos) - stated} state no date)" if stated < len(infos) else ""
+            return PostAnswer(None, verdict=Verdict(False, f"None of the {total} is dated {year}{undated}.",
+                                                    (year,)))
+        named = join_words([f"{i.label} ({i.date})" if i.date else i.label for i in answered], "and")
+        lead = (f"{len(answered)} of the {total} {'is' if len(answered) == 1 else 'are'} dated {year}: "
+                f"{named}. Their own lines:")
+        return PostAnswer(None, lead, tuple(units))
     if not units:
         return PostAnswer(None, verdict=Verdict(False, f"The posts state no {what}.", (what,)))
-    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
     if attribute == "title":
         lead = f"There are {total}; each is named by its own title line or, without one, its opening:"
     elif attribute == "date":
@@ -66,6 +81,12 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     else:
         lead = f"{len(answered)} of the {total} state their {what[:-1] if what.endswith('s') else what}:"
     return PostAnswer(None, lead, tuple(units))
+
+
+def _gives_year(unit: Unit, year: str) -> bool:
+    """Whether a date line names the year: as a word ("Friday, June 04, 2010") or a dated link's
+    path ("/2010/11/")."""
+    return any(re.search(rf"(?<![\d]){year}(?![\d])", s.text) for s in unit.sentences)
 
 
 def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None) -> PostAnswer:
