@@ -22,7 +22,7 @@ from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
-from rag.question import QuestionAnalysis, analyse, in_context, subject_words
+from rag.question import QuestionAnalysis, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
@@ -80,17 +80,10 @@ def as_turns(history: Sequence[Any] | None) -> tuple[Turn, ...]:
 
 
 def read_in_context(question: str, history: tuple[Turn, ...]) -> tuple[str, QuestionAnalysis]:
-    """What to search for, and the question's analysis: a follow-up is read with the previous
-    question ("And why?" as the whole of it; "And who funded it?" as its own words plus what the
-    previous one was about); a standalone question is not."""
-    analysis = analyse(question)
+    """What to search for, and the question's analysis, read after the previous question of the
+    conversation (``rag.question.read_after``)."""
     previous = next((t.content for t in reversed(history) if t.role == "user"), None)
-    if previous and analysis.follow_up:
-        before = analyse(previous)
-        if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
-            return f"{question} {' '.join(subject_words(before))}", in_context(analysis, before)
-        return f"{previous} {question}", in_context(analysis, before)
-    return question, analysis
+    return read_after(question, previous)
 
 
 class Response:

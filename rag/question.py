@@ -603,6 +603,40 @@ def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> Questio
                    context=tuple(borrowed) if current.focus else ())
 
 
+def read_after(question: str, previous: str | None) -> tuple[str, QuestionAnalysis]:
+    """What to search for, and the question's analysis: a follow-up is read with the previous
+    question ("And why?" as the whole of it; "And who funded it?" as its own words plus what the
+    previous one was about); a standalone question, or one with nothing before it, is not."""
+    analysis = analyse(question)
+    if previous and analysis.follow_up:
+        before = analyse(previous)
+        if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
+            return f"{question} {' '.join(subject_words(before))}", in_context(analysis, before)
+        return f"{previous} {question}", in_context(analysis, before)
+    return question, analysis
+
+
+_PART = re.compile(
+    r"^(?P<a>(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|has|have|had)\b.{8,}?)[,;]?\s+and\s+(?P<b>(?:who|whom|whose|what|when|where|which|why|how)\b"
+    r".{3,})$", re.IGNORECASE)
+
+
+def question_parts(question: str) -> tuple[str, ...]:
+    """The questions a compound question asks ("Who chairs the Commission on Ownership and when will
+    it report?" -> "Who chairs the Commission on Ownership?", "When will it report?"), or the question
+    alone. Only a second clause opening with a question word counts, so "What did Osborne and Maude
+    say?" and "How do X and Y differ?" stay whole."""
+    text = " ".join(question.split())
+    m = _PART.match(text)
+    if not m or re.search(r"\b(between|both|either|whether)\b", m.group("a"), re.IGNORECASE):
+        return (question,)
+    first = m.group("a").rstrip(" ,;")
+    second = m.group("b")
+    second = second[0].upper() + second[1:]
+    return (first if first.endswith("?") else first + "?", second if second.endswith("?") else second + "?")
+
+
 def subject_words(analysis: QuestionAnalysis) -> tuple[str, ...]:
     """What a question is about, in a few words: its names, else the post it names, else its focus.
     A follow-up with its own focus ("And who funded it?") borrows only these from the question

@@ -212,6 +212,17 @@ def test_posts_from_a_year_are_those_whose_own_date_line_gives_it(rag_obj):
     assert not none.found and none.lead == "None of the 5 posts is dated 2011 (2 state no date)."
 
 
+def test_a_compound_question_answers_each_part_and_names_the_part_the_posts_do_not_answer(rag_obj):
+    answer = rag_obj.answer("What did Tessa Jowell announce and how much will it cost?")
+    assert answer.found and "Commission on Ownership" in answer.text
+    assert answer.lead.startswith("On “How much will it cost?”: The posts mention Tessa Jowell, but give "
+                                  "no sum")
+    assert answer.missing
+    both = rag_obj.answer("Who chairs the Commission on Ownership and when will it report?")
+    spans = [(c.doc_id, c.start, c.end) for c in both.citations]
+    assert both.found and "chaired by Will Hutton" in both.text and len(spans) == len(set(spans))
+
+
 def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
     answer = rag_obj.answer("What is the title of the 2010 post?")
     assert not answer.found

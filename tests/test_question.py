@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyse, find_entities, in_context
+from rag.question import analyse, find_entities, in_context, question_parts
 from rag.types import AnswerType, FactType
 
 pytestmark = pytest.mark.unit
@@ -230,3 +230,18 @@ def test_posts_asked_for_by_year_are_a_question_about_the_collections_dates(ques
 def test_a_year_naming_one_post_is_no_question_about_the_collection():
     analysis = analyse("What did the 2010 post say about mutuals?")
     assert not analysis.all_posts and analysis.scope is not None and analysis.scope.year == "2010"
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("Who chairs the Commission on Ownership and when will it report?",
+     ("Who chairs the Commission on Ownership?", "When will it report?")),
+    ("How many members does the trust have, and who founded it?",
+     ("How many members does the trust have?", "Who founded it?")),
+    ("What did Osborne and Maude say?", ("What did Osborne and Maude say?",)),
+    ("How do the councillor and the blogger differ?", ("How do the councillor and the blogger differ?",)),
+    ("What is the difference between what Osborne said and what UNISON said?",
+     ("What is the difference between what Osborne said and what UNISON said?",)),
+    ("Compare what Osborne said and what UNISON said.", ("Compare what Osborne said and what UNISON said.",)),
+])
+def test_a_compound_question_is_read_as_its_parts(question, parts):
+    assert question_parts(question) == parts

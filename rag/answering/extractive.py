@@ -31,7 +31,7 @@ from rag.answering.evidence import Candidate, QueryTerms, query_terms, score_sen
 from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
 from rag.answering.scope import implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
-from rag.question import QuestionAnalysis, analyse
+from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
 from rag.types import AnswerType, DocumentInfo, Passage, Sentence
 
@@ -75,8 +75,26 @@ class ExtractiveBackend:
     # -- the steps
 
     def draft(self, request: GenerationRequest) -> Draft:
-        """The answer to one question (or a refusal saying what the posts lack)."""
-        assessment = self.assess(request)
+        """The answer to one question (or a refusal saying what the posts lack). A compound question
+        ("Who chairs it and when will it report?") is answered part by part, over the same passages,
+        and a part the posts do not answer is named in the lead."""
+        parts = question_parts(request.question)
+        analysis = request.analysis or analyse(request.question)
+        if len(parts) == 2 and analysis.answer_type != AnswerType.COMPARISON and not analysis.follow_up:
+            first = self._draft_one(replace(request, question=parts[0], analysis=analyse(parts[0]),
+                                            query=parts[0]))
+            query, second_analysis = read_after(parts[1], parts[0])
+            posts = {span.doc_id for span in first.spans or ()}
+            # "...and where was it reported?": "it" is what the first answer's post is about
+            prefer = posts.pop() if second_analysis.follow_up and len(posts) == 1 else None
+            second = self._draft_one(replace(request, question=parts[1], analysis=second_analysis,
+                                             query=query), prefer=prefer)
+            if first.found or second.found:
+                return _joined(first, second, parts)
+        return self._draft_one(request)
+
+    def _draft_one(self, request: GenerationRequest, prefer: str | None = None) -> Draft:
+        assessment = self.assess(request, prefer=prefer)
         if isinstance(assessment, Draft):
             return assessment
         if not assessment.verdict.answerable:
@@ -84,10 +102,12 @@ class ExtractiveBackend:
                                  assessment.scope_id, assessment.confidence)
         return self.compose(request, assessment)
 
-    def assess(self, request: GenerationRequest, *, estimate: bool = True) -> Assessment | Draft:
+    def assess(self, request: GenerationRequest, *, estimate: bool = True,
+               prefer: str | None = None) -> Assessment | Draft:
         """Analyse the question, score the candidate sentences and decide whether the posts answer
         it (a question about a post itself is answered here, as a ``Draft``). ``estimate=False``
-        leaves out the learned confidence (for fitting it)."""
+        leaves out the learned confidence (for fitting it); ``prefer`` names a post whose sentences
+        lead, as for a question about one post that does not name it as a post."""
         store = request.store
         if store is None or request.query_vector is None:
             raise ValueError("the extractive backend needs the index and the question vector")
@@ -96,8 +116,8 @@ class ExtractiveBackend:
         query = query.without(paraphrased(analysis, query))  # no evidence either way
         scope = resolve_scope(analysis.scope, store)
         scope_id = scope.doc_id if scope else None
-        preferred = None
-        if scope is None and not analysis.all_posts and analysis.answer_type not in (
+        preferred = prefer if scope is None else None
+        if preferred is None and scope is None and not analysis.all_posts and analysis.answer_type not in (
                 AnswerType.COMPARISON, AnswerType.POST):
             implicit = implicit_scope(analysis.text, analysis.entities, store)
             preferred = implicit.doc_id if implicit else None
@@ -258,6 +278,37 @@ class ExtractiveBackend:
         lead = verdict.lead or REFUSAL_MESSAGE
         return Draft(text=refusal_text(lead, passages), found=False, spans=(), lead=lead, sections=(),
                      kind=kind.value, missing=verdict.missing, scope=scope_id, confidence=confidence)
+
+
+def _joined(first: Draft, second: Draft, parts: Sequence[str]) -> Draft:
+    """One answer from the answers to a compound question's two parts (at least one found): the
+    quotes of each, in order, each quote once; a part not answered says so in the lead."""
+    found = [d for d in (first, second) if d.found]
+    spans: list[QuoteSpan] = []
+    sections: list[DraftSection] = []
+    for draft in found:
+        own = draft.spans or ()
+        at: list[int] = []
+        for span in own:  # a quote inside one already given is that one
+            same = next((i for i, s in enumerate(spans) if s.doc_id == span.doc_id and s.start <= span.start
+                         and span.end <= s.end), None)
+            if same is None:
+                spans.append(span)
+            at.append(len(spans) - 1 if same is None else same)
+        for section in draft.sections or (DraftSection(tuple(range(len(own)))),):
+            picked = tuple(i for i in dict.fromkeys(at[j] for j in section.spans)
+                           if not any(i in s.spans for s in sections))
+            if picked:
+                sections.append(replace(section, spans=picked))
+    leads = [d.lead for d in found if d.lead]
+    unanswered = [(part, d) for part, d in zip(parts, (first, second), strict=True) if not d.found]
+    leads += [f"On “{part}”: {d.lead}" for part, d in unanswered]
+    lead = " ".join(leads)
+    confidences = [d.confidence for d in found if d.confidence is not None]
+    return Draft(text="" if spans else lead, found=True, spans=tuple(spans), lead=lead,
+                 sections=tuple(sections), kind=found[0].kind,
+                 missing=tuple(m for _, d in unanswered for m in d.missing), scope=found[0].scope,
+                 confidence=min(confidences) if confidences else None)
 
 
 def refusal_text(lead: str, passages: Sequence[Passage]) -> str:
