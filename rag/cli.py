@@ -78,7 +78,7 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Embed as a Ray Data job: on a Ray started here, or on the cluster at ADDRESS "
-              "(HOST:6379). Needs pip install '.[ray]'.")
+              "(HOST:6379). Needs pip install -e '.[ray]'.")
 @_friendly
 def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, store: str | None,
           quiet: bool, ray_address: str | None) -> None:
@@ -86,6 +86,8 @@ def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, store:
     from rag.index import IndexBuilder
 
     cfg = _settings(corpus_dir=corpus_dir, index_dir=index_dir, store=store)
+    if "store" not in cfg.model_fields_set:  # not asked for: an index keeps the store it was built with
+        cfg = cfg.with_overrides(store=_built_store(cfg.index_dir))
 
     def log(message: str) -> None:
         if not quiet or message.startswith("warning"):
@@ -106,6 +108,18 @@ def index(corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, store:
     if not quiet:
         click.echo(f"Index: {report.index_dir} ({report.chunks_total} chunks, "
                    f"{report.chunks_embedded} embedded now, {report.seconds:.2f} s)")
+
+
+def _built_store(index_dir: Path) -> str | None:
+    """The chunk store the index in ``index_dir`` was built with, if it has a readable manifest."""
+    from rag.errors import RagError
+    from rag.index.manifest import read_manifest
+
+    try:
+        manifest = read_manifest(index_dir)
+    except RagError:
+        return None
+    return str(manifest.settings.store) if manifest else None
 
 
 def _print_answer(answer: Answer) -> None:

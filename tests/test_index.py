@@ -28,7 +28,7 @@ import rag
 from rag.cli import cli
 from rag.corpus import load_corpus, make_document
 from rag.embedding import Embedder
-from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
+from rag.errors import CorpusError, IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.index import LOCK, MANIFEST, ChunkEmbedder, Index, IndexBuilder
 from rag.settings import IndexKind, SentenceVectors, Settings
 from rag.text import without_links
@@ -601,3 +601,19 @@ def test_the_builder_indexes_documents_handed_to_it_with_any_chunk_embedder(tmp_
     assert report.changed == ("p2",) and report.unchanged == ("p1",)
     assert embedder.texts and all("Libraries" not in t and "libraries" not in t for t in embedder.texts)
     assert "in April" in Index.open(tmp_path / "index").document("p2").text  # type: ignore[union-attr]
+
+
+def test_a_first_build_that_fails_leaves_no_index_folder_and_a_failed_update_keeps_the_index(
+        tmp_path: Path) -> None:
+    fresh = tmp_path / "new-index"
+    missing = tmp_path / "no-corpus"
+    with pytest.raises(CorpusError):
+        IndexBuilder(Settings(corpus_dir=missing, index_dir=fresh), embedder=HashEmbedder()).run()
+    assert not fresh.exists()
+    docs = [make_document(doc_id, text) for doc_id, text in POSTS.items()]
+    kept = tmp_path / "index"
+    IndexBuilder(Settings(corpus_dir=tmp_path / "unused", index_dir=kept), embedder=HashEmbedder()).run(
+        documents=docs)
+    with pytest.raises(CorpusError):
+        IndexBuilder(Settings(corpus_dir=missing, index_dir=kept), embedder=HashEmbedder()).run()
+    assert Index.open(kept).document_ids() == ["p1", "p2"]

@@ -93,7 +93,7 @@ def test_without_qdrant_client_the_store_says_what_to_install(monkeypatch) -> No
     from rag.index.qdrant import qdrant_models
 
     monkeypatch.setitem(sys.modules, "qdrant_client", None)  # import fails
-    with pytest.raises(StoreUnavailableError, match=r"pip install '\.\[qdrant\]'"):
+    with pytest.raises(StoreUnavailableError, match=r"pip install -e '\.\[qdrant\]'"):
         qdrant_models()
 
 
@@ -309,10 +309,25 @@ def test_cli_builds_with_store_qdrant_and_says_what_to_install_without_it(built_
                                           "--store", "qdrant"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        "Error: The Qdrant store needs qdrant-client: pip install '.[qdrant]' (or set RAG_STORE=faiss)."]
+        "Error: The Qdrant store needs qdrant-client: pip install -e '.[qdrant]' (or set RAG_STORE=faiss)."]
     result = CliRunner().invoke(cli, ["index", "--corpus", str(corpus_copy), "--index", str(index_dir),
                                       "--store", "qdrant"])
     assert result.exit_code == 0, result.output
     assert "0 embedded" in result.output
     status = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
     assert "store: qdrant" in status.output
+
+
+def test_rag_index_without_store_keeps_the_store_the_index_was_built_with(qdrant_index, tmp_path,
+                                                                         monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    monkeypatch.delenv("RAG_STORE", raising=False)
+    index_dir = tmp_path / "index"
+    shutil.copytree(qdrant_index, index_dir)
+    result = CliRunner().invoke(cli, ["index", "--index", str(index_dir), "--corpus", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    assert "Index is up to date." in result.output and "store changed" not in result.output
+    assert json.loads((index_dir / MANIFEST).read_text())["settings"]["store"] == "qdrant"

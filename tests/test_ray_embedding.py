@@ -28,7 +28,7 @@ QUESTIONS = ("Who should control local libraries and swimming pools?",
 
 @pytest.fixture(scope="module")
 def ray_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
-    pytest.importorskip("ray", reason="the ray extra is not installed (pip install '.[ray]')")
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
     work = tmp_path_factory.mktemp("ray")
     shutil.copytree(corpus_dir, work / "corpus")
     done = CliRunner().invoke(cli, ["index", "--corpus", str(work / "corpus"), "--index", str(work / "index"),
@@ -58,5 +58,5 @@ def test_without_ray_installed_the_build_says_what_to_install(monkeypatch: pytes
     from rag.index.ray_embed import RayEmbedder
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
-    with pytest.raises(RagError, match=r"pip install '\.\[ray\]'"):
+    with pytest.raises(RagError, match=r"pip install -e '\.\[ray\]'"):
         RayEmbedder(Settings()).encode_texts(["a text"])

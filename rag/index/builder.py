@@ -137,6 +137,7 @@ class IndexBuilder:
         if self.settings.store == ChunkStore.QDRANT:
             qdrant.qdrant_models()  # without qdrant-client, say so before embedding anything
         index_dir = Path(self.settings.index_dir)
+        created = not index_dir.exists()
         index_dir.mkdir(parents=True, exist_ok=True)
         try:
             with FileLock(str(index_dir / LOCK), timeout=0):
@@ -144,6 +145,10 @@ class IndexBuilder:
         except Timeout:
             raise IndexBusyError(
                 f"Another build of {index_dir} is running; try again when it ends.") from None
+        except BaseException:
+            if created:  # a first build that failed (no corpus, Ctrl-C) leaves no empty index folder
+                shutil.rmtree(index_dir, ignore_errors=True)
+            raise
 
     def _run(self, index_dir: Path, rebuild: bool, documents: Iterable[Document] | None) -> IndexReport:
         started = time.perf_counter()

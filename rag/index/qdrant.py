@@ -24,6 +24,7 @@ the store raises ``StoreUnavailableError`` naming the extra to install.
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 import warnings
@@ -57,7 +58,7 @@ def qdrant_models() -> ModuleType:
         from qdrant_client import models
     except ImportError:
         raise StoreUnavailableError(
-            "The Qdrant store needs qdrant-client: pip install '.[qdrant]' (or set RAG_STORE=faiss)."
+            "The Qdrant store needs qdrant-client: pip install -e '.[qdrant]' (or set RAG_STORE=faiss)."
         ) from None
     return models
 
@@ -88,6 +89,15 @@ class _LocalClients:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._open: dict[Path, tuple[Any, int]] = {}
+        # closed before the interpreter tears its modules down: a client left to its __del__ at
+        # shutdown prints "ImportError: sys.meta_path is None" on its way out
+        atexit.register(self.close_all)
+
+    def close_all(self) -> None:
+        with self._lock:
+            clients, self._open = [client for client, _ in self._open.values()], {}
+        for client in clients:
+            client.close()
 
     def acquire(self, path: Path) -> Any:
         qdrant_models()

@@ -8,7 +8,7 @@ over a pool of actors, each holding the embedding model and backend the build is
 Ray starts on this machine; with one (``ray start --head`` on the head node, ``ray start
 --address=HEAD:6379`` on each worker) the job runs on that cluster.
 
-Ray is an optional extra (``pip install '.[ray]'``): only this module imports it, and only when a
+Ray is an optional extra (``pip install -e '.[ray]'``): only this module imports it, and only when a
 build asks for it.
 """
 
@@ -36,7 +36,7 @@ def _ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise RagError("Embedding on Ray needs Ray: pip install '.[ray]' "
+        raise RagError("Embedding on Ray needs Ray: pip install -e '.[ray]' "
                        "(or pip install 'ray[data]').") from None
     return ray
 
