@@ -554,6 +554,14 @@ def _side_of(phrase: str, entities: list[str]) -> str:
     return re.split(r"(?:'s|’s)\b", phrase)[0].strip() if re.search(r"(?:'s|’s)\b", phrase) else ""
 
 
+def _possessor(phrase: str, entities: list[str]) -> str:
+    """A side named by what it holds ("the UNISON blogger's", "the councillor's view of mutuals") is
+    its holder; any other phrase is the side itself."""
+    if re.search(r"(?:'s|’s)\b", phrase):
+        return _side_of(phrase, entities) or phrase.strip()
+    return phrase.strip()
+
+
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
     """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
     in general (no sides)."""
@@ -567,19 +575,14 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
-    m = re.search(r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
-                  r"(?:agree|disagree|differ|share)\b",
-                  text, re.IGNORECASE)
-    if m:
-        return (m.group("a").strip(), m.group("b").strip())
-    m = re.search(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
-                  text, re.IGNORECASE)
-    if m:
-        return (m.group("a").strip(), m.group("b").strip())
-    m = re.search(r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"
-                  r"(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)", text, re.IGNORECASE)
-    if m:
-        return (m.group("a").strip(), m.group("b").strip())
+    for pattern in (r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
+                    r"(?:agree|disagree|differ|share)\b",
+                    r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
+                    r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"
+                    r"(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)"):
+        m = re.search(pattern, text, re.IGNORECASE)
+        if m:  # "the councillor's view of mutuals" is the councillor's side
+            return tuple(_possessor(m.group(g), entities) for g in ("a", "b"))
     return tuple(named)
 
 

@@ -167,6 +167,13 @@ def test_a_comparison_quotes_each_side_grouped_by_post(rag_obj):
         assert {answer.citation(m).doc_id for m in section.markers} == {section.doc_id}
 
 
+def test_a_side_named_by_its_author_and_a_possessive_is_quoted_from_that_authors_post(rag_obj):
+    answer = rag_obj.answer("Compare the councillor's view of mutuals with the UNISON blogger's.")
+    docs = {c.doc_id for c in answer.citations}
+    assert answer.found and "000_114af1852879e9fc" in docs and len(docs) == 2, answer.text
+    assert "UNISON" in answer.text
+
+
 def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
     assert answer.found and answer.scope == "003_7bf250b1bac76943"

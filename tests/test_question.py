@@ -245,3 +245,13 @@ def test_a_year_naming_one_post_is_no_question_about_the_collection():
 ])
 def test_a_compound_question_is_read_as_its_parts(question, parts):
     assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(("question", "sides"), [
+    ("Compare the councillor's view of mutuals with the UNISON blogger's.",
+     ("the councillor", "the UNISON blogger")),
+    ("Do the councillor and the 2012 UNISON blogger agree on it?",
+     ("the councillor", "the 2012 UNISON blogger")),
+])
+def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
+    assert analyse(question).sides == sides

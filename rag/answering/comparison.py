@@ -58,8 +58,8 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
         named_post = names_a_post(side) or side_ref.year
         as_post = resolve_scope(side_ref, store, by_text=False) if named_post else None
         mine: list[Candidate] = []
-        if as_post is None:
-            key = terms(side)[-1]
+        if as_post is None:  # "the UNISON blogger": sentences about UNISON, not about bloggers
+            key = (terms(side_ref.words) or terms(side))[-1]
             mine = [c for c in ranked if about(store, c, key)] or [
                 c for c in extra_candidates(store, query_vector, query, analysis, side, None)
                 if about(store, c, key)]
