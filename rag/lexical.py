@@ -57,3 +57,24 @@ def terms(text: str) -> list[str]:
 def terms_of(texts: Sequence[str]) -> list[list[str]]:
     """The BM25 terms of each text."""
     return analyzer().terms_of(texts)
+
+
+OTHER_NAMES: dict[str, str] = {"tory": "Conservative", "tories": "Conservatives",
+                               "conservative": "Tory", "conservatives": "Tories"}
+"""A British party's other name: the Tories are the Conservatives. A question naming one also
+searches for the other, and a post quoting "the Conservatives" gives the Tories' view."""
+
+
+def with_other_names(text: str) -> str:
+    """``text`` followed by the other name of each party it names ("the Tories" -> "... Conservatives")."""
+    extra = dict.fromkeys(OTHER_NAMES[w.lower()] for w in _TOKEN.findall(text) if w.lower() in OTHER_NAMES)
+    present = set(terms(text))
+    missing = [w for w in extra if not set(terms(w)) <= present]
+    return f"{text} {' '.join(missing)}" if missing else text
+
+
+@lru_cache(maxsize=64)
+def other_name_stems(stem: str) -> tuple[str, ...]:
+    """The stems of a party's other name, for one stem of its name ("tori" -> ("conserv",))."""
+    return tuple(dict.fromkeys(t for word, other in OTHER_NAMES.items() if terms(word) == [stem]
+                               for t in terms(other) if t != stem))

@@ -22,6 +22,7 @@ from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
+from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
@@ -177,6 +178,7 @@ class RAG:
         text = clean_question(question, self.settings.max_question_chars)
         turns = as_turns(history)
         query, analysis = read_in_context(text, turns)
+        query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
         vector = self.embedder.encode_query(query)
         index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,

@@ -174,6 +174,12 @@ def test_a_side_named_by_its_author_and_a_possessive_is_quoted_from_that_authors
     assert "UNISON" in answer.text
 
 
+def test_the_tories_view_is_found_where_the_posts_call_them_conservatives(rag_obj):
+    answer = rag_obj.answer("What did the Tories propose for public services?")
+    assert answer.found
+    assert "a future Conservative government would enable public sector workers" in answer.text
+
+
 def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
     assert answer.found and answer.scope == "003_7bf250b1bac76943"

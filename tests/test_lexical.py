@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lexical import analyzer, terms, terms_of
+from rag.lexical import analyzer, other_name_stems, terms, terms_of, with_other_names
 
 pytestmark = pytest.mark.unit
 
@@ -32,3 +32,10 @@ def test_the_cache_hands_out_fresh_lists() -> None:
 def test_terms_of_each_text_and_one_shared_analyser() -> None:
     assert terms_of(["Mutual societies", "running", ""]) == [["mutual", "societi"], ["run"], []]
     assert analyzer() is analyzer()
+
+
+def test_a_party_named_one_way_is_searched_by_its_other_name_too():
+    assert with_other_names("What did the Tories propose?") == "What did the Tories propose? Conservatives"
+    assert with_other_names("A Tory and the Conservatives") == "A Tory and the Conservatives"
+    assert with_other_names("What did Labour propose?") == "What did Labour propose?"
+    assert other_name_stems("tori") == ("conserv",) and other_name_stems("labour") == ()

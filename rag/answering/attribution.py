@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.lexical import terms
+from rag.lexical import other_name_stems, terms
 from rag.types import Sentence
 
 SPEAKER_GAP = 6
@@ -42,6 +42,11 @@ _PRONOUN_SPEAKS = re.compile(
     re.IGNORECASE)
 _OPENS_QUOTE = re.compile(r"^\s*[\"“‘]")
 _PERSON = "PERSON"
+
+
+def speaker_keys(key: str) -> tuple[str, ...]:
+    """The stems a speaker may go by: its own, and a party's other name (``rag.lexical.OTHER_NAMES``)."""
+    return (key, *other_name_stems(key))
 
 
 def speaks(text: str, key: str) -> bool:

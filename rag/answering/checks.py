@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answering.attribution import speaks
+from rag.answering.attribution import speaker_keys, speaks
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.predicate import unsaid
 from rag.answering.store import AnswerStore
@@ -134,7 +134,7 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
     for cand in ranked[:12]:
         if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
             break
-        if about(store, cand, key[0]) and speaks(cand.sentence.text, key[0]):
+        if any(about(store, cand, k) and speaks(cand.sentence.text, k) for k in speaker_keys(key[0])):
             return True
     return False
 
