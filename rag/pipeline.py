@@ -23,7 +23,7 @@ from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, Ques
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
 from rag.lexical import with_other_names
-from rag.question import QuestionAnalysis, read_after
+from rag.question import QuestionAnalysis, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
@@ -175,7 +175,7 @@ class RAG:
         """What a backend is given for a question: the question read in context, its vector, and the
         retrieved passages (the ``k`` shown, then the next ranked up to ``sentence_pool``).
         Raises ``EmptyQuestionError`` for an empty question."""
-        text = clean_question(question, self.settings.max_question_chars)
+        text = mend_question_word(clean_question(question, self.settings.max_question_chars))
         turns = as_turns(history)
         query, analysis = read_in_context(text, turns)
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"

@@ -651,6 +651,32 @@ def subject_words(analysis: QuestionAnalysis) -> tuple[str, ...]:
     return analysis.focus
 
 
+_OPENING_WORD = re.compile(r"^(\s*(?:and\s+|but\s+|so\s+)?)([A-Za-z]{3,6})\s+(?P<next>[A-Za-z']+)",
+                           re.IGNORECASE)
+_AFTER_QUESTION_WORD = frozenset({"many", "much", "long", "often", "far", "kind", "kinds", "sort", "sorts",
+                                  "type", "types"})
+
+
+def mend_question_word(question: str) -> str:
+    """A question whose opening question word has a typo ("Whta did...", "Hwo many...") with the word
+    mended: one swap, insertion, deletion or substitution (optimal string alignment distance 1,
+    rapidfuzz) from a question word, with the same first letter, and followed by what follows a
+    question word ("did", "is", "many"). Any other opening word stays."""
+    m = _OPENING_WORD.match(question)
+    if not m or m.group(2).lower() in WH_WORDS | AUXILIARIES:
+        return question
+    if m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD:  # "Hot topics" is no question
+        return question
+    from rapidfuzz.distance import OSA
+
+    typed = m.group(2)
+    for word in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how"):
+        if word[0] == typed[0].lower() and OSA.distance(typed.lower(), word) == 1:
+            mended = word.capitalize() if typed[0].isupper() else word
+            return question[:m.start(2)] + mended + question[m.end(2):]
+    return question
+
+
 @lru_cache(maxsize=4096)
 def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.evidence import counts_something, holds_answer
+from rag.answering.evidence import correct_spelling, counts_something, holds_answer
 from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
@@ -62,3 +62,9 @@ def test_other_questions_are_not_read_as_open_ones(question):
 def test_a_derived_word_shares_the_verb_stem():
     assert derived("respond", "respons") and derived("perform", "perform")
     assert not derived("achiev", "achiv") and not derived("run", "rung")
+
+
+def test_two_swapped_letters_are_one_typo():
+    vocab = {"today": 1, "programm": 1}
+    assert correct_spelling("todya", vocab, {}) == "today"
+    assert correct_spelling("tdoya", vocab, {}) is None  # two edits in a short word

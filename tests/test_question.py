@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyse, find_entities, in_context, question_parts
+from rag.question import analyse, find_entities, in_context, mend_question_word, question_parts
 from rag.types import AnswerType, FactType
 
 pytestmark = pytest.mark.unit
@@ -255,3 +255,12 @@ def test_a_compound_question_is_read_as_its_parts(question, parts):
 ])
 def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
     assert analyse(question).sides == sides
+
+
+@pytest.mark.parametrize(("typed", "mended"), [
+    ("Whta did Osborne say?", "What did Osborne say?"), ("Hwo many members?", "How many members?"),
+    ("And whne was it published?", "And when was it published?"), ("Who said it?", "Who said it?"),
+    ("Hot topics?", "Hot topics?"), ("Wheat prices rose?", "Wheat prices rose?"),
+])
+def test_a_typo_in_the_opening_question_word_is_mended(typed, mended):
+    assert mend_question_word(typed) == mended

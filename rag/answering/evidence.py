@@ -177,17 +177,19 @@ def counts(sentence: Sentence, noun: str | None) -> bool:
 
 
 def correct_spelling(term: str, vocab: Mapping[str, int], cache: dict[str, str | None]) -> str | None:
-    """The posts' term closest to an unknown question term (Levenshtein distance 1, or 2 for terms of
-    eight letters or more), or None. Uses rapidfuzz (https://github.com/rapidfuzz/RapidFuzz)."""
+    """The posts' term closest to an unknown question term (edit distance 1, or 2 for terms of eight
+    letters or more), or None. The distance is optimal string alignment (Damerau-Levenshtein without
+    repeated edits of a substring), so a swap of two letters ("todya") is one edit, as typists make
+    it. Uses rapidfuzz (https://github.com/rapidfuzz/RapidFuzz)."""
     if term in cache:
         return cache[term]
     best: str | None = None
     if len(term) >= SPELLING_MIN_LENGTH and not term.isdigit():
         from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.distance import OSA
 
         limit = 2 if len(term) >= 8 else 1
-        match = process.extractOne(term, vocab.keys(), scorer=Levenshtein.distance, score_cutoff=limit)
+        match = process.extractOne(term, vocab.keys(), scorer=OSA.distance, score_cutoff=limit)
         if match is not None and abs(len(match[0]) - len(term)) <= limit:
             best = match[0]
     cache[term] = best
