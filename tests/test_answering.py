@@ -180,6 +180,11 @@ def test_the_tories_view_is_found_where_the_posts_call_them_conservatives(rag_ob
     assert "a future Conservative government would enable public sector workers" in answer.text
 
 
+def test_where_a_named_organisation_is_based_needs_a_place(rag_obj):
+    answer = rag_obj.answer("Where is John Lewis headquartered?")
+    assert not answer.found and answer.lead == "The posts mention John Lewis, but give no place for it."
+
+
 def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
     assert answer.found and answer.scope == "003_7bf250b1bac76943"

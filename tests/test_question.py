@@ -58,6 +58,7 @@ def test_answer_type(question, kind):
     ("What percentage of workers wanted mutuals?", FactType.PERCENT, True),
     ("Which town is the school in?", FactType.PLACE, True),
     ("Where did Osborne set out the plan?", FactType.PLACE, False),
+    ("Where is John Lewis headquartered?", FactType.PLACE, True),
     ("Which council's approach was nicknamed EasyCouncil?", FactType.ORGANISATION, False),
     ("What is the capital of Australia?", FactType.OTHER, False),
 ])
