@@ -242,8 +242,8 @@ _STRICT: dict[FactType, re.Pattern[str]] = {
                                r"region|"
                                r"regions|borough|boroughs|ward|wards|constituency|nation|continent|village|"
                                r"district|street)\b|"
-                               r"^\s*where (is|are|was|were) .{1,80}\b(based|headquartered|located|situated|born|"
-                               r"sited)\b", re.IGNORECASE),
+                               r"^\s*where (is|are|was|were) .{1,80}\b(based|headquartered|located|"
+                               r"situated|born|sited)\b", re.IGNORECASE),
 }
 """Identity questions ("who is X", "what is the name of X") and named places ("which town") need a name
 of that type; other "who" and "where" questions may be answered by a description ("local people")."""
