@@ -185,6 +185,13 @@ def test_where_a_named_organisation_is_based_needs_a_place(rag_obj):
     assert not answer.found and answer.lead == "The posts mention John Lewis, but give no place for it."
 
 
+def test_a_quote_does_not_end_on_a_quotation_it_opens_and_does_not_close(rag_obj):
+    answer = rag_obj.answer("How many local Labour Groups backed the pledge?")
+    assert answer.found and "115 local Labour Groups" in answer.text
+    for citation in answer.citations:  # the pledge's long quotation is not cut off after its first line
+        assert citation.quote.count('"') % 2 == 0, citation.quote
+
+
 def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
     assert answer.found and answer.scope == "003_7bf250b1bac76943"

@@ -236,6 +236,29 @@ class Composer:
         """The sentence widened so that it reads on its own (the largest of ``expansions``)."""
         return self.expansions(sentence, score, whole_list=whole_list)[0]
 
+    def _closing_quotation(self, parts: list[Sentence], anchor: Sentence) -> list[Sentence]:
+        """``parts`` with the sentences (up to ``MAX_FORWARD``) that close a quotation they open, so
+        no quote ends inside someone's words. A quotation that does not close that soon is left out
+        when it opens after ``anchor`` (a lead-in's next line opening a long quotation); one the
+        anchor itself opens stays, as the anchor is what answers."""
+        text = " ".join(s.text for s in parts)
+        if not opens_quotation(text):
+            return parts
+        extra, cur = [], parts[-1]
+        for _ in range(MAX_FORWARD):
+            nxt = self._neighbour(cur, +1)
+            if nxt is None:
+                break
+            extra.append(nxt)
+            text += " " + nxt.text
+            cur = nxt
+            if not opens_quotation(text):
+                return [*parts, *extra]
+        kept = list(parts)
+        while kept[-1].row > anchor.row and opens_quotation(" ".join(s.text for s in kept)):
+            kept.pop()
+        return kept if not opens_quotation(" ".join(s.text for s in kept)) else parts
+
     def expansions(self, sentence: Sentence, score: float, *, whole_list: bool) -> list[Unit]:
         """Ways to quote a sentence so that it reads on its own, largest first: with its whole list
         (a lead-in with all its items, or an item with its lead-in and siblings, when ``whole_list``);
@@ -247,18 +270,7 @@ class Composer:
             before = self._neighbour(sentence, -1)
             if before is not None and before.role.quotable:
                 base.insert(0, before)
-        if opens_quotation(sentence.text):
-            text, extra, cur = sentence.text, [], sentence
-            for _ in range(MAX_FORWARD):
-                nxt = self._neighbour(cur, +1)
-                if nxt is None:
-                    break
-                extra.append(nxt)
-                text += " " + nxt.text
-                cur = nxt
-                if not opens_quotation(text):
-                    base += extra
-                    break
+        base = self._closing_quotation(base, sentence)
         options: list[list[Sentence]] = []
         previous = self._neighbour(sentence, -1)
         opens_paragraph = previous is None or previous.line != sentence.line
@@ -281,7 +293,7 @@ class Composer:
         options.append(base)
         units: list[Unit] = []
         for parts in options:
-            unit = _unit(parts, score)
+            unit = _unit(self._closing_quotation(parts, sentence), score)
             if not any(u.rows() == unit.rows() for u in units):
                 units.append(unit)
         return units
