@@ -224,15 +224,16 @@ def status(index_dir: Path | None) -> None:
 
     cfg = _settings(index_dir=index_dir)
     info = Index.open(cfg.index_dir, cfg, check=False).status()
+    width = max(len(field.name) for field in dataclasses.fields(info))
     for field in dataclasses.fields(info):
         if field.name != "skipped":
-            click.echo(f"{field.name:>10}: {getattr(info, field.name)}")
+            click.echo(f"{field.name:>{width}}: {getattr(info, field.name)}")
     if not info.skipped:
-        click.echo(f"{'skipped':>10}: none")
+        click.echo(f"{'skipped':>{width}}: none")
         return
-    click.echo(f"{'skipped':>10}: {len(info.skipped)} at the last build")
+    click.echo(f"{'skipped':>{width}}: {len(info.skipped)} at the last build")
     for warning in info.skipped:
-        click.echo(f"{'':>12}{warning}")
+        click.echo(f"{'':>{width + 2}}{warning}")
 
 
 @cli.command()

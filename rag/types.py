@@ -224,6 +224,8 @@ class IndexStatus:
     path: str  # the index folder
     skipped: tuple[str, ...] = ()  # what the last build skipped: one warning per file or line, with why
     store: str = "faiss"  # what holds the chunk search: faiss (FAISS + bm25s) or qdrant
+    embedding_backend: str = ""  # what ran the model at build time: onnx, onnx-int8 or torch
+    sentence_vectors: str = ""  # how the sentence vectors were made: one-pass, independent, contextual
 
 
 @dataclass(frozen=True, slots=True)

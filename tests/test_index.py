@@ -531,6 +531,7 @@ def test_status_lists_what_the_last_build_skipped_and_why(built_index, corpus_co
     IndexBuilder(settings(corpus_copy, index_dir), embedder=fresh).run()
     result = CliRunner().invoke(cli, ["status", "--index", str(index_dir)])
     assert "   skipped: none" in result.output and "notes.pdf" not in result.output
+    assert "sentence_vectors: one-pass" in result.output and "embedding_backend: onnx" in result.output
 
 
 # --------------------------------------------------------------------------- the builder's seams

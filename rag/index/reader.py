@@ -255,6 +255,8 @@ class Index:
             model=self.manifest.settings.embedding_model,
             index_kind=str(self.kind),
             store=str(self.manifest.settings.store),
+            embedding_backend=str(self.manifest.settings.embedding_backend),
+            sentence_vectors=str(self.manifest.settings.sentence_vectors),
             built_at=self.manifest.built_at,
             path=str(self.index_dir),
             skipped=self.manifest.skipped,
