@@ -79,7 +79,9 @@ FRAME_NOUNS = lexicon(
     "step steps criterion criteria requirement requirements condition conditions option options "
     "meaning definition according respect regard terms matter question questions issue issues "
     "concern concerns answer answers different various several particular specific blogger bloggers "
-    "headline headlines title titles date dates month months news sort sorts part parts")
+    "headline headlines title titles date dates month months news sort sorts part parts "
+    "remark remarks comment comments statement statements favour favor "
+    "verdict response responses reaction reactions")
 """Words that shape a question without naming its topic: their absence from the posts never makes a
 question unanswerable (they are also left out of the focus)."""
 

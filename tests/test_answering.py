@@ -192,6 +192,13 @@ def test_a_quote_does_not_end_on_a_quotation_it_opens_and_does_not_close(rag_obj
         assert citation.quote.count('"') % 2 == 0, citation.quote
 
 
+def test_a_typo_in_a_name_and_a_word_for_what_was_said_lose_no_answer(rag_obj):
+    answer = rag_obj.answer("What did UNISON's Head of Educaton say about Sure Start?")
+    assert answer.found and "They say Sure Start should be the first" in answer.text
+    remarks = rag_obj.answer("Where did George Osborne make his remarks about mutuals?")
+    assert remarks.found and "remarks" not in remarks.lead
+
+
 def test_a_question_naming_a_post_is_answered_from_that_post(rag_obj):
     answer = rag_obj.answer("What does the 2012 post say about Blairite councillors?")
     assert answer.found and answer.scope == "003_7bf250b1bac76943"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.evidence import correct_spelling, counts_something, holds_answer
+from rag.answering.evidence import correct_spelling, correct_word, counts_something, holds_answer
 from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
@@ -68,3 +68,11 @@ def test_two_swapped_letters_are_one_typo():
     vocab = {"today": 1, "programm": 1}
     assert correct_spelling("todya", vocab, {}) == "today"
     assert correct_spelling("tdoya", vocab, {}) is None  # two edits in a short word
+
+
+def test_a_misspelt_word_is_found_by_the_stem_of_the_word_one_edit_away():
+    vocab = {"educ": 1, "announc": 2}
+    assert correct_spelling("educaton", vocab, {}) is None  # its own stem is four edits from "educ"
+    assert correct_word("Educaton", vocab, {}) == "educ"  # "education" is one edit away
+    assert correct_word("anounce", vocab, {}) == "announc"
+    assert correct_word("football", vocab, {}) is None

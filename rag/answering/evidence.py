@@ -196,6 +196,35 @@ def correct_spelling(term: str, vocab: Mapping[str, int], cache: dict[str, str |
     return best
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def correct_word(word: str, vocab: Mapping[str, int], cache: dict[str, str | None]) -> str | None:
+    """The posts' term for a misspelt word one edit away from a word whose stem the posts use
+    ("Educaton" -> "education" -> "educ"), when the misspelling's own stem is too far from the
+    posts' stem to match (``correct_spelling``). Edits are deletions, swaps of neighbours,
+    substitutions and insertions (Norvig, "How to Write a Spelling Corrector", 2007); the first
+    candidate in alphabetical order wins, so the result does not depend on the vocabulary's order."""
+    key = "word:" + word
+    if key in cache:
+        return cache[key]
+    low = word.lower()
+    found: str | None = None
+    if len(low) >= SPELLING_MIN_LENGTH and low.isalpha():
+        splits = [(low[:i], low[i:]) for i in range(len(low) + 1)]
+        edits = ({a + b[1:] for a, b in splits if b}
+                 | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+                 | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+                 | {a + c + b for a, b in splits for c in _LETTERS})
+        for candidate in sorted(edits - {low}):
+            stems = terms(candidate)
+            if len(stems) == 1 and stems[0] in vocab:
+                found = stems[0]
+                break
+    cache[key] = found
+    return found
+
+
 @dataclass(slots=True)
 class QueryTerms:
     """The question's analysed terms, corrected for spelling, with their idf weights."""
@@ -244,7 +273,9 @@ def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None
             out.append(t)
             continue
         # an English word is no misspelling ("sort" is not "short"); a name or a typo is not one
-        fixed = None if word_classes(typed.get(t, t)) else correct_spelling(t, vocab, cache)
+        word = typed.get(t, t)
+        fixed = None if word_classes(word) else (correct_spelling(t, vocab, cache)
+                                                 or correct_word(word, vocab, cache))
         if fixed is not None:
             corrected[t] = fixed
             out.append(fixed)
