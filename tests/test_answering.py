@@ -255,6 +255,13 @@ def test_a_compound_question_answers_each_part_and_names_the_part_the_posts_do_n
     assert both.found and "chaired by Will Hutton" in both.text and len(spans) == len(set(spans))
 
 
+def test_a_post_named_by_its_title_alone_is_the_post_asked_about_in_each_part(rag_obj):
+    assert rag_obj.answer("Who wrote Mutual Benefit?").lead == "Mutual Benefit? doesn't say who wrote it."
+    answer = rag_obj.answer("Who wrote Mutual Benefit and when was it published?")
+    assert answer.found and [c.quote for c in answer.citations] == ["Friday, June 04, 2010"]
+    assert answer.lead.startswith("On “Who wrote Mutual Benefit?”: Mutual Benefit? doesn't say who wrote it.")
+
+
 def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
     answer = rag_obj.answer("What is the title of the 2010 post?")
     assert not answer.found

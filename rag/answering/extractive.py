@@ -300,9 +300,9 @@ def _joined(first: Draft, second: Draft, parts: Sequence[str]) -> Draft:
                            if not any(i in s.spans for s in sections))
             if picked:
                 sections.append(replace(section, spans=picked))
-    leads = [d.lead for d in found if d.lead]
     unanswered = [(part, d) for part, d in zip(parts, (first, second), strict=True) if not d.found]
-    leads += [f"On “{part}”: {d.lead}" for part, d in unanswered]
+    # what is missing first: a found part's lead may end with a colon that introduces its quotes
+    leads = [f"On “{part}”: {d.lead}" for part, d in unanswered] + [d.lead for d in found if d.lead]
     lead = " ".join(leads)
     confidences = [d.confidence for d in found if d.confidence is not None]
     return Draft(text="" if spans else lead, found=True, spans=tuple(spans), lead=lead,

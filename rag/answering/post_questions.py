@@ -92,8 +92,10 @@ def _gives_year(unit: Unit, year: str) -> bool:
 def answer_about_post(analysis: QuestionAnalysis, store: AnswerStore, scope_id: str | None) -> PostAnswer:
     """When a post was published, its title, its author or site: from the post's own lines."""
     attribute = analysis.post_attribute or "date"
-    if scope_id is None and analysis.focus:  # "What news prompted the councillor to write?"
-        ref = ScopeRef(analysis.text, " ".join(analysis.focus), year_of(analysis.text))
+    if scope_id is None and (analysis.focus or analysis.entities):  # "What news prompted the councillor
+        # to write?"; a title named whole ("Who wrote Mutual Benefit?") even when a word of it is no focus
+        words = " ".join(dict.fromkeys([*analysis.entities, *analysis.focus]))
+        ref = ScopeRef(analysis.text, words, year_of(analysis.text))
         match = resolve_scope(ref, store)
         scope_id = match.doc_id if match else None
     if scope_id is None:
