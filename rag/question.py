@@ -155,7 +155,10 @@ _COLLECTION = re.compile(
     r"these |those )?(posts|articles|blogs)\b|\bwhen (were|was) (the|these|those|all (the)?) (posts|articles|"
     r"blogs) (published|written|posted)\b|"
     r"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{0,40}\b(published|written|posted|dated|from|"
-    r"appeared|came out)\b.{0,20}\b(19|20)\d\d\b", re.IGNORECASE)
+    r"appeared|came out)\b.{0,20}\b(19|20)\d\d\b|"
+    r"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{0,30}\b(no date|undated|not dated|"
+    r"without (a )?date)\b",
+    re.IGNORECASE)
 """Questions about the collection: which posts there are, their dates, which came first, which posts
 are from a year."""
 _BARE_TITLE = re.compile(r"^\s*when (?:was|were) (?P<words>(?-i:[\"“'‘]?[A-Z])[^\n]{1,100}?)\s+(?:first\s+)?"
@@ -465,7 +468,8 @@ def _post_attribute(text: str) -> str:
     low = text.lower()
     if _COLLECTION.search(text) and year_of(text):  # "Which posts were published in 2010?": by their dates
         return "date"
-    if _COLLECTION.search(text) and not re.search(r"\b(date|dates|first|last|earliest|latest|oldest|newest|"
+    if _COLLECTION.search(text) and not re.search(r"\b(date|dates|undated|dated|first|last|earliest|latest|"
+                                                  r"oldest|newest|"
                                                   r"when|recently)\b", low):
         return "title"
     if re.search(r"\b(event|news|meeting|announcement|occasion|prompted|led to|inspired|triggered|moved)\b",

@@ -262,6 +262,16 @@ def test_a_post_named_by_its_title_alone_is_the_post_asked_about_in_each_part(ra
     assert answer.lead.startswith("On “Who wrote Mutual Benefit?”: Mutual Benefit? doesn't say who wrote it.")
 
 
+@pytest.mark.parametrize("question", ["Which posts have no date?", "Which articles are undated?"])
+def test_the_posts_without_a_date_line_are_named(rag_obj, question):
+    answer = rag_obj.answer(question)
+    assert answer.found and answer.lead == (
+        "2 of the 5 posts state no date: Mutual suspicion and Conservatives express support for 'mutual "
+        "public services' plan. Their titles:")
+    assert [c.quote for c in answer.citations] == [
+        "Mutual suspicion", "Conservatives express support for 'mutual public services' plan"]
+
+
 def test_a_reference_two_posts_fit_names_both_and_asks_which(rag_obj):
     answer = rag_obj.answer("What is the title of the 2010 post?")
     assert not answer.found

@@ -221,7 +221,8 @@ def test_a_question_for_a_posts_address_asks_about_the_post():
 
 @pytest.mark.parametrize("question", ["Which posts were published in 2010?", "List the posts from 2012.",
                                       "Were any articles written in 2011?",
-                                      "Which of the posts were written in 2010?"])
+                                      "Which of the posts were written in 2010?", "Which posts have no date?",
+                                      "Which articles are undated?"])
 def test_posts_asked_for_by_year_are_a_question_about_the_collections_dates(question):
     analysis = analyse(question)
     assert analysis.answer_type == AnswerType.POST and analysis.all_posts

@@ -39,6 +39,8 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     question ("Which posts were published in 2010?") keeps the posts whose own date line gives it."""
     attribute = analysis.post_attribute or "title"
     year = year_of(analysis.text) if attribute == "date" else None
+    if attribute == "date" and _UNDATED.search(analysis.text):
+        return _undated_posts(analysis, store)
     infos = store.document_infos()
     units: list[Unit] = []
     answered: list[DocumentInfo] = []
@@ -81,6 +83,23 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     else:
         lead = f"{len(answered)} of the {total} state their {what[:-1] if what.endswith('s') else what}:"
     return PostAnswer(None, lead, tuple(units))
+
+
+_UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
+
+
+def _undated_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
+    """"Which posts have no date?": the posts whose own lines give none (no dateline, no dated link)."""
+    infos = store.document_infos()
+    undated = [i for i in infos
+               if not answer_about_post(replace(analysis, post_attribute="date"), store, i.doc_id).units]
+    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
+    if not undated:
+        return PostAnswer(None, f"Every one of the {total} states its date.")
+    titles = [u for i in undated
+              for u in answer_about_post(replace(analysis, post_attribute="title"), store, i.doc_id).units]
+    lead = f"{len(undated)} of the {total} state no date: {join_words([i.label for i in undated], 'and')}."
+    return PostAnswer(None, lead + (" Their titles:" if titles else ""), tuple(titles))
 
 
 def _gives_year(unit: Unit, year: str) -> bool:
