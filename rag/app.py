@@ -123,6 +123,8 @@ CSS = """
 #rag-chat .md a[href^="#rag-"]:hover, #rag-chat .md a[href^="#rag-"]:focus-visible {
   text-decoration: underline; }
 #rag-chat .scroll-down-button-container { display: none; }
+/* the chat's name sits in its own row above the messages, not floating over them as they scroll */
+#rag-chat label[data-testid="block-label"] { position: static; flex: none; }
 #rag-ask { --button-primary-background-fill: #b4400b; --button-primary-background-fill-hover: #9a3412;
   --button-primary-border-color: #b4400b; --button-primary-text-color: #ffffff; }
 #rag-chat a:focus-visible, #rag-chat summary:focus-visible, .rag-reader-text:focus-visible,
