@@ -175,7 +175,7 @@ source view, and the app shows each new answer from its start."""
 
 PAGE_JS = """
 () => {
-  const LABEL = 44;  // the chat's name floats over the top of its scroll area
+  const LABEL = 12;  // room left above a message scrolled to the top of the chat
   const EDGE = 8;    // room left above a question or source the page itself is scrolled to
   const log = () => document.querySelector("#rag-chat [role=log]");
   const scroller = (el) => /(auto|scroll)/.test(getComputedStyle(el).overflowY);

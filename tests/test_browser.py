@@ -266,7 +266,7 @@ class Session:
         self.page.mouse.wheel(0, -1)
         message.evaluate("""(e) => {
             const log = e.closest('[role=log]');
-            const label = 40;  // the chat's name floats over its top
+            const label = 12;  // room left above the message, as the app leaves
             if (getComputedStyle(log).overflowY === 'auto') {
                 log.scrollTop += e.getBoundingClientRect().top - log.getBoundingClientRect().top - label;
                 window.scrollTo(0, 0);
