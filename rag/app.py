@@ -990,7 +990,7 @@ def build_app(rag: RAG) -> gr.Blocks:
             ask_button = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
         notice = gr.HTML("", elem_id="rag-notice", js_on_load=None)
         gr.HTML("<p id='rag-examples-label'>Try one of these:</p>", js_on_load=None)
-        with gr.Row():
+        with gr.Row(equal_height=True):  # one height for the examples, however long their questions
             examples = [gr.Button(q, size="sm", elem_classes=["rag-example"]) for q in EXAMPLE_QUESTIONS]
         clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
         with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
