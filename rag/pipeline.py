@@ -22,6 +22,7 @@ from rag.embedding import Embedder
 from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
+from rag.index.search import RankFusion
 from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
@@ -182,9 +183,7 @@ class RAG:
         vector = self.embedder.encode_query(query)
         index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
-                                    rrf_k=self.settings.rrf_k, dense_weight=self.settings.dense_weight,
-                                    lexical_weight=self.settings.lexical_weight,
-                                    sentence_weight=self.settings.sentence_weight)
+                                    fusion=RankFusion.from_settings(self.settings))
         shown = k or self.settings.k
         pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
         return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,

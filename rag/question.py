@@ -146,6 +146,8 @@ _COMPARISON = re.compile(
     r"same view|different views|different view|both)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|"
     r"disagree|differ|share)\b", re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
+UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
+"""A question asking for posts that state no date."""
 _COLLECTION = re.compile(
     r"^\s*(please\s+)?(list|name|show)( me)? (the |all (the )?)?(posts|articles|blogs)\b|"
     r"\b(what|which) (posts|articles|blogs) (are there|do you have|are in|can i ask)\b|"
@@ -156,11 +158,10 @@ _COLLECTION = re.compile(
     r"blogs) (published|written|posted)\b|"
     r"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{0,40}\b(published|written|posted|dated|from|"
     r"appeared|came out)\b.{0,20}\b(19|20)\d\d\b|"
-    r"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{0,30}\b(no date|undated|not dated|"
-    r"without (a )?date)\b",
+    rf"\b(which|what|any|the) (posts|articles|blogs|pieces)\b.{{0,30}}{UNDATED.pattern}",
     re.IGNORECASE)
 """Questions about the collection: which posts there are, their dates, which came first, which posts
-are from a year."""
+are from a year, which state no date."""
 _BARE_TITLE = re.compile(r"^\s*when (?:was|were) (?P<words>(?-i:[\"“'‘]?[A-Z])[^\n]{1,100}?)\s+(?:first\s+)?"
                          r"(?:published|posted|written|put up|dated)\s*\??\s*$", re.IGNORECASE)
 """'When was Mutual Benefit? published?': a post named by its (capitalised) title alone."""

@@ -8,7 +8,7 @@ only sees ranks, so either ranking can be weighted without rescaling scores.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,17 +25,13 @@ class HybridRetriever:
 
     index: Index
     candidates: int = 50
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    sentence_weight: float = 0.0
+    fusion: RankFusion = field(default_factory=RankFusion)
+    """How the rankings are fused; the configured one is ``RankFusion.from_settings(settings)``."""
 
     def run(self, query_text: str, query_vector: np.ndarray, k: int) -> list[Passage]:
         """The ``k`` best distinct passages for a question (its text and normalised vector), from
         ``max(candidates, k)`` candidates of each search."""
-        fusion = RankFusion(k=self.rrf_k, dense_weight=self.dense_weight, lexical_weight=self.lexical_weight,
-                            sentence_weight=self.sentence_weight)
-        fused = self.index.search_hybrid(query_text, query_vector, max(self.candidates, k), fusion)
+        fused = self.index.search_hybrid(query_text, query_vector, max(self.candidates, k), self.fusion)
         return distinct_passages(self.index, fused, k)
 
 

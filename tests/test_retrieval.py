@@ -68,7 +68,7 @@ class StandInIndex:
 
 def test_the_retriever_fuses_both_searches_and_keeps_the_top_k() -> None:
     index = StandInIndex(dense=[1, 2, 3, 4], lexical=[3, 5, 1])
-    retriever = HybridRetriever(index, candidates=50, rrf_k=60)  # type: ignore[arg-type]
+    retriever = HybridRetriever(index, candidates=50, fusion=RankFusion(k=60))  # type: ignore[arg-type]
     passages = retriever.run("who runs it?", np.zeros(384, np.float32), k=3)
     assert [p.row for p in passages] == [1, 3, 2]
     assert passages[0].score == pytest.approx(1 / 61 + 1 / 63)
@@ -77,7 +77,7 @@ def test_the_retriever_fuses_both_searches_and_keeps_the_top_k() -> None:
 
 def test_a_zero_weight_skips_that_search() -> None:
     index = StandInIndex(dense=[1, 2], lexical=[2, 1])
-    retriever = HybridRetriever(index, candidates=5, lexical_weight=0.0)  # type: ignore[arg-type]
+    retriever = HybridRetriever(index, candidates=5, fusion=RankFusion(lexical_weight=0.0))  # type: ignore[arg-type]
     passages = retriever.run("q", np.zeros(3, np.float32), k=10)
     assert [p.row for p in passages] == [1, 2] and [name for name, *_ in index.asked] == ["dense"]
     assert index.asked[0][2] == 10  # never fewer candidates than the passages wanted
@@ -86,7 +86,7 @@ def test_a_zero_weight_skips_that_search() -> None:
 def test_the_same_text_in_two_posts_takes_one_passage_slot() -> None:
     copy = "Local libraries should be run by local people."
     index = StandInIndex(dense=[1, 2, 3, 4], lexical=[], texts={1: copy, 2: f"  {copy}\n"})
-    retriever = HybridRetriever(index, lexical_weight=0.0)  # type: ignore[arg-type]
+    retriever = HybridRetriever(index, fusion=RankFusion(lexical_weight=0.0))  # type: ignore[arg-type]
     assert [p.row for p in retriever.run("q", np.zeros(3, np.float32), k=3)] == [1, 3, 4]
 
 

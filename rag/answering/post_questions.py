@@ -12,7 +12,7 @@ from rag.answering.checks import Verdict, join_words
 from rag.answering.compose import Unit
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
-from rag.question import QuestionAnalysis, ScopeRef, year_of
+from rag.question import UNDATED, QuestionAnalysis, ScopeRef, year_of
 from rag.types import DocumentInfo, SentenceRole
 
 _DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])/")
@@ -39,7 +39,7 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     question ("Which posts were published in 2010?") keeps the posts whose own date line gives it."""
     attribute = analysis.post_attribute or "title"
     year = year_of(analysis.text) if attribute == "date" else None
-    if attribute == "date" and _UNDATED.search(analysis.text):
+    if attribute == "date" and UNDATED.search(analysis.text):
         return _undated_posts(analysis, store)
     infos = store.document_infos()
     units: list[Unit] = []
@@ -59,7 +59,7 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
             answered.extend(info for _ in opening)
     what = {"date": "dates", "author": "authors", "title": "titles", "site": "sites", "url": "addresses",
             "occasion": "openings"}.get(attribute, "details")
-    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
+    total = _posts(len(infos))
     if year:
         if not units:
             undated = f" ({len(infos) - stated} state no date)" if stated < len(infos) else ""
@@ -85,7 +85,8 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     return PostAnswer(None, lead, tuple(units))
 
 
-_UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
+def _posts(n: int) -> str:
+    return f"{n} post{'s' if n != 1 else ''}"
 
 
 def _undated_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
@@ -93,7 +94,7 @@ def _undated_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer
     infos = store.document_infos()
     undated = [i for i in infos
                if not answer_about_post(replace(analysis, post_attribute="date"), store, i.doc_id).units]
-    total = f"{len(infos)} post{'s' if len(infos) != 1 else ''}"
+    total = _posts(len(infos))
     if not undated:
         return PostAnswer(None, f"Every one of the {total} states its date.")
     titles = [u for i in undated
