@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answering.attribution import speaks, voiced_by
+from rag.answering.attribution import introduces, quotation_introducers, speaks, voiced_by
 from rag.types import EntitySpan, Sentence
 
 pytestmark = pytest.mark.unit
@@ -60,3 +60,29 @@ def test_a_name_in_the_possessive_or_before_a_scare_quote_is_no_speaker():
     assert not speaks(scare, "cameron")
     assert speaks('Osborne: "We will give public sector workers the right to run services."', "osborn")
     assert speaks("Osborne cited primary schools, job centres and community nursing teams.", "osborn")
+
+
+def test_every_sentence_of_a_quotation_over_several_paragraphs_has_its_introducer() -> None:
+    post = _post('Labour presented "mutualisation" as an alternative.',
+                 'This was based upon a "pledge" from 115 local Labour Groups;',
+                 '"We want to protect frontline services.',
+                 "This will not only save money.",
+                 'Such services must embody public-sector values."',
+                 "What should we make of this?")
+    found = {row: s.row for row, s in quotation_introducers(post).items()}
+    assert found == {2: 1, 3: 1, 4: 1}  # balanced scare quotes open nothing; the close ends it
+    assert introduces(post[1], "labour")  # it ends right before the quotation it introduces
+    assert not introduces(post[5], "labour")
+
+
+def test_a_quotation_opening_inside_a_sentence_is_introduced_by_that_sentence() -> None:
+    post = _post('The Head of Education said of the plans; "They say it should be first.',
+                 'If that happened they would drive down standards."', "Watch this space.")
+    assert {row: s.row for row, s in quotation_introducers(post).items()} == {1: 0}
+
+
+def test_a_gap_between_sentences_closes_any_quotation() -> None:
+    post = _post("She said:", "“It will work.", "It will pay.”")
+    apart = [post[0], post[2]]
+    assert quotation_introducers(apart) == {}
+    assert {row: s.row for row, s in quotation_introducers(post).items()} == {1: 0, 2: 0}

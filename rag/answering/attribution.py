@@ -42,6 +42,9 @@ _PRONOUN_SPEAKS = re.compile(
     re.IGNORECASE)
 _OPENS_QUOTE = re.compile(r"^\s*[\"“‘]")
 _PERSON = "PERSON"
+QUOTATION_BACK = 8
+"""A quotation may run over this many sentences: its opening mark is looked for this far back."""
+_QUOTE_MARK = re.compile(r"[\"“”]")
 
 
 def speaker_keys(key: str) -> tuple[str, ...]:
@@ -96,3 +99,59 @@ def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequen
         if names_person(prior):
             return False
     return False
+
+
+def _marks(text: str) -> list[bool]:
+    """Each double quotation mark of ``text`` in order, True where it opens a quotation: a curly
+    mark says so itself; a straight one opens when a word follows it (\"We want...) and closes
+    otherwise (...gain.\")."""
+    out = []
+    for m in _QUOTE_MARK.finditer(text):
+        mark = m.group(0)
+        if mark == '"':
+            after = text[m.end():m.end() + 1]
+            out.append(bool(after) and (after.isalnum() or after in "‘'(£$€"))
+        else:
+            out.append(mark == "“")
+    return out
+
+
+def quotation_introducers(sentences: Sequence[Sentence]) -> dict[int, Sentence]:
+    """For each sentence that is part of a quotation, the sentence introducing it: {row: sentence}.
+
+    Posts quote statements over several sentences and paragraphs ('based upon a "pledge" from 115
+    local Labour Groups;' / '"We want to protect frontline services.' / ... / '...short term private
+    gain."'): every sentence of the quotation gives the words of whoever the introducing sentence
+    names, so it is read with that sentence as its context. The quotation marks are followed in
+    order over runs of consecutive sentences of a post (``sentences``, ordered by row; a gap or a new
+    post starts outside any quotation, so a run should begin ``QUOTATION_BACK`` sentences before the
+    ones that matter). A quotation opening at a sentence's start was introduced by the sentence
+    before it; one opening after a sentence's first words, by that sentence itself."""
+    out: dict[int, Sentence] = {}
+    opener: int | None = None  # index of the sentence the open quotation began in
+    for i, sent in enumerate(sentences):
+        if i and (sent.row != sentences[i - 1].row + 1 or sent.doc_id != sentences[i - 1].doc_id):
+            opener = None
+        starts_open = opener is None and bool(_OPENS_QUOTE.match(sent.text))
+        here = opener if opener is not None else (i if starts_open else None)
+        if here is not None:
+            first = sentences[here]
+            if _OPENS_QUOTE.match(first.text):
+                if here > 0 and sentences[here - 1].row == first.row - 1 \
+                        and sentences[here - 1].doc_id == first.doc_id:
+                    out[sent.row] = sentences[here - 1]
+            elif here < i:
+                out[sent.row] = first
+        for opens in _marks(sent.text):
+            opener = (opener if opener is not None else i) if opens else None
+    return out
+
+
+def introduces(sentence: Sentence, key: str) -> bool:
+    """Whether ``sentence``, introducing a quotation, gives it as the words of the one whose name
+    stems to ``key``: it names them as a speaker, or names them and ends right before the quotation
+    ('...a "pledge" from 115 local Labour Groups;')."""
+    keys = speaker_keys(key)
+    if not any(k in terms(sentence.text) for k in keys):
+        return False
+    return sentence.text.rstrip()[-1:] in ":;," or any(speaks(sentence.text, k) for k in keys)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from rag.answering.attribution import REFERENCE_BACK, voiced_by
+from rag.answering.attribution import REFERENCE_BACK, introduces, quotation_introducers, voiced_by
 from rag.answering.store import AnswerStore
 from rag.answering.wordclass import word_classes
 from rag.lexical import terms
@@ -330,6 +331,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     def coverage(have: frozenset[str]) -> float:
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
 
+    introducers = quotation_introducers_in(store, {s.doc_id for s in sentences})
     speakers = _speakers(analysis, query)
     if speakers:
         by_sentence = {s.row: s for s in sentences}
@@ -342,8 +344,11 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
 
         for i, sent in enumerate(sentences):
+            intro = introducers.get(sent.row)
             voiced = {t for key, name in speakers.items()
-                      if key not in term_sets[i] and voiced_by(sent, key, earlier) for t in name}
+                      if key not in term_sets[i] and (voiced_by(sent, key, earlier)
+                                                      or (intro is not None and introduces(intro, key)))
+                      for t in name}
             if voiced:
                 term_sets[i] = term_sets[i] | voiced
                 by_row[sent.row] = term_sets[i]
@@ -351,7 +356,11 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     out: list[Candidate] = []
     for sent, cosine, seq, have in zip(sentences, cosines, term_lists, term_sets, strict=True):
         own = coverage(have)
-        context = coverage(have | by_row.get(sent.row - 1, frozenset()))
+        around = have | by_row.get(sent.row - 1, frozenset())
+        introducer = introducers.get(sent.row)
+        if introducer is not None:  # a quoted sentence is read with what introduces the quotation
+            around = around | frozenset(sentence_terms(introducer.text))
+        context = coverage(around)
         lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
         phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
         relevance = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase
@@ -370,6 +379,24 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))
+    return out
+
+
+_introducers: WeakKeyDictionary[AnswerStore, dict[str, dict[int, Sentence]]] = WeakKeyDictionary()
+
+
+def quotation_introducers_in(store: AnswerStore, doc_ids: Iterable[str]) -> dict[int, Sentence]:
+    """``attribution.quotation_introducers`` over whole posts, kept per store (posts do not change
+    within an index generation): {row of a quoted sentence: the sentence introducing its quotation}."""
+    try:
+        known = _introducers.setdefault(store, {})
+    except TypeError:  # a store that cannot be weakly referenced: computed afresh
+        known = {}
+    out: dict[int, Sentence] = {}
+    for doc_id in doc_ids:
+        if doc_id not in known:
+            known[doc_id] = quotation_introducers(store.sentences_of_document(doc_id))
+        out.update(known[doc_id])
     return out
 
 
