@@ -46,6 +46,9 @@ class Question(BaseModel):
     points: tuple[tuple[str, ...], ...] = ()  # dev format: gold points, each phrases any one of which counts
     answers: tuple[str, ...] = ()  # benchmark format: gold answers
     doc_ids: tuple[str, ...] | None = None  # benchmark format: gold documents (None in the dev format)
+    history: tuple[str, ...] = ()
+    """Earlier questions of the same conversation, oldest first: each is asked and answered in turn
+    before this one, which is then asked as their follow-up ("And why?")."""
 
     @field_validator("question")
     @classmethod
@@ -224,8 +227,11 @@ def evaluate(rag: RAG, questions: Sequence[Question | Mapping[str, Any]], *, k: 
 def _timed_answers(rag: RAG, questions: Sequence[Question], k: int | None, backend: str | None,
                    progress: Progress | None) -> Iterator[tuple[Question, Answer, float]]:
     for i, q in enumerate(questions):
+        history: list[Answer] = []
+        for earlier in q.history:  # the conversation so far, answered as a user would have seen it
+            history.append(rag.answer(earlier, history=history, k=k, backend=backend))
         t0 = time.perf_counter()
-        answer = rag.answer(q.question, k=k, backend=backend)
+        answer = rag.answer(q.question, history=history or None, k=k, backend=backend)
         yield q, answer, time.perf_counter() - t0
         if progress:
             progress(i + 1, len(questions))

@@ -53,7 +53,8 @@ STOPWORDS = lexicon(
     "where why how do does did doing done is are was were be been being am has have had having can "
     "could should would will shall may might must s t don't doesn't didn't isn't aren't wasn't weren't "
     "up down out off again further once ever even still instead rather themselves itself himself herself "
-    "ourselves yourself whether while although though because since via per etc")
+    "ourselves yourself whether while although though because since via per etc else anything "
+    "something nothing everything anyone someone")
 
 FRAME_VERBS = lexicon(
     "say said says saying think thinks thought believe believes believed argue argues argued arguing "
@@ -260,6 +261,8 @@ _FOLLOW_OPENER = re.compile(
     r"^\s*((and|but|so|also|then|what about|how about|what else|anything else|any other|"
     r"why (is|was|did|does) "
     r"(that|this|it)|tell me more|more on|go on)\b|(why|how|really|who|when|where)\s*\?*\s*$)", re.IGNORECASE)
+_MORE = re.compile(r"\b(else|more|other|others|another|further|besides)\b", re.IGNORECASE)
+"""A follow-up with one of these words asks for something the last answer did not give."""
 _PRONOUN = re.compile(
     r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|these|there|the same|"
     r"such|the former|the latter|the author|the writer|the post|the article|the blog)\b", re.IGNORECASE)
@@ -304,6 +307,7 @@ class QuestionAnalysis:
     post_attribute: str | None = None  # about a post: "date", "author", "title", "site" or "url"
     negated: bool = False
     follow_up: bool = False
+    wants_more: bool = False  # a follow-up asking for what the last answer left out ("What else?")
     all_posts: bool = False  # asks about "the posts" in general (several posts)
     quoted: tuple[str, ...] = field(default=())  # quoted phrases
     context: tuple[str, ...] = ()  # words a follow-up borrows from the question before it
@@ -732,6 +736,7 @@ def analyse(question: str) -> QuestionAnalysis:
         exact_date=fact_type == FactType.DATE and bool(_EXACT_DATE.search(text)),
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,
+        wants_more=follow_up and bool(_MORE.search(text)),
         all_posts=bool(_COLLECTION.search(text) or re.search(
             r"\b(the|these|those|all|both|different|various|other) (\w+\s)?(posts|articles|blogs|authors|"
             r"writers|bloggers)\b", text, re.IGNORECASE)),

@@ -394,6 +394,17 @@ def test_a_follow_up_question_reads_the_conversation(rag_obj):
     assert why.query.startswith("Who chairs the Commission on Ownership?")
 
 
+def test_asking_for_more_quotes_what_the_last_answer_did_not(rag_obj):
+    first = rag_obj.answer("What did Tessa Jowell say about mutuals?")
+    more = rag_obj.answer("Tell me more.", history=[first])
+    assert first.found and more.found
+    said = {" ".join(c.quote.split()) for c in first.citations}
+    assert not any(" ".join(c.quote.split()) in said for c in more.citations)
+    assert {c.doc_id for c in more.citations} == {c.doc_id for c in first.citations}  # the same post
+    again = rag_obj.answer("And why?", history=[first])  # not asking for more: the same evidence may serve
+    assert again.found
+
+
 def test_a_standalone_question_is_not_merged_with_the_previous_one(rag_obj):
     history = [Turn("user", "Who chairs the independent Commission on Ownership?"), Turn("assistant", "...")]
     question = "Why are some councillors sceptical about mutualisation?"

@@ -143,8 +143,11 @@ class StandInRag:
 
     def __init__(self, quotes: dict[str, str | None]) -> None:
         self.quotes = quotes
+        self.asked: list[tuple[str, list[str]]] = []  # (question, the earlier questions it was given)
 
-    def answer(self, question: str, k: int | None = None, backend: str | None = None) -> Answer:
+    def answer(self, question: str, history: list[Answer] | None = None, k: int | None = None,
+               backend: str | None = None) -> Answer:
+        self.asked.append((question, [a.question for a in history or ()]))
         quote = self.quotes[question]
         if quote is None:
             return Answer(question=question, text="No.", citations=(), found=False, passages=())
@@ -178,3 +181,14 @@ def test_the_dev_format_scores_points_posts_and_refusals() -> None:
     assert report.by_kind["unanswerable"] == {"n": 1, "refused": 1.0}
     assert [(f.question, f.why) for f in report.failures] == [
         ("Why pools?", "points missed ['cost']"), ("Who pays?", "refused an answerable question")]
+
+
+def test_a_follow_up_is_asked_after_its_conversation() -> None:
+    rag = StandInRag({"Who runs libraries?": "Libraries should be run by local people.",
+                      "And pools?": "Pools too.", "Why?": None})
+    question = Question.model_validate({"question": "Why?", "history": ["Who runs libraries?", "And pools?"],
+                                        "answerable": False, "type": "follow-up"})
+    report = evaluate(rag, [question])  # type: ignore[arg-type]
+    assert rag.asked == [("Who runs libraries?", []), ("And pools?", ["Who runs libraries?"]),
+                         ("Why?", ["Who runs libraries?", "And pools?"])]
+    assert report.metrics["unanswerable refused"] == 1.0

@@ -140,6 +140,15 @@ def test_follow_up_detection(question, follow_up):
     assert analyse(question).follow_up is follow_up
 
 
+@pytest.mark.parametrize("question,more", [
+    ("What else?", True), ("Tell me more.", True), ("Anything else?", True), ("What else worries him?", True),
+    ("And why?", False), ("And who funded it?", False),
+    ("What other services did Osborne cite?", False),  # not a follow-up: it asks for the services
+])
+def test_a_follow_up_asking_for_more(question, more):
+    assert analyse(question).wants_more is more
+
+
 def test_a_follow_up_keeps_its_own_type_and_borrows_the_post_and_names():
     first = analyse("What does the UNISON post say about outsourcing?")
     follow = in_context(analyse("And why?"), first)

@@ -33,7 +33,8 @@ from rag.answering.scope import implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
-from rag.types import AnswerType, DocumentInfo, Passage, Sentence
+from rag.text import fold_whitespace
+from rag.types import AnswerType, DocumentInfo, Passage, Sentence, Turn
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
@@ -120,6 +121,9 @@ class ExtractiveBackend:
         if preferred is None and scope is None and not analysis.all_posts and analysis.answer_type not in (
                 AnswerType.COMPARISON, AnswerType.POST):
             implicit = implicit_scope(analysis.text, analysis.entities, store)
+            asked = _previous_question(request.history) if analysis.follow_up else ""
+            if implicit is None and asked:  # "What else worries him?" after "...the councillor..."
+                implicit = implicit_scope(asked, analysis.entities, store)
             preferred = implicit.doc_id if implicit else None
         if analysis.answer_type == AnswerType.POST and analysis.all_posts and scope_id is None:
             return self._about_post(answer_about_posts(analysis, store), store, request.passages)
@@ -137,6 +141,9 @@ class ExtractiveBackend:
         if preferred is not None:
             scored = sorted((c if c.doc_id == preferred else replace(c, relevance=c.relevance - PREFER_MARGIN)
                              for c in scored), key=lambda c: (-c.relevance, c.row))
+        if analysis.wants_more:  # "What else?", "Tell me more": what the last answer did not quote
+            said = _previous_answer(request.history)
+            scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
         ranked = [c for c in scored if c.sentence.role.quotable]
         verdict = check(analysis, query, ranked, store, scope_id)
         evidence = features(analysis, query, ranked, store)
@@ -331,3 +338,20 @@ def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
 
 
+
+
+def _previous_answer(history: Sequence[Turn]) -> str:
+    """The last answer of the conversation, whitespace folded ("" if there is none)."""
+    last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    return fold_whitespace(last)
+
+
+def _previous_question(history: Sequence[Turn]) -> str:
+    """The last question of the conversation ("" if there is none)."""
+    return next((t.content for t in reversed(history) if t.role == "user"), "")
+
+
+def _quoted_in(sentence: str, said: str) -> bool:
+    """Whether a sentence (of a few words at least) was quoted in ``said``."""
+    text = fold_whitespace(sentence)
+    return len(text) >= 20 and text in said
