@@ -8,7 +8,7 @@ import pytest
 
 from rag.answering.compose import TIE_MARGIN, Composer, compose_fact
 from rag.answering.evidence import Candidate
-from rag.types import Sentence
+from rag.types import Sentence, SentenceRole
 
 pytestmark = pytest.mark.unit
 
@@ -55,3 +55,18 @@ def test_a_runner_up_of_the_same_post_may_be_further_behind():
     ranked = [candidate(0, "a", OPENED, 0.80),
               candidate(3, "a", PLAYED, 0.80 - 1.5 * TIE_MARGIN)]
     assert quoted_rows(ranked) == {0, 3}
+
+
+def _item(row: int, text: str, line: int) -> Sentence:
+    return Sentence(row=row, doc_id="a", start=100 * row, end=100 * row + len(text), text=text,
+                    role=SentenceRole.LIST_ITEM, line=line)
+
+
+def test_a_list_items_second_sentence_takes_the_first_but_not_the_item_before():
+    items = [_item(8, "- not every group of service users has the time or skills to run the service.", 8),
+             _item(9, "This is particularly the case in more deprived areas of the borough.", 8),
+             _item(10, "- user groups would advocate policies in conflict with the council's.", 10),
+             _item(11, "This could split the council and its residents over many years.", 11)]
+    composer = Composer(Sentences(items), [])  # type: ignore[arg-type]
+    assert composer.expansions(items[1], 1.0, whole_list=False)[-1].rows() == {8, 9}  # its own line
+    assert composer.expansions(items[3], 1.0, whole_list=False)[-1].rows() == {11}  # another item: alone

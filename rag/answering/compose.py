@@ -266,9 +266,10 @@ class Composer:
         alone. Each also takes the sentence before when the sentence is a fragment ("This is..."),
         and the sentences that close a quotation it opens."""
         base = [sentence]
-        if is_fragment(sentence.text) and sentence.role != SentenceRole.LIST_ITEM:
+        if is_fragment(sentence.text):  # a list item leans only on its own line, not the item before
             before = self._neighbour(sentence, -1)
-            if before is not None and before.role.quotable:
+            if before is not None and before.role.quotable and (
+                    sentence.role != SentenceRole.LIST_ITEM or before.line == sentence.line):
                 base.insert(0, before)
         base = self._closing_quotation(base, sentence)
         options: list[list[Sentence]] = []
