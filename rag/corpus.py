@@ -163,21 +163,49 @@ def _drop_duplicates(docs: list[tuple[Document, int]], warn: Warn) -> list[Docum
 # --------------------------------------------------------------------------- plain text
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+FALLBACK_ENCODING = "cp1252"
+"""Text that is not UTF-8 (and has no byte-order mark) is read as Windows-1252, the encoding
+Windows software of the posts' time saved Western European text in ("£", curly quotes as single
+bytes); a file that is not valid Windows-1252 either is skipped. Statistical charset detection is
+not used: on a short English post it often picks a Central European code page and garbles "é"."""
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """The text of a file's bytes, and the encoding used when it was not UTF-8 (None for UTF-8):
+    UTF-8, else the Unicode encoding its byte-order mark names, else ``FALLBACK_ENCODING``.
+    ``SkipFile`` for binary data or bytes no encoding here reads."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), None if encoding == "utf-8-sig" else encoding.upper()
+            except UnicodeDecodeError as exc:
+                raise SkipFile(f"not {encoding.upper()} text despite its byte-order mark "
+                               f"(byte {exc.start})") from None
     if b"\x00" in data[:8192]:
         raise SkipFile("binary file (contains NUL bytes)")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        raise SkipFile(f"not UTF-8 text (byte {exc.start})") from None
+        first_bad = exc.start
+    try:
+        return data.decode(FALLBACK_ENCODING), "Windows-1252"
+    except UnicodeDecodeError:
+        raise SkipFile(f"not UTF-8 text (byte {first_bad}), nor Windows-1252") from None
+
+
+def _read_text(path: Path, warn: Warn, source: str) -> str:
+    text, encoding = decode_text(path.read_bytes())
     if not has_visible_text(text):
         raise SkipFile(_what_is_invisible(text))
+    if encoding is not None:
+        warn(f"{source}: not UTF-8; read as {encoding}")
     return text
 
 
-def _load_text(path: Path, doc_id: str, source: str, _warn: Warn) -> Iterator[Document]:
-    yield make_document(doc_id, _read_text(path), source=source)
+def _load_text(path: Path, doc_id: str, source: str, warn: Warn) -> Iterator[Document]:
+    yield make_document(doc_id, _read_text(path, warn, source), source=source)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -263,7 +291,7 @@ def _front_matter(text: str, where: str, warn: Warn, first_line: int = 1) -> tup
 
 
 def _load_markdown(path: Path, doc_id: str, source: str, warn: Warn) -> Iterator[Document]:
-    raw = _read_text(path)
+    raw = _read_text(path, warn, source)
     text = raw.strip()
     first_line = raw[: len(raw) - len(raw.lstrip())].count("\n") + 1  # the file line the text starts on
     meta, body = _front_matter(text, source, warn, first_line)
@@ -408,10 +436,10 @@ def _html_breaks(soup: BeautifulSoup) -> None:
             extra.decompose()
 
 
-def _load_html(path: Path, doc_id: str, source: str, _warn: Warn) -> Iterator[Document]:
+def _load_html(path: Path, doc_id: str, source: str, warn: Warn) -> Iterator[Document]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "html.parser")
+    soup = BeautifulSoup(_read_text(path, warn, source), "html.parser")
     title_tag = soup.find("title") or soup.find("h1")
     title = " ".join(title_tag.get_text(" ").split()) if title_tag else None  # as a browser shows it
     url = date = None
@@ -449,7 +477,7 @@ def _load_html(path: Path, doc_id: str, source: str, _warn: Warn) -> Iterator[Do
 
 
 def _load_jsonl(path: Path, _doc_id: str, source: str, warn: Warn) -> Iterator[Document]:
-    text = _read_text(path)
+    text = _read_text(path, warn, source)
     # Records end at "\n" only: str.splitlines() would also split inside a JSON string holding
     # U+2028, U+0085 or a form feed, which JSON allows unescaped.
     for lineno, line in enumerate(text.split("\n"), start=1):

@@ -161,7 +161,7 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path: Path) -> Non
     write(tmp_path, "good.md", "---\ntitle: Good\n---\nGood text.\n")
     write(tmp_path, "plain.txt", "Plain good text.\n")
     write(tmp_path, "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    write(tmp_path, "latin1.txt", "café au lait".encode("latin-1"))
+    write(tmp_path, "undecodable.txt", b"caf\x81\x8d au lait \xff\xfe")  # neither UTF-8 nor Windows-1252
     write(tmp_path, "empty.txt", "")
     write(tmp_path, "blank.md", " \n\t\n")
     write(tmp_path, "no_body.md", "---\ntitle: Only metadata\n---\n")
@@ -173,15 +173,28 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path: Path) -> Non
     assert sorted(d.source for d in loaded.documents) == ["good.md", "plain.txt"]
     # every bad file has exactly one warning, and it starts with the file's name
     named = {w.split(":")[0] for w in loaded.warnings}
-    bad = {"binary.txt", "latin1.txt", "empty.txt", "blank.md", "no_body.md", "script.html", "paper.pdf",
+    bad = {"binary.txt", "undecodable.txt", "empty.txt", "blank.md", "no_body.md", "script.html", "paper.pdf",
            "README"}
     assert named == bad
     assert len(loaded.warnings) == len(bad)
     reasons = {w.split(":")[0]: w for w in loaded.warnings}
     assert "binary" in reasons["binary.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert "UTF-8" in reasons["undecodable.txt"] and "Windows-1252" in reasons["undecodable.txt"]
     assert "empty file" in reasons["empty.txt"] and "empty file" in reasons["blank.md"]
     assert "unsupported" in reasons["paper.pdf"] and ".pdf" in reasons["paper.pdf"]
+
+
+def test_text_that_is_not_utf8_is_read_as_windows_1252_or_by_its_byte_order_mark(tmp_path: Path) -> None:
+    post = "The council\u2019s \u201cco-operative\u201d plan costs \u00a35m \u2013 a caf\u00e9 too.\n"
+    write(tmp_path, "windows.txt", post.encode("cp1252"))  # as Windows software of 2010 saved it
+    write(tmp_path, "notepad.md", ("# Notepad\n\n" + post.replace("too", "also")).encode("utf-16"))
+    write(tmp_path, "utf8.txt", "\ufeff" + post.replace("too", "as well"))  # UTF-8 with a BOM: no warning
+    loaded = load_corpus(tmp_path)
+    texts = {d.source: d.text for d in loaded.documents}
+    assert texts["windows.txt"] == post and texts["utf8.txt"] == post.replace("too", "as well")
+    assert texts["notepad.md"].endswith(post.replace("too", "also").rstrip())
+    assert sorted(loaded.warnings) == ["notepad.md: not UTF-8; read as UTF-16",
+                                       "windows.txt: not UTF-8; read as Windows-1252"]
 
 
 def test_duplicate_ids_keep_the_first_file(tmp_path: Path) -> None:
