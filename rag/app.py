@@ -83,6 +83,7 @@ STORAGE_KEY = "rag-conversation"
 
 _HTTP_URL = re.compile(r"https?://[^\s\"'<>`\\\x00-\x1f\x7f]+", re.IGNORECASE)
 _PLAIN_URL = re.compile(r"https?://[\w\-.~:/?#@!$&'+,;=%]+", re.IGNORECASE)  # safe as a bare autolink
+_TEXT_URL = re.compile(r"https?://[\w\-.~:/?#@!$&'()*+,;=%]+", re.IGNORECASE)  # an address in running text
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -93,6 +94,7 @@ _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _MD_EMAIL = re.compile(r"(?<=[\w.+-])@")
 _MD_SCHEME = re.compile(r"\b(?:ftp|mailto|xmpp)(?=:)", re.IGNORECASE)  # autolinked, and not http(s)
 _MD_LINE_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))")
+_MD_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>", re.IGNORECASE)
 _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]<|~&@:#>+=.)-])")
 
 CSS = """
@@ -297,26 +299,54 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return match.group(2) + "\\" + match.group(3)
 
 
+def _md_plain(text: str) -> str:
+    text = _MD_ANYWHERE.sub(lambda m: "\\" + m.group(), text)
+    text = _MD_ENTITY.sub(r"\\&", text)
+    text = _MD_EMAIL.sub(r"\\@", text)
+    return _MD_SCHEME.sub(lambda m: m.group() + "\\", text)
+
+
+def url_in_text(candidate: str) -> str:
+    """A web address as written in running text, without the punctuation after it that belongs to
+    the sentence: trailing ``.,:;!?'*_~``, and a ``)`` it does not open (GitHub Flavored Markdown's
+    rule for autolinks, https://github.github.com/gfm/#autolinks-extension-)."""
+    url = candidate
+    while True:
+        trimmed = url.rstrip(".,:;!?'*_~")
+        while trimmed.endswith(")") and trimmed.count(")") > trimmed.count("("):
+            trimmed = trimmed[:-1]
+        if trimmed == url:
+            return url
+        url = trimmed
+
+
 def md(text: Any) -> str:
     """Text shown through the chat's Markdown as exactly the characters it holds.
 
     Backslash escapes (which Markdown removes) rather than entities, so that the message's source,
-    which the copy button copies and screen readers read, stays plain text. Leading spaces are
+    which the copy button copies and screen readers read, stays plain text. An http(s) address is
+    written as an explicit autolink (``<https://...>``), ended where the address ends: a bare one
+    would show the escapes inside it and take in the quotation mark after it. Leading spaces are
     dropped (they would make code blocks); the rendered text differs from the input only in spacing."""
     lines = []
     for line in ("" if text is None else str(text)).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _MD_ANYWHERE.sub(lambda m: "\\" + m.group(), line.strip())
-        line = _MD_ENTITY.sub(r"\\&", line)
-        line = _MD_EMAIL.sub(r"\\@", line)
-        line = _MD_SCHEME.sub(lambda m: m.group() + "\\", line)
-        line = _MD_LINE_START.sub(_escape_line_start, line)
-        lines.append(line)
+        line, parts, at = line.strip(), [], 0
+        for match in _TEXT_URL.finditer(line):
+            if match.start() < at:
+                continue
+            url = url_in_text(match.group())
+            if len(url) <= len("https://") or (match.start() and line[match.start() - 1].isalnum()):
+                continue
+            parts += [_md_plain(line[at:match.start()]), f"<{url}>"]
+            at = match.start() + len(url)
+        parts.append(_md_plain(line[at:]))
+        lines.append(_MD_LINE_START.sub(_escape_line_start, "".join(parts)))
     return "\n".join(lines)
 
 
 def md_unescape(text: str) -> str:
     """Undo ``md``'s escapes, for a question the reader edited in the chat (its box shows the source)."""
-    return _MD_UNESCAPE.sub(r"\1", text)
+    return _MD_UNESCAPE.sub(r"\1", _MD_AUTOLINK.sub(r"\1", text))
 
 
 def esc(text: Any) -> str:

@@ -585,3 +585,20 @@ def test_a_failing_request_shows_an_error_in_the_chat_and_can_be_retried(error, 
 def test_a_backend_that_gives_no_answer_is_an_error_not_a_crash():
     chat, *_ = _run(FakeRag(pieces=["only text"]), "Anything?")[-1]
     assert "gave no answer" in chat[-1]["content"]
+
+
+@pytest.mark.parametrize("text,url", [
+    ("Mayor Herbert Morrison(http://en.wikipedia.org/wiki/Herbert_Morrison).", "http://en.wikipedia.org/wiki/Herbert_Morrison"),
+    ("the pledge: http://www.guardian.co.uk/politics/2010/mar/31/pledge”", "http://www.guardian.co.uk/politics/2010/mar/31/pledge"),
+    ("see https://en.wikipedia.org/wiki/Mutual_(organization), then", "https://en.wikipedia.org/wiki/Mutual_(organization)"),
+    ("at https://example.org/a?b=1&c=2.", "https://example.org/a?b=1&c=2"),
+])
+def test_a_web_address_in_text_becomes_an_autolink_of_just_the_address(text, url):
+    shown = app.md(text)
+    assert f"<{url}>" in shown and "\\_" not in shown.split("<")[1].split(">")[0]
+    assert app.md_unescape(shown) == text  # the text itself is unchanged
+    assert app.url_in_text(url + ").") == url  # a bracket it does not open, and a full stop, are the text's
+
+
+def test_a_non_http_scheme_or_an_address_inside_a_word_is_no_link():
+    assert "<" not in app.md("javascript:alert(1) and xhttp://example.org/a").replace("\\<", "")

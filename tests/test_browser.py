@@ -418,6 +418,23 @@ def test_links_open_the_original_at_the_quote(session, app_server, tmp_path):
         server.shutdown()
 
 
+def test_a_web_address_inside_a_quote_is_shown_as_written_and_links_to_itself(session, app_server):
+    """The councillor's post writes "Herbert Morrison(http://en.wikipedia.org/wiki/Herbert_Morrison)."
+    and a Guardian address right before the quote's closing mark: each shows exactly as the post
+    has it, and links to the address alone (no escape, bracket or quotation mark taken in)."""
+    question = "Who was Hackney's former Mayor?"
+    expected = app_server.rag.answer(question)
+    wiki = "http://en.wikipedia.org/wiki/Herbert_Morrison"
+    assert any(wiki + ")" in c.quote for c in expected.citations)
+    answer = session.ask(question)
+    quotes = answer.locator("blockquote")
+    shown = " ".join(quotes.nth(i).inner_text() for i in range(quotes.count()))
+    assert "Herbert Morrison(" + wiki + ")" in shown and "\\" not in shown
+    hrefs = [a.get_attribute("href") for a in answer.locator("blockquote a[href^='http']").all()]
+    assert wiki in hrefs
+    assert all(h.rstrip("/") in " ".join(c.quote for c in expected.citations) for h in hrefs)
+
+
 def test_the_in_app_reader_shows_the_whole_post_scrolled_to_the_quote(session, app_server):
     expected = app_server.rag.answer(SCHOOLS_QUESTION).citations[0]
     session.ask(SCHOOLS_QUESTION)
