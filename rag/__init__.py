@@ -23,6 +23,7 @@ from rag.errors import (
     QuestionError,
     QuestionTooLongError,
     RagError,
+    SettingsError,
     UnknownBackendError,
 )
 from rag.types import Answer, Citation, Document, IndexReport, Passage, Turn
@@ -50,6 +51,7 @@ __all__ = [
     "QuestionTooLongError",
     "RagError",
     "Settings",
+    "SettingsError",
     "Turn",
     "UnknownBackendError",
     "answer",

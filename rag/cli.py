@@ -42,15 +42,13 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(**overrides: Any) -> Settings:
-    from pydantic import ValidationError
-
-    from rag.settings import Settings
+    from rag.errors import SettingsError
+    from rag.settings import load_settings
 
     try:
-        return Settings().with_overrides(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise click.UsageError(f"Invalid setting: {problems}") from None
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 corpus_option = click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path),

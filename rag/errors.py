@@ -19,6 +19,10 @@ class QuestionTooLongError(QuestionError):
     """The question is longer than ``Settings.max_question_chars``."""
 
 
+class SettingsError(RagError, ValueError):
+    """A setting (given by keyword or by a ``RAG_*`` environment variable) has no valid value."""
+
+
 class CorpusError(RagError):
     """The corpus folder is missing or holds no readable documents."""
 

@@ -14,19 +14,27 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answering import create_backend
+from rag.answering import available_backends, create_backend
 from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, GenerationRequest
 from rag.answering.citations import answer_text, quote_citations
 from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
-from rag.errors import BackendError, EmptyQuestionError, IndexMissingError, QuestionTooLongError, RagError
+from rag.errors import (
+    BackendError,
+    EmptyQuestionError,
+    IndexMissingError,
+    QuestionTooLongError,
+    RagError,
+    SettingsError,
+    UnknownBackendError,
+)
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
-from rag.settings import Settings
+from rag.settings import Settings, load_settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
 
 
@@ -52,13 +60,22 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 """An HTML tag pasted with a question ("<b>Who</b> chairs..."): dropped, its text kept."""
 
 
-def as_turns(history: Sequence[Any] | None) -> tuple[Turn, ...]:
+def passages_shown(k: Any) -> int:
+    """``k`` as a number of passages to show: a whole number of at least 1 (``SettingsError`` if not)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise SettingsError(f"Invalid setting: k: the passages to show must be a whole number of at "
+                            f"least 1, not {k!r}")
+    return k
+
+
+def as_turns(history: Sequence[Any] | str | None) -> tuple[Turn, ...]:
     """The conversation so far, oldest first, from any of: ``Turn`` records, {"role", "content"} dicts
     (Gradio's messages), (role, content) pairs, (question, answer) pairs (Gradio's older tuples),
     plain strings (earlier questions) or ``Answer`` objects (earlier answers). Anything else is
     left out."""
     turns: list[Turn] = []
-    for item in history or ():
+    items: Sequence[Any] = [history] if isinstance(history, str) else history or ()  # one earlier question
+    for item in items:
         if isinstance(item, Turn):
             turns.append(item)
         elif isinstance(item, Answer):
@@ -138,7 +155,14 @@ class RAG:
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, **settings: Any) -> RAG:
-        cfg = Settings().with_overrides(index_dir=index_dir, **settings)
+        """The index at ``index_dir`` (default: as configured) with these settings changed.
+        ``SettingsError`` for a setting without a valid value, ``UnknownBackendError`` for a backend
+        no one registered, ``IndexMissingError`` when there is no index there yet."""
+        cfg = load_settings(index_dir=index_dir, **settings)
+        known = available_backends()
+        if cfg.backend.strip().lower() not in known:
+            raise UnknownBackendError(f"Unknown answering backend {cfg.backend!r}. Available backends: "
+                                      f"{', '.join(sorted(known))}.")
         index = Index.open(cfg.index_dir, cfg)
         return cls(index, index.settings)
 
@@ -184,7 +208,7 @@ class RAG:
         index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     fusion=RankFusion.from_settings(self.settings))
-        shown = k or self.settings.k
+        shown = self.settings.k if k is None else passages_shown(k)
         pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
         return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,
                                  more_passages=tuple(pool[shown:]), query_vector=vector, store=index,
@@ -305,7 +329,7 @@ def default_rag() -> RAG:
     global _default
     with _default_lock:
         if _default is None:
-            _default = open_or_build(Settings(), lambda msg: print(msg, file=sys.stderr))
+            _default = open_or_build(load_settings(), lambda msg: print(msg, file=sys.stderr))
         return _default
 
 

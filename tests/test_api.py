@@ -101,6 +101,22 @@ def test_rag_load_answers_with_the_configured_backend(built_index, monkeypatch):
     assert rag.load(built_index).backend().name == "extractive"
 
 
+def test_bad_settings_are_a_rag_error_naming_them(built_index, monkeypatch):
+    with pytest.raises(rag.SettingsError, match="bogus"):
+        rag.load(built_index, bogus=1)
+    with pytest.raises(rag.UnknownBackendError, match="extractive"):  # at load, not at the first answer
+        rag.load(built_index, backend="no-such-backend")
+    monkeypatch.setenv("RAG_K", "abc")
+    with pytest.raises(rag.SettingsError, match="k"):
+        rag.load(built_index)
+    monkeypatch.delenv("RAG_K")
+    loaded = rag.load(built_index)
+    for k in (-1, 0, 2.5, "3"):
+        with pytest.raises(rag.SettingsError, match="at least 1"):
+            loaded.answer("Who chairs the commission?", k=k)
+    assert issubclass(rag.SettingsError, rag.RagError) and issubclass(rag.SettingsError, ValueError)
+
+
 @pytest.mark.slow
 def test_from_rag_import_answer_builds_the_missing_default_index_and_answers(tmp_path):
     """In a fresh process: the default index is missing, so answer() builds it, says so, then answers."""
@@ -162,3 +178,4 @@ def test_history_is_read_in_every_common_shape():
         assert turns[0] == Turn("user", earlier), history
     assert as_turns([(earlier, "Will Hutton.")])[1] == Turn("assistant", "Will Hutton.")
     assert as_turns([42, None, {"role": "system", "content": "x"}]) == ()
+    assert as_turns(earlier) == (Turn("user", earlier),)  # one earlier question, not its letters

@@ -42,7 +42,7 @@ from rag.index.sparse import Lexicon
 from rag.index.store import STORE_FILE, ChunkRecord, DocumentRecord, SentenceRecord, write_store
 from rag.index.vectors import write_vectors
 from rag.lexical import terms_of
-from rag.settings import ChunkStore, IndexKind, SentenceVectors, Settings
+from rag.settings import ChunkStore, IndexKind, SentenceVectors, Settings, load_settings
 from rag.text import without_links
 from rag.types import Chunk, Document, IndexReport, Span
 
@@ -459,5 +459,5 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
                 progress: bool = False, **settings: Any) -> IndexReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``; returns what it did."""
     overrides = {"corpus_dir": corpus_dir, "index_dir": index_dir, **settings}
-    cfg = Settings().with_overrides(**overrides)
+    cfg = load_settings(**overrides)
     return IndexBuilder(cfg, log=log, progress=progress).run(rebuild=rebuild)
