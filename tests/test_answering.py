@@ -185,6 +185,16 @@ def test_where_a_named_organisation_is_based_needs_a_place(rag_obj):
     assert not answer.found and answer.lead == "The posts mention John Lewis, but give no place for it."
 
 
+@pytest.mark.parametrize("question,lead", [
+    ("How many people attended the UNISON meeting?", "The posts mention UNISON, but give no figure for it."),
+    ("How many members does the Labour Party have?",
+     "The posts mention the Labour Party, but give no figure for it."),
+])
+def test_a_refusal_names_the_subject_with_its_own_article(rag_obj, question, lead):
+    answer = rag_obj.answer(question)  # "the UNISON meeting": the article is the meeting's
+    assert not answer.found and answer.lead == lead
+
+
 def test_a_quote_does_not_end_on_a_quotation_it_opens_and_does_not_close(rag_obj):
     answer = rag_obj.answer("How many local Labour Groups backed the pledge?")
     assert answer.found and "115 local Labour Groups" in answer.text

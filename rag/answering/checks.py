@@ -19,8 +19,9 @@ from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.predicate import unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
+from rag.answering.wordclass import word_classes
 from rag.lexical import terms
-from rag.question import QuestionAnalysis
+from rag.question import AUXILIARIES, FRAME_VERBS, STOPWORDS, QuestionAnalysis
 from rag.types import AnswerType, FactType
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
@@ -172,9 +173,19 @@ def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTer
     when the posts mention it; else ""."""
     for entity in analysis.entities:
         if mentioned(entity, store, query):
-            article = re.search(rf"\bthe\s+{re.escape(entity)}", analysis.text, re.IGNORECASE)
-            return f"the {entity}" if article else entity
+            article = re.search(rf"\bthe\s+{re.escape(entity)}(?:\s+([a-z]+))?", analysis.text, re.IGNORECASE)
+            modifier = article is not None and _names_a_noun_after(article.group(1))
+            return f"the {entity}" if article and not modifier else entity
     return ""
+
+
+def _names_a_noun_after(word: str | None) -> bool:
+    """Whether the word after "the <name>" carries on its noun phrase ("the UNISON meeting": "the"
+    is the meeting's, so the name alone is "UNISON"), rather than starting the rest of the question
+    ("the Labour Party have")."""
+    if not word or word.lower() in STOPWORDS or word.lower() in AUXILIARIES or word.lower() in FRAME_VERBS:
+        return False
+    return "noun" in word_classes(word)
 
 
 def about(store: AnswerStore, cand: Candidate, key: str) -> bool:
