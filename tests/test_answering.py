@@ -250,6 +250,7 @@ def test_posts_from_a_year_are_those_whose_own_date_line_gives_it(rag_obj):
                                                    "http://www.leftfootforward.org/2010/11/public-sector-mutuals/"]
     only = rag_obj.answer("List the posts from 2012.")
     assert only.found and [c.doc_id for c in only.citations] == ["003_7bf250b1bac76943"]
+    assert only.lead.startswith("1 of the 5 posts is dated 2012") and only.lead.endswith("Its own line:")
     none = rag_obj.answer("Were any articles written in 2011?")
     assert not none.found and none.lead == "None of the 5 posts is dated 2011 (2 state no date)."
 

@@ -66,8 +66,9 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
             return PostAnswer(None, verdict=Verdict(False, f"None of the {total} is dated {year}{undated}.",
                                                     (year,)))
         named = join_words([f"{i.label} ({i.date})" if i.date else i.label for i in answered], "and")
-        lead = (f"{len(answered)} of the {total} {'is' if len(answered) == 1 else 'are'} dated {year}: "
-                f"{named}. Their own lines:")
+        one = len(answered) == 1
+        lead = (f"{len(answered)} of the {total} {'is' if one else 'are'} dated {year}: "
+                f"{named}. {'Its own line' if one else 'Their own lines'}:")
         return PostAnswer(None, lead, tuple(units))
     if not units:
         return PostAnswer(None, verdict=Verdict(False, f"The posts state no {what}.", (what,)))
@@ -79,7 +80,7 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
         if len(dated) > 1:
             first, last = dated[0], dated[-1]
             lead += f": the earliest is {first.label} ({first.date}), the latest {last.label} ({last.date})"
-        lead += ". Their own lines:"
+        lead += ". Its own line:" if len(units) == 1 else ". Their own lines:"
     else:
         lead = f"{len(answered)} of the {total} state their {what[:-1] if what.endswith('s') else what}:"
     return PostAnswer(None, lead, tuple(units))
