@@ -166,6 +166,11 @@ footer a, footer button, footer .show-api { color: var(--body-text-color) !impor
   #rag-question { padding: 6px; }
   #rag-ask { flex: 0 0 4.5em !important; min-width: 0 !important; }
   .rag-reader-text { max-height: none; overflow: visible; }
+  /* a phone's width goes to the quotes: the chat's side margins shrink (the page's: PAGE_HEAD) */
+  #rag-chat .message-row { margin-left: 4px !important; margin-right: 4px !important;
+    max-width: calc(100% - 8px) !important; }
+  #rag-chat .message-row.bot-row .message { width: 100%; }
+  #rag-chat .message-content blockquote { padding-left: 8px !important; padding-right: 8px !important; }
 }
 """
 """The app's styles. Gradio's theme gives font weight 600 a subset of Source Sans Pro that holds only
@@ -174,6 +179,14 @@ faces Gradio ships (600 drawn with the bold face). On a narrow screen the chat i
 of its own but grows with the page, so there is one scroll, the page's, and the question box leaves
 its placeholder room for one line. Gradio's scroll-down arrow is hidden: it covered the text of the
 source view, and the app shows each new answer from its start."""
+
+PAGE_HEAD = """<style>
+@media (max-width: 640px) {
+  .gradio-container .main.fillable.app { padding-left: 8px; padding-right: 8px; }
+}
+</style>"""
+"""Styles for the page around the app, which ``CSS`` cannot reach: Gradio scopes custom CSS to the
+elements inside its ``.contain`` box, and the 32 px side padding of a phone's page sits outside it."""
 
 PAGE_JS = """
 () => {
@@ -1058,7 +1071,7 @@ def launch_options(host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, s
     """The launch settings: loopback unless told otherwise, no share link, no extra file access,
     no telemetry, no MCP server, no run history, no monitoring endpoint."""
     return {"server_name": host, "server_port": port, "auth": auth, "share": share, "css": CSS,
-            "js": PAGE_JS,
+            "js": PAGE_JS, "head": PAGE_HEAD,
             "footer_links": ["api"], "run_history": False, "enable_monitoring": False, "mcp_server": False,
             "ssr_mode": False, "pwa": False, "show_error": False, "inbrowser": False, "max_file_size": "1mb"}
 

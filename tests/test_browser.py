@@ -699,6 +699,14 @@ def test_on_a_phone_each_answer_shows_its_question_and_start_with_one_scroll_the
     assert phone.page.evaluate("scrollY") > 0
 
 
+def test_on_a_phone_quotes_take_most_of_the_screens_width(phone):
+    answer = phone.ask(example=4)
+    quote = answer.locator("blockquote").first.bounding_box()
+    assert quote is not None and quote["width"] >= 0.8 * PHONE["width"], quote  # not a column of 5 words
+    assert quote["x"] >= 0 and quote["x"] + quote["width"] <= PHONE["width"]
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scroll
+
+
 def test_on_a_phone_sources_open_right_under_their_answer(phone, app_server):
     expected = app_server.rag.answer(LIBRARIES_QUESTION).citations[0]
     answer = phone.ask(LIBRARIES_QUESTION)
