@@ -149,6 +149,17 @@ _COMPARISON = re.compile(
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
 """A question asking for posts that state no date."""
+MENTIONS = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:which|what)(?: ones)?(?: of (?:the|these|those|your))?|"
+    r"(?:do|does|did) any(?: of)?(?: the| these| those)?|(?:list|name|show)(?: me)?(?: all)?(?: the)?|"
+    r"are there any|is there any|is there an?)\s+"
+    r"(?:posts?|articles?|blogs?|blog posts?|pieces?|entries)\s+(?:that\s+|which\s+)?(?:ever\s+)?"
+    r"(?:mention(?:s|ed)?|talk(?:s|ed)? about|discuss(?:es|ed)?|refer(?:s|red)? to|name(?:s|d)?|"
+    r"cover(?:s|ed)?|write about|wrote about|deal(?:s|t)? with|touch(?:es|ed)? on|bring up|brought up|"
+    r"say anything about|said anything about|speak(?:s)? about|are about|is about|about)\s+"
+    r"(?P<subject>[^?]+?)\s*[?.!]*\s*$", re.IGNORECASE)
+"""A question asking which posts mention something ("Which posts mention UNISON?", "Do any of the posts
+talk about Sure Start?"): the ``subject`` group is what they should mention."""
 _COLLECTION = re.compile(
     r"^\s*(please\s+)?(list|name|show)( me)? (the |all (the )?)?(posts|articles|blogs)\b|"
     r"\b(what|which) (posts|articles|blogs) (are there|do you have|are in|can i ask)\b|"
@@ -471,6 +482,8 @@ def fact_type_of(text: str) -> FactType | None:
 
 def _post_attribute(text: str) -> str:
     low = text.lower()
+    if MENTIONS.search(text):  # "Which posts mention UNISON?": the posts whose text names it
+        return "mention"
     if _COLLECTION.search(text) and year_of(text):  # "Which posts were published in 2010?": by their dates
         return "date"
     if _COLLECTION.search(text) and not re.search(r"\b(date|dates|undated|dated|first|last|earliest|latest|"
@@ -492,7 +505,7 @@ def _post_attribute(text: str) -> str:
 
 
 def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> AnswerType:
-    if _POST_META.search(text):
+    if _POST_META.search(text) or MENTIONS.search(text):
         return AnswerType.POST
     if fact_type_of(text) in _ALWAYS_STRICT:  # "what percentage", "how many", "when": a fact, whatever else
         return AnswerType.FACT
@@ -737,7 +750,7 @@ def analyse(question: str) -> QuestionAnalysis:
         post_attribute=_post_attribute(text) if answer_type == AnswerType.POST else None,
         negated=bool(_NEGATION.search(text)), follow_up=follow_up,
         wants_more=follow_up and bool(_MORE.search(text)),
-        all_posts=bool(_COLLECTION.search(text) or re.search(
+        all_posts=bool(_COLLECTION.search(text) or MENTIONS.search(text) or re.search(
             r"\b(the|these|those|all|both|different|various|other) (\w+\s)?(posts|articles|blogs|authors|"
             r"writers|bloggers)\b", text, re.IGNORECASE)),
         quoted=tuple((m.group(1) or m.group(2) or "").strip() for m in _QUOTED.finditer(text)))

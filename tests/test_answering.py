@@ -242,6 +242,20 @@ def test_a_post_named_by_its_title_alone_is_dated_from_its_dateline(rag_obj, que
     assert answer.found and [c.quote for c in answer.citations] == ["Friday, June 04, 2010"]
 
 
+def test_which_posts_mention_a_name_lists_every_one_with_its_first_mention(rag_obj):
+    answer = rag_obj.answer("Which posts mention UNISON?")
+    assert answer.found and answer.kind == AnswerType.POST
+    assert [c.doc_id for c in answer.citations] == ["001_b29524489ad9d262", "003_7bf250b1bac76943"]
+    assert all("UNISON" in c.quote for c in answer.citations)
+    assert answer.lead.startswith("2 of the 5 posts mention UNISON: Mutual Benefit? and The perils")
+    cameron = rag_obj.answer("Which articles refer to David Cameron?")  # "Cameron and Clegg's" counts too
+    assert [c.doc_id for c in cameron.citations] == ["001_b29524489ad9d262", "002_9aeafe8f51407061"]
+    phrase = rag_obj.answer("Which posts discuss co-operative councils?")  # the phrase before the words
+    assert 'the "co-operative Council"' in phrase.citations[0].quote
+    none = rag_obj.answer("Which posts mention the Green Party?")
+    assert not none.found and none.lead == "None of the 5 posts mentions the Green Party."
+
+
 def test_posts_from_a_year_are_those_whose_own_date_line_gives_it(rag_obj):
     answer = rag_obj.answer("Which posts were published in 2010?")
     assert answer.found and answer.kind == AnswerType.POST

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyse, find_entities, in_context, mend_question_word, question_parts
+from rag.question import MENTIONS, analyse, find_entities, in_context, mend_question_word, question_parts
 from rag.types import AnswerType, FactType
 
 pytestmark = pytest.mark.unit
@@ -275,3 +275,22 @@ def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
 ])
 def test_a_typo_in_the_opening_question_word_is_mended(typed, mended):
     assert mend_question_word(typed) == mended
+
+
+@pytest.mark.parametrize("question,subject", [
+    ("Which posts mention UNISON?", "UNISON"), ("Do any of the posts talk about Sure Start?", "Sure Start"),
+    ("Which of the articles refer to the Big Society?", "the Big Society"),
+    ("Are there any posts about schools?", "schools"),
+])
+def test_which_posts_mention_something_is_a_question_about_the_posts(question, subject):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == "mention"
+    assert analysis.all_posts
+    match = MENTIONS.search(question)
+    assert match is not None and match.group("subject") == subject
+
+
+@pytest.mark.parametrize("question", ["What did UNISON say about the posts?", "Which post is the oldest?",
+                                      "What does the post mention about schools?"])
+def test_other_questions_are_not_asking_which_posts_mention_something(question):
+    assert analyse(question).post_attribute != "mention"

@@ -10,10 +10,13 @@ from dataclasses import dataclass, replace
 
 from rag.answering.checks import Verdict, join_words
 from rag.answering.compose import Unit
+from rag.answering.evidence import sentence_terms
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
-from rag.question import UNDATED, QuestionAnalysis, ScopeRef, year_of
-from rag.types import DocumentInfo, SentenceRole
+from rag.answering.wordclass import word_classes
+from rag.lexical import other_name_stems, terms
+from rag.question import MENTIONS, UNDATED, QuestionAnalysis, ScopeRef, year_of
+from rag.types import DocumentInfo, EntitySpan, Sentence, SentenceRole
 
 _DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])/")
 
@@ -38,6 +41,8 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     lead counts them and, for dates, names the earliest and the latest dated post. A year in the
     question ("Which posts were published in 2010?") keeps the posts whose own date line gives it."""
     attribute = analysis.post_attribute or "title"
+    if attribute == "mention":
+        return _posts_mentioning(analysis, store)
     year = year_of(analysis.text) if attribute == "date" else None
     if attribute == "date" and UNDATED.search(analysis.text):
         return _undated_posts(analysis, store)
@@ -84,6 +89,63 @@ def answer_about_posts(analysis: QuestionAnalysis, store: AnswerStore) -> PostAn
     else:
         lead = f"{len(answered)} of the {total} state their {what[:-1] if what.endswith('s') else what}:"
     return PostAnswer(None, lead, tuple(units))
+
+
+MENTION_CHUNKS = 200
+"""BM25 hits read for "Which posts mention X?": every post among them that names X is listed."""
+
+
+def _posts_mentioning(analysis: QuestionAnalysis, store: AnswerStore) -> PostAnswer:
+    """"Which posts mention UNISON?": every post with a sentence holding all the words of the subject
+    (each also under a party's other name: "the Tories" are the Conservatives), found among the
+    ``MENTION_CHUNKS`` best BM25 hits for it; each post's first such sentence is quoted, posts in index
+    order. The lead counts and names them; none is a refusal naming the subject."""
+    match = MENTIONS.search(analysis.text)
+    subject = match.group("subject").strip() if match else ""  # as written: "the Green Party"
+    wanted = [{t, *other_name_stems(t)} for t in dict.fromkeys(terms(subject))]
+    total = _posts(len(store.document_infos()))
+    if not wanted:
+        return PostAnswer(None, verdict=Verdict(False, "Which posts should mention what? Name it, as in "
+                                                       "\"Which posts mention UNISON?\"."))
+    rows, _ = store.search_lexical(" ".join(t for alts in wanted for t in alts), MENTION_CHUNKS)
+    words = re.findall(r"[\w'’-]+", re.sub(r"^(the|a|an)\s+", "", subject, flags=re.IGNORECASE))
+    # "David Cameron" may be named by his surname alone; "the Green Party" is not named by "Party"
+    person_like = len(words) >= 2 and all(w[:1].isupper() for w in words) and not word_classes(words[-1])
+    first: dict[str, tuple[int, Sentence]] = {}  # per post: (how it names the subject, sentence)
+    for sentence in store.sentences_in_chunks(rows.tolist()):
+        if not sentence.role.quotable:
+            continue
+        seq = sentence_terms(sentence.text)
+        if all(alts & set(seq) for alts in wanted):
+            how = 0 if _holds_in_order(seq, wanted) else 1  # "co-operative councils" as a phrase first
+        elif person_like and any(_last_term(sentence, e) in wanted[-1] for e in sentence.entities):
+            how = 2  # a name by its last word alone ("Cameron and Clegg's ramshackle regime")
+        else:
+            continue
+        known = first.get(sentence.doc_id)
+        if known is None or (how, sentence.row) < (known[0], known[1].row):
+            first[sentence.doc_id] = (how, sentence)
+    order = {info.doc_id: (i, info) for i, info in enumerate(store.document_infos()) if info.doc_id in first}
+    if not order:
+        return PostAnswer(None, verdict=Verdict(False, f"None of the {total} mentions {subject}.",
+                                                (subject,)))
+    posts = [info for _, info in sorted(order.values(), key=lambda pair: pair[0])]
+    one = len(posts) == 1
+    lead = (f"{len(posts)} of the {total} {'mentions' if one else 'mention'} {subject}: "
+            f"{join_words([i.label for i in posts], 'and')}. {'Its' if one else 'Each one’s'} first mention:")
+    return PostAnswer(None, lead, tuple(Unit((first[i.doc_id][1],), 1.0) for i in posts))
+
+
+def _last_term(sentence: Sentence, entity: EntitySpan) -> str:
+    """The last analysed term of a named entity of the sentence ("" if none)."""
+    found = terms(sentence.text[entity.start - sentence.start:entity.end - sentence.start])
+    return found[-1] if found else ""
+
+
+def _holds_in_order(seq: list[str], wanted: list[set[str]]) -> bool:
+    """Whether the terms ``seq`` hold the wanted terms next to each other, in order (the phrase)."""
+    n = len(wanted)
+    return any(all(seq[i + j] in wanted[j] for j in range(n)) for i in range(len(seq) - n + 1))
 
 
 def _posts(n: int) -> str:
