@@ -32,7 +32,7 @@ from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
-from rag.question import QuestionAnalysis, mend_question_word, read_after
+from rag.question import QuestionAnalysis, analyse, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
@@ -98,11 +98,21 @@ def as_turns(history: Sequence[Any] | str | None) -> tuple[Turn, ...]:
     return tuple(turns)
 
 
+FOLLOW_UP_CHAIN = 3
+"""A follow-up is read after the conversation's last question that stands on its own, with the
+follow-ups asked since ("Who chairs the Commission on Ownership?" / "Who funds it?" / "And what will
+it investigate?"), up to this many questions back."""
+
+
 def read_in_context(question: str, history: tuple[Turn, ...]) -> tuple[str, QuestionAnalysis]:
-    """What to search for, and the question's analysis, read after the previous question of the
-    conversation (``rag.question.read_after``)."""
-    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
-    return read_after(question, previous)
+    """What to search for, and the question's analysis, read after the previous questions of the
+    conversation (``rag.question.read_after``): the last one that stands on its own and the
+    follow-ups after it, within ``FOLLOW_UP_CHAIN`` questions."""
+    asked = [t.content for t in history if t.role == "user"][-FOLLOW_UP_CHAIN:]
+    if not asked:
+        return read_after(question, None)
+    start = max((i for i, q in enumerate(asked) if not analyse(q).follow_up), default=0)
+    return read_after(question, " ".join(asked[start:]))
 
 
 class Response:

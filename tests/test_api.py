@@ -179,3 +179,18 @@ def test_history_is_read_in_every_common_shape():
     assert as_turns([(earlier, "Will Hutton.")])[1] == Turn("assistant", "Will Hutton.")
     assert as_turns([42, None, {"role": "system", "content": "x"}]) == ()
     assert as_turns(earlier) == (Turn("user", earlier),)  # one earlier question, not its letters
+
+
+@pytest.mark.unit
+def test_a_follow_up_of_a_follow_up_is_read_after_the_question_that_stands_on_its_own():
+    from rag.pipeline import read_in_context
+    from rag.types import Turn
+
+    chat = (Turn("user", "Who chairs the Commission on Ownership?"), Turn("assistant", "Will Hutton."),
+            Turn("user", "Who funds it?"), Turn("assistant", "Co-Operative Financial Services."))
+    query, analysis = read_in_context("And what will it investigate?", chat)
+    assert query == "And what will it investigate? Commission on Ownership" and analysis.follow_up
+    why, _ = read_in_context("And why?", chat)  # no words of its own: the whole exchange of questions
+    assert why == "Who chairs the Commission on Ownership? Who funds it? And why?"
+    fresh, _ = read_in_context("Why are some councillors sceptical about mutualisation?", chat)
+    assert fresh == "Why are some councillors sceptical about mutualisation?"  # a new question stands alone
