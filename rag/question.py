@@ -82,7 +82,7 @@ FRAME_NOUNS = lexicon(
     "concern concerns answer answers different various several particular specific blogger bloggers "
     "headline headlines title titles date dates month months news sort sorts part parts "
     "remark remarks comment comments statement statements favour favor "
-    "verdict response responses reaction reactions")
+    "verdict response responses reaction reactions report reports story stories column columns")
 """Words that shape a question without naming its topic: their absence from the posts never makes a
 question unanswerable (they are also left out of the focus)."""
 

@@ -242,6 +242,22 @@ def test_a_post_named_by_its_title_alone_is_dated_from_its_dateline(rag_obj, que
     assert answer.found and [c.quote for c in answer.citations] == ["Friday, June 04, 2010"]
 
 
+@pytest.mark.parametrize("question,quoted", [
+    # "Lib Dems" is how the posts' "LibDems" is often written
+    ("What coalition decisions does the Left Foot Forward piece list as evidence the Tories and Lib Dems "
+     "aren't genuinely mutual?", "axe the fund"),
+    # "..., she said, adding that..." gives Jowell's words: she was named just before
+    ("In which areas did Jowell say mutualism had a particular contribution to make?",
+     "social care and Sure Start"),
+    # a comparison of sides the posts name is not refused over a word of its own ("framing", "report")
+    ("In the news report, how do Osborne's and Tessa Jowell's approaches to mutuals differ?", "Osborne"),
+])
+def test_paraphrased_questions_are_answered_not_refused(rag_obj, question, quoted):
+    answer = rag_obj.answer(question)
+    assert answer.found, answer.lead
+    assert quoted in " ".join(c.quote for c in answer.citations)
+
+
 def test_which_posts_mention_a_name_lists_every_one_with_its_first_mention(rag_obj):
     answer = rag_obj.answer("Which posts mention UNISON?")
     assert answer.found and answer.kind == AnswerType.POST

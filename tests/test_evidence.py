@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.evidence import correct_spelling, correct_word, counts_something, holds_answer
+from rag.answering.evidence import (
+    correct_spelling,
+    correct_word,
+    counts_something,
+    holds_answer,
+    joined_words,
+)
 from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
@@ -76,3 +82,10 @@ def test_a_misspelt_word_is_found_by_the_stem_of_the_word_one_edit_away():
     assert correct_word("Educaton", vocab, {}) == "educ"  # "education" is one edit away
     assert correct_word("anounce", vocab, {}) == "announc"
     assert correct_word("football", vocab, {}) is None
+
+
+def test_two_words_the_posts_write_as_one_are_read_as_that_word():
+    vocab = {"libdem": 0, "tori": 1, "coop": 2, "council": 3}
+    assert joined_words("Did the Tories and Lib Dems agree?", vocab) == {"lib": "libdem", "dem": "libdem"}
+    assert joined_words("Is the co op council new?", vocab) == {"co": "coop", "op": "coop"}
+    assert joined_words("What did the council say?", vocab) == {}  # known words stay as they are

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answering.attribution import speaker_keys, speaks
+from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.predicate import unsaid
 from rag.answering.store import AnswerStore
@@ -22,7 +22,7 @@ from rag.answering.topics import missing_topics
 from rag.answering.wordclass import word_classes
 from rag.lexical import terms
 from rag.question import AUXILIARIES, FRAME_VERBS, STOPWORDS, QuestionAnalysis
-from rag.types import AnswerType, FactType
+from rag.types import AnswerType, FactType, Sentence
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The lead of a refusal when nothing more specific can be said."""
@@ -91,7 +91,12 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     topics, years = missing_topics(analysis.text, unknown)
     if years:
         return Verdict(False, f"The posts don't mention {join_words(years)}.", tuple(years))
-    if topics and best.cosine < PARAPHRASE_COSINE and not summary:
+    # a comparison of sides the posts name is carried by its sides: "Osborne's framing of mutuals as
+    # a handover to workers" paraphrases what it compares
+    vocabulary = store.vocabulary()
+    compared = analysis.answer_type == AnswerType.COMPARISON and len(analysis.sides) >= 2 and all(
+        any(t in vocabulary for t in terms(side)) for side in analysis.sides)
+    if topics and best.cosine < PARAPHRASE_COSINE and not summary and not compared:
         # a common word is named as a word ("the word “current”"), so the message reads as meant
         word = "word" if len(topics) == 1 else "words"
         return Verdict(False, f"The posts don't use the {word} {join_words([f'“{t}”' for t in topics])}.",
@@ -132,11 +137,18 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
     """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
     "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
     key = [query.corrected.get(t, t) for t in terms(holder)[-1:]] or [""]
+
+    def earlier(sentence: Sentence) -> list[Sentence]:
+        return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
+
     for cand in ranked[:12]:
         if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
             break
-        if any(about(store, cand, k) and speaks(cand.sentence.text, k) for k in speaker_keys(key[0])):
-            return True
+        for k in speaker_keys(key[0]):
+            # "Osborne cited...", or "..., she said, adding that..." right after Jowell is named
+            said = about(store, cand, k) and speaks(cand.sentence.text, k)
+            if said or voiced_by(cand.sentence, k, earlier):
+                return True
     return False
 
 

@@ -269,7 +269,13 @@ def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None
     corrected: dict[str, str] = {}
     typed = {stem: word for word in re.findall(r"[^\W_]+", text if text is not None else analysis.text)
              for stem in terms(word)}
+    joined = joined_words(text if text is not None else analysis.text, vocab)
     for t in raw:
+        if t in joined:  # "Lib Dems" for the posts' "LibDems": one term, once
+            if joined[t] not in out:
+                out.append(joined[t])
+            corrected[t] = joined[t]
+            continue
         if t in vocab:
             out.append(t)
             continue
@@ -289,6 +295,19 @@ def query_terms(analysis: QuestionAnalysis, store: AnswerStore, text: str | None
     weights = {t: w * (FRAME_WEIGHT if t in frame else BORROWED_WEIGHT if t in borrowed else 1.0)
                for t, w in idf.items()}
     return QueryTerms(out, weights, unknown, corrected)
+
+
+def joined_words(text: str, vocab: Mapping[str, int]) -> dict[str, str]:
+    """Pairs of adjacent words the posts never use that the posts write as one word ("Lib Dems" for
+    "LibDems", "co op" for "coop"): {stem of either word: stem of the joined word}."""
+    words = re.findall(r"[^\W_]+", text)
+    out: dict[str, str] = {}
+    for first, second in itertools.pairwise(words):
+        a, b, both = terms(first), terms(second), terms(first + second)
+        if len(a) == 1 and len(b) == 1 and len(both) == 1 and both[0] in vocab \
+                and a[0] not in vocab and b[0] not in vocab:
+            out[a[0]] = out[b[0]] = both[0]
+    return out
 
 
 @dataclass(slots=True)
@@ -422,7 +441,10 @@ def mentioned(entity: str, store: AnswerStore, query: QueryTerms) -> bool:
     if not parts:
         return True
     vocab = store.vocabulary()
-    return all(query.corrected.get(t, t) in vocab for t in parts)
+    if all(query.corrected.get(t, t) in vocab for t in parts):
+        return True
+    words = re.findall(r"[^\W_]+", entity)  # written as one word in the posts ("LibDems")
+    return len(words) > 1 and all(t in vocab for t in terms("".join(words)))
 
 
 def entity_types(sentence: Sentence) -> set[FactType]:
