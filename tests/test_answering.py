@@ -195,6 +195,15 @@ def test_a_refusal_names_the_subject_with_its_own_article(rag_obj, question, lea
     assert not answer.found and answer.lead == lead
 
 
+def test_the_name_of_someone_is_looked_for_in_sentences_about_them(rag_obj):
+    """The Head of Education's sentence names the General Election: no name of the General Secretary."""
+    refused = rag_obj.answer("What is the name of the UNISON General Secretary who called Tory co-op plans "
+                             "a ploy to break up public services?")
+    assert not refused.found and "no name" in refused.lead
+    chair = rag_obj.answer("What is the name of the man who chairs the Commission on Ownership?")
+    assert chair.found and "Will Hutton" in chair.citations[0].quote  # "the man": the clause says who
+
+
 def test_a_quote_does_not_end_on_a_quotation_it_opens_and_does_not_close(rag_obj):
     answer = rag_obj.answer("How many local Labour Groups backed the pledge?")
     assert answer.found and "115 local Labour Groups" in answer.text

@@ -28,6 +28,29 @@ REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The lead of a refusal when nothing more specific can be said."""
 NOTHING_ASKED = "The question names nothing to look for: ask about a person, a topic or a post."
 """The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
+_NAME_OF = re.compile(r"\bnames? of (?:the |a |an )?(?P<what>[^?,;]+)", re.IGNORECASE)
+"""The thing whose name a question asks for ("What is the name of the housing estate run by...")."""
+
+
+def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
+    """The terms of the title whose holder's name is asked for, up to its first function word ("UNISON
+    General Secretary" of "UNISON General Secretary who called..."; "Minister" of "Minister for the
+    Cabinet Office"), its head last; none when the phrase does not end in a capitalised title."""
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", phrase):
+        if word.lower() in STOPWORDS:
+            break
+        words.append(word)
+    # a title ("General Secretary", "Minister"), not a kind of thing: a book is often named without
+    # the word "book"; "the man who chairs...": the clause says who
+    if not words or not words[-1][:1].isupper() or words[-1].lower() in _ANYONE:
+        return []
+    return [query.corrected.get(t, t) for t in terms(" ".join(words))]
+
+
+_ANYONE = frozenset({"person", "persons", "people", "man", "men", "woman", "women", "one", "ones", "group",
+                     "groups", "body", "bodies", "organisation", "organisations", "organization",
+                     "organizations", "thing", "things", "place", "places", "individual", "individuals"})
 PARAPHRASE_COSINE = 0.6
 """A question word the posts never use is taken as a paraphrase (not a missing topic) only when the
 best sentence is this close to the question in meaning."""
@@ -106,6 +129,11 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
         subject = subject_terms(analysis, query, store)
         typed = [c for c in ranked[:TYPE_CANDIDATES] if c.typed and covers(store, c, subject)]
+        named_what = _NAME_OF.search(analysis.text) if wanted in (FactType.NAME, FactType.PERSON) else None
+        head = _named_thing(named_what.group("what"), query) if named_what else []
+        if head:  # "the name of the UNISON General Secretary": a name in a sentence about him
+            typed = [c for c in typed
+                     if head[-1] in c.terms and 2 * sum(t in c.terms for t in head) >= len(head)]
         if analysis.count_noun and wanted == FactType.NUMBER:
             typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
                      or not set(terms(analysis.count_noun)) & c.terms]
