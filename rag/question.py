@@ -222,7 +222,8 @@ _STANCE = re.compile(
     r"insist|complain|praise|attack|blame|credit|dismiss|reject|welcome|support|oppose|prefer|doubt|"
     r"question|challenge|defend|favour|favor)\b|^\s*(is|are|was|were|does|do|did|would|will|has|have|can"
     r"|could|should)\s+(?P<yes_no>.{3,120}?)\s*\?*\s*$|\b(view|views|opinion|opinions|position|stance|"
-    r"attitude|take|thoughts|verdict|assessment|perspective|feelings?) (of|on|about|towards?|regarding)\b"
+    r"attitude|take|thoughts|verdict|assessment|perspective|feelings?|reactions?|responses?) (of|on|about|"
+    r"towards?|regarding|to)\b"
     r"|\b(is|are|was|were) (\w+\s){0,6}?(for or against|in favour of|in favor of|opposed to|supportive of|"
     r"critical of|sceptical of|skeptical of|sceptical about|skeptical about)\b|\baccording to\b|\bhow "
     r"(does|do|did) (\w+\s){1,8}?(view|see|feel about|regard|judge|assess|rate)\b",

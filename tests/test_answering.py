@@ -258,6 +258,12 @@ def test_a_post_named_by_its_title_alone_is_dated_from_its_dateline(rag_obj, que
     # "..., she said, adding that..." gives Jowell's words: she was named just before
     ("In which areas did Jowell say mutualism had a particular contribution to make?",
      "social care and Sure Start"),
+    # "councilor", the American spelling, is the councillor who wrote "Mutual suspicion"
+    ("Is the councilor against mutuals altogether, or do they support them in some cases?",
+     "alternative to capitalist forms of ownership"),
+    # "overall reaction to" asks for a view: the councillor's, at some length
+    ("What is the councillor's overall reaction to the pledge to extend mutualisation of public services?",
+     "not every group of service users"),
     # a comparison of sides the posts name is not refused over a word of its own ("framing", "report")
     ("In the news report, how do Osborne's and Tessa Jowell's approaches to mutuals differ?", "Osborne"),
 ])

@@ -142,6 +142,16 @@ def documents_naming(entity: str, store: AnswerStore) -> set[str]:
     return {d for d in store.chunk_doc_ids(rows.tolist()) if d}
 
 
+def _role_pattern(role: str) -> str:
+    """A regular expression for an author's role as a question may spell it: "councillor" also as
+    "councilor" (the American spelling, or a typo), a doubled letter written once."""
+    words = []
+    for word in role.lower().split():
+        parts = [re.escape(ch) + ("?" if i and word[i - 1] == ch else "") for i, ch in enumerate(word)]
+        words.append("".join(parts))
+    return r"\s+".join(words)
+
+
 def implicit_scope(question: str, entities: Sequence[str], store: AnswerStore) -> ScopeMatch | None:
     """The one post a question is about without naming it as a post: the post whose author describes
     themself as "the councillor" the question speaks of, or the only post that mentions every name the
@@ -149,7 +159,7 @@ def implicit_scope(question: str, entities: Sequence[str], store: AnswerStore) -
     infos = store.document_infos()
     low = question.lower()
     by_role = {i.doc_id for i in infos for role in i.author_roles if role.split()[-1] not in COLLECTIVE
-               and re.search(rf"\bthe {re.escape(role)}(?:'s|’s)?\b", low)}
+               and re.search(rf"\bthe {_role_pattern(role)}(?:'s|’s)?\b", low)}
     if len(by_role) == 1:
         doc = next(iter(by_role))
         return ScopeMatch(doc, ROLE_WEIGHT, 0.0)
