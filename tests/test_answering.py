@@ -186,12 +186,13 @@ def test_where_a_named_organisation_is_based_needs_a_place(rag_obj):
 
 
 @pytest.mark.parametrize("question,lead", [
-    ("How many people attended the UNISON meeting?", "The posts mention UNISON, but give no figure for it."),
+    ("How many people attended the UNISON meeting?",
+     "The posts mention the UNISON meeting, but give no figure for it."),
     ("How many members does the Labour Party have?",
      "The posts mention the Labour Party, but give no figure for it."),
 ])
 def test_a_refusal_names_the_subject_with_its_own_article(rag_obj, question, lead):
-    answer = rag_obj.answer(question)  # "the UNISON meeting": the article is the meeting's
+    answer = rag_obj.answer(question)  # "the UNISON meeting": about the meeting, not UNISON as a whole
     assert not answer.found and answer.lead == lead
 
 

@@ -210,13 +210,29 @@ def covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
 
 def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str:
     """The name the question asks about, as the question writes it ("the Commission on Ownership"),
-    when the posts mention it; else ""."""
+    with the noun it qualifies ("the UNISON meeting", "the Labour fund"), when the posts mention it;
+    else ""."""
     for entity in analysis.entities:
         if mentioned(entity, store, query):
-            article = re.search(rf"\bthe\s+{re.escape(entity)}(?:\s+([a-z]+))?", analysis.text, re.IGNORECASE)
-            modifier = article is not None and _names_a_noun_after(article.group(1))
-            return f"the {entity}" if article and not modifier else entity
+            found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
+            the = "the " if found and found.group(1) else ""
+            noun = _modifies(entity, analysis.text)
+            return f"{the}{entity} {noun}" if noun else f"{the}{entity}"
     return ""
+
+
+_DO_SUPPORT = re.compile(r"\b(did|does|do|can|could|will|would|should|may|might|must|shall)\b", re.IGNORECASE)
+
+
+def _modifies(entity: str, question: str) -> str:
+    """The noun a name qualifies in the question ("meeting" in "the UNISON meeting"), or "": after
+    "did", "can"... the word after the name is the question's verb ("did Von Miller get")."""
+    after = re.search(rf"(\bthe\s+)?\b{re.escape(entity)}\s+([a-z]+)", question)
+    if after is None or _DO_SUPPORT.search(question[:after.start()]):
+        return ""
+    if after.group(2).endswith("ing") and not after.group(1):  # "is Sky going", not "the UNISON meeting"
+        return ""
+    return after.group(2) if _names_a_noun_after(after.group(2)) else ""
 
 
 def _names_a_noun_after(word: str | None) -> bool:
