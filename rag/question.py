@@ -138,6 +138,8 @@ _SUMMARY = re.compile(
     r"\bwhat('s| is| was) (the )?(gist|thrust|upshot|summary)\b|\bin (a )?(nutshell|summary|short|brief)"
     r"\b|\bwhat (is|was|are) (the|this|that) ([\w'’?]+\s){0,8}?(post|article|blog|piece|entry|letter)s? "
     r"([\w'’?-]+\s){0,8}?about\s*\??\s*$|"
+    r"\bwhat (the|this|that) ([\w'’?]+\s){0,8}?(post|article|blog|piece|entry|letter)s? (is|was|are|were) "
+    r"(\w+\s)?about\b|"
     r"\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
 _COMPARISON = re.compile(
@@ -231,7 +233,7 @@ _STANCE = re.compile(
 _LIST = re.compile(
     r"^\s*(list|name|give|enumerate|identify)\b|\bwhat (are|were) (the |some |all |its |their |his |her "
     r")?((\d+|two|three|four|five|six|seven|eight|nine|ten|several|main|key|different|various|other|"
-    r"chief|major|principal)\s)*(\w+\s){0,2}?(\w+s)\b|\b(which|what) (\w+\s){0,2}?"
+    r"chief|major|principal)\s)*([\w'’]+\s){0,2}?(\w+s)\b|\b(which|what) (\w+\s){0,2}?"
     r"(?!(?:was|has|does|is)\b)(\w+s)\b (?-i:did|does|do|were|are|have|had|could|can|would|should|will)\b|"
     r"\b(two|three|four|five|six|seven|eight|nine|ten|"
     r"several) (\w+\s)?(\w+s)\b|\bin (which|what) (\w+\s)?(ways|areas|respects|sectors|fields|cases)\b|"
@@ -248,6 +250,12 @@ did..."): a list, whatever verb follows ("see", "raise", "say")."""
 _NOT_PLURAL = lexicon("news means series species politics economics physics status")
 
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
+_POLITE = re.compile(
+    r"^\s*(?:(?:can|could|would|will) (?:you|u)(?: please)?(?: just)?|please|kindly|"
+    r"i(?:'d| would) (?:like|love)(?: you)? to(?: know)?|i (?:want|need) to know|"
+    r"do you know|(?:can|could|may) i (?:ask|know))\s+(?:(?:tell|show) (?:me|us)\s+)?", re.IGNORECASE)
+"""A polite frame around the question itself: "Can you give me the gist of...", "Could you tell me who
+chairs...", "I'd like to know why..." ask what "Give me the gist of...", "Who chairs...", "Why..." ask."""
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
 """Types an answer must hold: "when" needs a date, "how many" a number."""
 _NEVER = re.compile(r"(?!)")
@@ -521,8 +529,9 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
         return AnswerType.SUMMARY
     if _REASON.search(text):
         return AnswerType.REASON
-    if _DEFINITION.search(text) and not fact_type_of(text) and not re.search(
-            r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b", _definition_term(text) or "of"):
+    if _DEFINITION.search(text) and not fact_type_of(text) and not re.search(  # "Osborne's plan": no term
+            r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b|\w['’]s\b",
+            _definition_term(text) or "of"):
         return AnswerType.DEFINITION
     plural = _PLURAL_ASKED.search(text)
     if plural and (plural.group("noun") or "").lower() not in _NOT_PLURAL:
@@ -709,7 +718,7 @@ def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
     question is a fact question with no focus."""
     text = " ".join(question.split())
-    core = _OPENER.sub("", text)  # "And who funded it?" asks what "Who funded it?" asks
+    core = _POLITE.sub("", _OPENER.sub("", text))  # "And who funded it?" asks what "Who funded it?" asks
     entities = find_entities(core)
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None

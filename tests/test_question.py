@@ -294,3 +294,18 @@ def test_which_posts_mention_something_is_a_question_about_the_posts(question, s
                                       "What does the post mention about schools?"])
 def test_other_questions_are_not_asking_which_posts_mention_something(question):
     assert analyse(question).post_attribute != "mention"
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Can you give me the gist of the 2012 post on the perils of mutuals?", AnswerType.SUMMARY),
+    ("Could you summarise the news report?", AnswerType.SUMMARY),
+    ("Please tell me what the Mutual Benefit? post is about.", AnswerType.SUMMARY),
+    ("Can you tell me who chairs the Commission on Ownership?", AnswerType.FACT),
+    ("Can mutuals be imposed from above?", AnswerType.STANCE),  # not a polite frame: the question itself
+    ("What are the councillor's main objections to handing services over to user groups?", AnswerType.LIST),
+    ("What are the UNISON blogger's concerns?", AnswerType.LIST),  # someone's concerns: no term to define
+    ("What was Osborne's plan?", AnswerType.FACT),
+    ("What is co-production?", AnswerType.DEFINITION),
+])
+def test_polite_frames_and_possessives_do_not_change_what_is_asked(question, kind):
+    assert analyse(question).answer_type == kind
