@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from rag.answering.compose import TIE_MARGIN, Composer, compose_fact
@@ -18,6 +19,12 @@ class Sentences:
 
     def __init__(self, sentences: Sequence[Sentence]) -> None:
         self.rows = {s.row: s for s in sentences}
+
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        """A unit vector of its own for each sentence: no two say the same."""
+        out = np.zeros((len(rows), max(self.rows) + 1), np.float32)
+        out[range(len(rows)), list(rows)] = 1.0
+        return out
 
     def sentence_window(self, row: int, before: int, after: int) -> list[Sentence]:
         doc = self.rows[row].doc_id
@@ -70,3 +77,16 @@ def test_a_list_items_second_sentence_takes_the_first_but_not_the_item_before():
     composer = Composer(Sentences(items), [])  # type: ignore[arg-type]
     assert composer.expansions(items[1], 1.0, whole_list=False)[-1].rows() == {8, 9}  # its own line
     assert composer.expansions(items[3], 1.0, whole_list=False)[-1].rows() == {11}  # another item: alone
+
+
+def test_a_long_near_tie_is_quoted_rather_than_shorter_weaker_sentences():
+    from rag.answering.compose import compose_several
+
+    long_best = "The network is likely to grow, " + "because councillors want it " * 16 + "today."  # 71 words
+    long_tie = "Unions need an approach of critical engagement, " + "on every plan they see " * 12 + "here."
+    short = "Some councils pursue the goal."
+    ranked = [candidate(0, "a", long_best, 0.90), candidate(5, "a", long_tie, 0.87),
+              candidate(9, "a", short, 0.60)]
+    composer = Composer(Sentences([c.sentence for c in ranked]), ranked)  # type: ignore[arg-type]
+    rows = {r for unit in compose_several(composer, ranked, floor=0.0) for r in unit.rows()}
+    assert 5 in rows  # 0.03 behind the best, though it takes the answer past its usual length

@@ -348,7 +348,9 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
     relevance over the stored sentence vectors), starting from the best one. The sentences
     ``around`` the best one in its post (scored, whether retrieved or not) stay eligible further below
     the best score, since they explain or continue it. With ``list_after`` (reasons, lists), a list
-    introduced within ``LIST_REACH`` sentences after the best one is quoted with it."""
+    introduced within ``LIST_REACH`` sentences after the best one is quoted with it. A sentence scoring
+    within ``TIE_MARGIN`` of the best may run the answer up to ``LIST_WORDS``: a near tie is not left
+    out for its length while shorter, weaker sentences fill the budget."""
     if not ranked:
         return []
     best = ranked[0]
@@ -406,6 +408,8 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
             continue
         limit = LIST_WORDS if pick.row in near and pick.sentence.role in (
             SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN) else budget * 1.1
+        if pick.relevance >= best.relevance - TIE_MARGIN:  # a near tie is not left out for its length
+            limit = max(limit, LIST_WORDS)
         fitting = [u for u in composer.expansions(pick.sentence, pick.relevance, whole_list=whole_list)
                    if words_of([*chosen, u]) <= limit]
         if not fitting:
