@@ -462,6 +462,15 @@ def test_asking_for_more_quotes_what_the_last_answer_did_not(rag_obj):
     assert again.found
 
 
+def test_who_said_that_names_the_speaker_or_says_the_post_names_no_author(rag_obj):
+    first = rag_obj.answer("What does the councillor think of the mutualisation pledge?")
+    who = rag_obj.answer("Who said that?", history=[first])  # "As a Councillor I...": the author
+    assert not who.found and who.lead == "Mutual suspicion doesn't say who wrote it."
+    jowell = rag_obj.answer("Why is mutual ownership good for staff, according to the news report?")
+    speaker = rag_obj.answer("Who said that?", history=[jowell])
+    assert speaker.found and "Jowell" in speaker.citations[0].quote
+
+
 def test_a_standalone_question_is_not_merged_with_the_previous_one(rag_obj):
     history = [Turn("user", "Who chairs the independent Commission on Ownership?"), Turn("assistant", "...")]
     question = "Why are some councillors sceptical about mutualisation?"

@@ -10,10 +10,12 @@ evidence); compose the quotes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
+from rag.answering.attribution import REFERENCE_BACK
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
 from rag.answering.comparison import compare, per_post
@@ -27,14 +29,20 @@ from rag.answering.compose import (
     compose_several,
     compose_summary,
 )
-from rag.answering.evidence import Candidate, QueryTerms, query_terms, score_sentences
+from rag.answering.evidence import (
+    Candidate,
+    QueryTerms,
+    query_terms,
+    quotation_introducers_in,
+    score_sentences,
+)
 from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
 from rag.answering.scope import implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
 from rag.text import fold_whitespace
-from rag.types import AnswerType, DocumentInfo, Passage, Sentence, Turn
+from rag.types import AnswerType, DocumentInfo, EntitySpan, Passage, Sentence, Turn
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
@@ -144,6 +152,13 @@ class ExtractiveBackend:
         if analysis.wants_more:  # "What else?", "Tell me more": what the last answer did not quote
             said = _previous_answer(request.history)
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
+        if analysis.follow_up and _WHO_SAID.match(analysis.text):  # "Who said that?"
+            speaker = self._speaker_of_last_answer(request, scored, store)
+            if isinstance(speaker, Draft):
+                return speaker
+            if speaker is not None:
+                top = max((c.relevance for c in scored), default=0.0)
+                scored = [replace(speaker, relevance=top + 1.0), *(c for c in scored if c.row != speaker.row)]
         ranked = [c for c in scored if c.sentence.role.quotable]
         verdict = check(analysis, query, ranked, store, scope_id)
         evidence = features(analysis, query, ranked, store)
@@ -228,6 +243,32 @@ class ExtractiveBackend:
             for s in store.sentences_of_document(scope_id):
                 sentences.setdefault(s.row, s)
         return sorted(sentences.values(), key=lambda s: s.row), ranks
+
+    def _speaker_of_last_answer(self, request: GenerationRequest, scored: Sequence[Candidate],
+                                store: AnswerStore) -> Candidate | Draft | None:
+        """Whose words the last answer's first quote gives: the sentence naming them (the quote
+        itself, or the nearest sentence before it, within ``REFERENCE_BACK``, naming a person:
+        "Tessa Jowell said..." before "“When a public service is mutually owned...,” she said."),
+        or, for the author's own words (in the first person, or "Who wrote that?"), the answer about
+        the post's author ("Mutual suspicion doesn't say who wrote it."). None when the last answer
+        quoted none of these sentences, or the quote says itself whose words it gives."""
+        said = _previous_answer(request.history)
+        quoted = [c for c in scored if _quoted_in(c.sentence.text, said)]
+        if not quoted:
+            return None
+        first = min(quoted, key=lambda c: said.find(fold_whitespace(c.sentence.text)))
+        wrote = bool(re.search(r"\b(wrote|writes)\b", request.question, re.IGNORECASE))
+        window = [] if wrote else store.sentence_window(first.row, REFERENCE_BACK, 0)
+        by_row = {c.row: c for c in scored}
+        for sentence in reversed(window):
+            if any(_is_a_name(sentence, e) for e in sentence.entities):
+                known = by_row.get(sentence.row)
+                return known or Candidate(sentence, 0.0, 0.0, 0.0, 0.0, True, 0)
+        quoting = first.row in quotation_introducers_in(store, [first.doc_id])  # "“We want...": the pledge's
+        if not (wrote or (_FIRST_PERSON.search(first.sentence.text) and not quoting)):
+            return None  # "UNISON's General Secretary was forthright...": the quote itself says whose
+        author = replace(analyse("Who wrote the post?"), post_attribute="author")  # the author's own words
+        return self._about_post(answer_about_post(author, store, first.doc_id), store, request.passages)
 
     # -- compositions that need the store
 
@@ -344,6 +385,23 @@ def _previous_answer(history: Sequence[Turn]) -> str:
     """The last answer of the conversation, whitespace folded ("" if there is none)."""
     last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
     return fold_whitespace(last)
+
+
+_WHO_SAID = re.compile(r"^\s*(?:and\s+|so\s+|but\s+)?who\s+(?:said|says|wrote|writes|is saying|was saying|"
+                       r"made|argued|argues|claimed|claims|thinks|believes)\s+(?:that|this|it|so|those|these)\b",
+                       re.IGNORECASE)
+"""A follow-up asking whose words the last answer quoted."""
+
+
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I’m|I've|I’ve|I'd|I’d)\b|\b(?i:my|me|we|our|us)\b")
+_TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
+                     "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
+
+
+def _is_a_name(sentence: Sentence, entity: EntitySpan) -> bool:
+    """Whether a PERSON entity spaCy found is a person's name, not a title alone ("Councillor")."""
+    text = sentence.text[entity.start - sentence.start:entity.end - sentence.start]
+    return entity.label == "PERSON" and text.strip().lower() not in _TITLES
 
 
 def _previous_question(history: Sequence[Turn]) -> str:
