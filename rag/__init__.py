@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import (
     BackendError,
     CorpusError,
+    DocumentNotFoundError,
     EmptyQuestionError,
     IndexBusyError,
     IndexMismatchError,
@@ -41,6 +42,7 @@ __all__ = [
     "Citation",
     "CorpusError",
     "Document",
+    "DocumentNotFoundError",
     "EmptyQuestionError",
     "IndexBusyError",
     "IndexMismatchError",

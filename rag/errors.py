@@ -31,6 +31,13 @@ class IndexMissingError(RagError):
     """No index has been built at the given folder yet."""
 
 
+class DocumentNotFoundError(RagError, KeyError):
+    """No document with the given id is in the index."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
 class IndexMismatchError(RagError):
     """The index was built with other settings (model, chunker, format) than those asked for."""
 

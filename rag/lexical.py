@@ -60,9 +60,10 @@ def terms_of(texts: Sequence[str]) -> list[list[str]]:
 
 
 OTHER_NAMES: dict[str, str] = {"tory": "Conservative", "tories": "Conservatives",
-                               "conservative": "Tory", "conservatives": "Tories"}
-"""A British party's other name: the Tories are the Conservatives. A question naming one also
-searches for the other, and a post quoting "the Conservatives" gives the Tories' view."""
+                               "conservative": "Tory", "conservatives": "Tories", "labor": "Labour"}
+"""A British party's other name: the Tories are the Conservatives, and "Labor" is Labour spelt the
+American way. A question naming one also searches for the other, and a post quoting "the
+Conservatives" gives the Tories' view."""
 
 
 def with_other_names(text: str) -> str:

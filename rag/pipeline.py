@@ -21,6 +21,7 @@ from rag.answering.store import AnswerStore
 from rag.embedding import Embedder
 from rag.errors import (
     BackendError,
+    DocumentNotFoundError,
     EmptyQuestionError,
     IndexMissingError,
     QuestionTooLongError,
@@ -303,7 +304,7 @@ class RAG:
     def document(self, doc_id: str) -> Document:
         doc = self.current_index().document(doc_id)
         if doc is None:
-            raise KeyError(f"No document {doc_id!r} in the index.")
+            raise DocumentNotFoundError(f"No document {doc_id!r} in the index.")
         return doc
 
     def status(self) -> IndexStatus:

@@ -462,6 +462,20 @@ def test_asking_for_more_quotes_what_the_last_answer_did_not(rag_obj):
     assert again.found
 
 
+def test_what_else_quotes_nothing_any_earlier_answer_quoted(rag_obj):
+    history = []
+    for question in ("Who funds the Commission on Ownership?", "And what will it investigate?"):
+        history.append(rag_obj.answer(question, history=history))
+    more = rag_obj.answer("What else?", history=history)
+    said = {" ".join(c.quote.split()) for a in history for c in a.citations}
+    assert not any(" ".join(c.quote.split()) in said for c in more.citations)
+
+
+def test_labor_spelt_the_american_way_is_labour(rag_obj):
+    answer = rag_obj.answer("What does the Labor party think about mutualisation?")
+    assert answer.found and "Labour" in " ".join(c.quote for c in answer.citations)
+
+
 def test_who_said_that_names_the_speaker_or_says_the_post_names_no_author(rag_obj):
     first = rag_obj.answer("What does the councillor think of the mutualisation pledge?")
     who = rag_obj.answer("Who said that?", history=[first])  # "As a Councillor I...": the author

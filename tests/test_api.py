@@ -79,6 +79,13 @@ def test_document_lookup(rag_obj):
         rag_obj.document("no-such-post")
 
 
+def test_an_unknown_document_is_a_rag_error(rag_obj):
+    with pytest.raises(rag.DocumentNotFoundError, match="nope"):
+        rag_obj.document("nope")
+    assert issubclass(rag.DocumentNotFoundError, rag.RagError)
+    assert issubclass(rag.DocumentNotFoundError, KeyError)  # as before: callers catching KeyError still do
+
+
 def test_loading_a_missing_index_says_how_to_build_it(tmp_path):
     with pytest.raises(IndexMissingError, match="rag index"):
         rag.load(tmp_path / "nothing-here")

@@ -22,7 +22,7 @@ import numpy as np
 from rag.answering.attribution import REFERENCE_BACK, introduces, quotation_introducers, voiced_by
 from rag.answering.store import AnswerStore
 from rag.answering.wordclass import word_classes
-from rag.lexical import terms
+from rag.lexical import other_name_stems, terms
 from rag.question import QuestionAnalysis
 from rag.text import without_links
 from rag.types import AnswerType, EntitySpan, FactType, Sentence
@@ -441,8 +441,8 @@ def mentioned(entity: str, store: AnswerStore, query: QueryTerms) -> bool:
     if not parts:
         return True
     vocab = store.vocabulary()
-    if all(query.corrected.get(t, t) in vocab for t in parts):
-        return True
+    if all(query.corrected.get(t, t) in vocab or any(o in vocab for o in other_name_stems(t)) for t in parts):
+        return True  # also under a party's other name ("Labor" is Labour)
     words = re.findall(r"[^\W_]+", entity)  # written as one word in the posts ("LibDems")
     return len(words) > 1 and all(t in vocab for t in terms("".join(words)))
 

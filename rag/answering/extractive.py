@@ -149,8 +149,8 @@ class ExtractiveBackend:
         if preferred is not None:
             scored = sorted((c if c.doc_id == preferred else replace(c, relevance=c.relevance - PREFER_MARGIN)
                              for c in scored), key=lambda c: (-c.relevance, c.row))
-        if analysis.wants_more:  # "What else?", "Tell me more": what the last answer did not quote
-            said = _previous_answer(request.history)
+        if analysis.wants_more:  # "What else?", "Tell me more": what no answer so far has quoted
+            said = " ".join(fold_whitespace(t.content) for t in request.history if t.role == "assistant")
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
         if analysis.follow_up and _WHO_SAID.match(analysis.text):  # "Who said that?"
             speaker = self._speaker_of_last_answer(request, scored, store)
