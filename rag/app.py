@@ -102,6 +102,8 @@ CSS = """
   --rag-quote-fg: #1f2937; --rag-warn: #92400e; --rag-border: #99c9c3; --rag-soft-fg: #374151; }
 .dark { --rag-accent: #5eead4; --rag-mark-bg: #854d0e; --rag-mark-fg: #fefce8; --rag-quote-bg: #13302d;
   --rag-quote-fg: #f3f4f6; --rag-warn: #fcd34d; --rag-border: #2f6f68; --rag-soft-fg: #d1d5db; }
+/* Gradio's own "processing | 0.0s" timer, when any event shows it: readable in both schemes (WCAG AA) */
+.progress-text, .meta-text { color: var(--rag-soft-fg) !important; }
 @font-face { font-family: "Rag Sans"; font-style: normal; font-weight: 100 500;
   src: url("static/fonts/SourceSansPro/SourceSansPro-Regular.woff2") format("woff2"); }
 @font-face { font-family: "Rag Sans"; font-style: normal; font-weight: 600 900;
