@@ -7,7 +7,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answering.attribution import introduces, quotation_introducers, speaks, voiced_by
+from rag.answering.attribution import (
+    in_first_person,
+    introduces,
+    names_person_by_name,
+    quotation_introducers,
+    speaks,
+    voiced_by,
+)
 from rag.types import EntitySpan, Sentence
 
 pytestmark = pytest.mark.unit
@@ -86,3 +93,11 @@ def test_a_gap_between_sentences_closes_any_quotation() -> None:
     apart = [post[0], post[2]]
     assert quotation_introducers(apart) == {}
     assert {row: s.row for row, s in quotation_introducers(post).items()} == {1: 0, 2: 0}
+
+
+def test_a_title_tagged_as_a_person_is_no_name_and_first_person_is_the_writers_voice() -> None:
+    titled, named = _post("Councillor I have to confess I am sceptical.", "Jowell said it would work.",
+                          people=[0, 1])
+    assert not names_person_by_name(titled) and names_person_by_name(named)
+    assert in_first_person(titled.text) and not in_first_person(named.text)
+    assert in_first_person("We want to protect frontline services.")

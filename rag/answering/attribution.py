@@ -72,6 +72,24 @@ def names_person(sentence: Sentence) -> bool:
     return any(span.label == _PERSON for span in sentence.entities)
 
 
+_TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
+                     "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I’m|I've|I’ve|I'd|I’d)\b|\b(?i:my|me|we|our|us)\b")
+
+
+def names_person_by_name(sentence: Sentence) -> bool:
+    """Whether the sentence names a person by name: a PERSON entity that is not a title alone
+    (spaCy also tags "Councillor" in "As a Councillor I...")."""
+    return any(span.label == _PERSON
+               and sentence.text[span.start - sentence.start:span.end - sentence.start].strip().lower()
+               not in _TITLES for span in sentence.entities)
+
+
+def in_first_person(text: str) -> bool:
+    """Whether the text speaks in the first person ("I", "my", "we"...): its writer's own words."""
+    return bool(_FIRST_PERSON.search(text))
+
+
 def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequence[Sentence]]) -> bool:
     """Whether ``sentence`` gives the words of the person whose name stems to ``key`` without naming
     them: "“...,” she said." when the nearest person named before it (up to ``REFERENCE_BACK``

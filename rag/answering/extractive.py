@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
-from rag.answering.attribution import REFERENCE_BACK
+from rag.answering.attribution import REFERENCE_BACK, in_first_person, names_person_by_name
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
 from rag.answering.comparison import compare, per_post
@@ -42,7 +42,7 @@ from rag.answering.store import AnswerStore
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
 from rag.text import fold_whitespace
-from rag.types import AnswerType, DocumentInfo, EntitySpan, Passage, Sentence, Turn
+from rag.types import AnswerType, DocumentInfo, Passage, Sentence, Turn
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
@@ -261,11 +261,11 @@ class ExtractiveBackend:
         window = [] if wrote else store.sentence_window(first.row, REFERENCE_BACK, 0)
         by_row = {c.row: c for c in scored}
         for sentence in reversed(window):
-            if any(_is_a_name(sentence, e) for e in sentence.entities):
+            if names_person_by_name(sentence):
                 known = by_row.get(sentence.row)
                 return known or Candidate(sentence, 0.0, 0.0, 0.0, 0.0, True, 0)
         quoting = first.row in quotation_introducers_in(store, [first.doc_id])  # "“We want...": the pledge's
-        if not (wrote or (_FIRST_PERSON.search(first.sentence.text) and not quoting)):
+        if not (wrote or (in_first_person(first.sentence.text) and not quoting)):
             return None  # "UNISON's General Secretary was forthright...": the quote itself says whose
         author = replace(analyse("Who wrote the post?"), post_attribute="author")  # the author's own words
         return self._about_post(answer_about_post(author, store, first.doc_id), store, request.passages)
@@ -391,17 +391,6 @@ _WHO_SAID = re.compile(r"^\s*(?:and\s+|so\s+|but\s+)?who\s+(?:said|says|wrote|wr
                        r"made|argued|argues|claimed|claims|thinks|believes)\s+(?:that|this|it|so|those|these)\b",
                        re.IGNORECASE)
 """A follow-up asking whose words the last answer quoted."""
-
-
-_FIRST_PERSON = re.compile(r"\b(I|I'm|I’m|I've|I’ve|I'd|I’d)\b|\b(?i:my|me|we|our|us)\b")
-_TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
-                     "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
-
-
-def _is_a_name(sentence: Sentence, entity: EntitySpan) -> bool:
-    """Whether a PERSON entity spaCy found is a person's name, not a title alone ("Councillor")."""
-    text = sentence.text[entity.start - sentence.start:entity.end - sentence.start]
-    return entity.label == "PERSON" and text.strip().lower() not in _TITLES
 
 
 def _previous_question(history: Sequence[Turn]) -> str:
