@@ -146,8 +146,11 @@ _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
     r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
     r"similarity|similarities|in common|alike|distinguish|agree with each other|agree with one another|"
-    r"same view|different views|different view|both)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|"
-    r"disagree|differ|share)\b", re.IGNORECASE)
+    r"same view|different views|different view|both|same way|(do|did|does|would) (they|the two) (agree|"
+    r"disagree|differ|share)|at odds|in line with|square with|tally with|"
+    r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)|set against|"
+    r"contradict|contradicts|contradicted|conflict with|conflicts with|clash with|clashes with)\b|"
+    r"^\s*(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share)\b", re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
 """A question asking for posts that state no date."""
@@ -195,7 +198,9 @@ _POST_META = re.compile(
     rf"\bwhere (was|is|did) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b.{{0,80}}\b(published|posted|appear|"
     rf"appeared|run|printed|first published|first appear)\b|\b(what|which) (site|website|blog|newspaper|"
     rf"publication|outlet) (published|posted|ran|carried|first published)\b|"
-    rf"\b(who|the (councillor|author|writer|person|blogger|man|woman|journalist|trade unionist)) (who )?"
+    rf"(?:^\s*|[,;:]\s*|\b(?:and|but|me|us|know|wonder|wondering|ask)\s+)who (wrote|writes|penned|authored)"
+    rf"\b(?! about)|\b(who (is|was)|name|identify|the name of) the "
+    rf"(councillor|author|writer|person|blogger|man|woman|journalist|trade unionist) (who |that )?"
     rf"(wrote|writes|penned|authored)\b(?! about)|"
     rf"\b(what|which) (event|news|meeting|announcement|occasion)s? (prompted|led to|inspired|"
     rf"triggered|occasioned|gave rise to)\b|\bwhat (prompted|led|inspired|moved|caused) (the|this|that) "
@@ -228,7 +233,8 @@ _STANCE = re.compile(
     r"towards?|regarding|to)\b"
     r"|\b(is|are|was|were) (\w+\s){0,6}?(for or against|in favour of|in favor of|opposed to|supportive of|"
     r"critical of|sceptical of|skeptical of|sceptical about|skeptical about)\b|\baccording to\b|\bhow "
-    r"(does|do|did) (\w+\s){1,8}?(view|see|feel about|regard|judge|assess|rate)\b",
+    r"(does|do|did) (\w+\s){1,8}?(view|see|feel about|regard|judge|assess|rate)\b|\bwhat (case|argument|"
+    r"arguments|point|points) (does|do|did) .{1,80}? (make|put|advance|present|offer)\b",
     re.IGNORECASE)
 _LIST = re.compile(
     r"^\s*(list|name|give|enumerate|identify)\b|\bwhat (are|were) (the |some |all |its |their |his |her "
@@ -249,7 +255,8 @@ _PLURAL_ASKED = re.compile(
 did..."): a list, whatever verb follows ("see", "raise", "say")."""
 _NOT_PLURAL = lexicon("news means series species politics economics physics status")
 
-_OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now)\b[,\s]+", re.IGNORECASE)
+_OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now|in short|in brief|in a nutshell|briefly)\b"
+                     r"[,\s]+", re.IGNORECASE)
 _POLITE = re.compile(
     r"^\s*(?:(?:can|could|would|will) (?:you|u)(?: please)?(?: just)?|please|kindly|"
     r"i(?:'d| would) (?:like|love)(?: you)? to(?: know)?|i (?:want|need) to know|"
@@ -522,7 +529,12 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
                                                r"writers|they|both)\b", text, re.IGNORECASE)
             or re.search(r"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
-                         r"disagree\w*)\b|^\s*(do|did|does|would)\b.+\band\b.+\b(agree|share)\b",
+                         r"disagree\w*|square with|tally with|at odds|in line with|same way|set against|"
+                         r"contradict\w*|(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|"
+                         r"with|alongside))\b|"
+                         r"^\s*(do|did|does|would)\b.+\band\b.+\b(agree|share|see|view|regard)\b|"
+                         r"\b(do|did|does|would) (they|both|the two|the pair) (agree|disagree|differ|share|"
+                         r"see)\b",
                          text, re.IGNORECASE)):
         return AnswerType.COMPARISON
     if _SUMMARY.search(text):
@@ -608,11 +620,16 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
         a, b = _side_of(m.group("a"), entities), _side_of(m.group("b"), entities)
         if a and b and a.lower() != b.lower():
             return (a, b)
+    opening = re.match(r"^\s*(?P<a>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+and\s+(?P<b>[A-Z][\w'’-]+(?:\s+[A-Z]"
+                       r"[\w'’-]+)*)\b(?=.*\b(?:do|did|does|would) (?:they|both|the two)\b)", text)
+    if opening:  # "Osborne and Jowell, as quoted in the article... - do they agree...?"
+        return (opening.group("a"), opening.group("b"))
     named = [e for e in entities if e.lower() not in ("posts", "post")]
+    named = [e for e in named if not any(e != o and re.search(rf"\b{re.escape(e)}\b", o) for o in named)]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
     for pattern in (r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
-                    r"(?:agree|disagree|differ|share)\b",
+                    r"(?:agree|disagree|differ|share|see|view|regard|treat|judge|describe|think|feel)\b",
                     r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
                     r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"
                     r"(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)"):
@@ -714,12 +731,27 @@ def mend_question_word(question: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def asked_sentence(text: str) -> str:
+    """The sentence that asks, when a question of several sentences sets out its context first
+    ("Labour's 2010 pledge talked about... How does that sit against the councillor's
+    reservations?"): the last sentence, when it alone ends in a question mark; else the whole text.
+    Sentences are blingfire's (https://github.com/microsoft/BlingFire)."""
+    if text.count("?") != 1 or not text.rstrip().endswith("?"):
+        return text
+    import blingfire
+
+    sentences = [s for s in blingfire.text_to_sentences(text).split("\n") if s.strip()]
+    return sentences[-1] if len(sentences) > 1 else text
+
+
 def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
     question is a fact question with no focus."""
     text = " ".join(question.split())
-    core = _POLITE.sub("", _OPENER.sub("", text))  # "And who funded it?" asks what "Who funded it?" asks
-    entities = find_entities(core)
+    # "And who funded it?" asks what "Who funded it?" asks; "X and Y both worry that... How do their
+    # concerns compare?" asks what its last sentence asks, of the names the whole text gives
+    core = _POLITE.sub("", _OPENER.sub("", asked_sentence(text)))
+    entities = find_entities(_POLITE.sub("", _OPENER.sub("", text)))
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(core, scope, entities)

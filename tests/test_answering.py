@@ -92,6 +92,44 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
                           "co-operative delivery of public services?").found
 
 
+def test_a_yes_no_question_of_what_a_passing_mention_did_is_refused(rag_obj):
+    """Amendment 42.1 is named once, in a question the blogger asks: whether it passed is not said."""
+    answer = rag_obj.answer("Did Amendment 42.1 pass at UNISON's National Delegate Conference?")
+    assert not answer.found and "Amendment 42.1" in answer.lead and "in passing" in answer.lead
+    # a yes/no question about a view is a stance, answered from what the posts quote of it
+    assert rag_obj.answer("Did UNISON's General Secretary welcome the Tory offer of support for co-operative "
+                          "delivery of public services?").found
+
+
+def test_which_members_of_a_set_is_refused_when_the_posts_only_count_them(rag_obj):
+    """The posts speak of "a dozen pilot mutual projects" and "115 local Labour Groups" without
+    naming one; where they do list members, the question is answered with the list."""
+    projects = rag_obj.answer("Which twelve pilot mutual projects did Francis Maude announce?")
+    assert not projects.found
+    assert projects.lead == "The posts mention pilot mutual projects, but don't say which."
+    groups = rag_obj.answer("Name some of the 115 local Labour Groups that backed the mutualisation pledge.")
+    assert not groups.found and "local Labour Groups" in groups.lead
+    listed = rag_obj.answer("Which organisations did Osborne say could be run as co-operatives?")
+    assert listed.found and "primary schools, job centres and community nursing teams" in quoted(listed)
+
+
+def test_a_comparison_set_out_over_several_sentences_quotes_both_sides(rag_obj):
+    """The context comes first and the question last; "the councillor who wrote 'Mutual suspicion'"
+    says which councillor, it does not ask who wrote the post."""
+    answer = rag_obj.answer("The councillor who wrote 'Mutual suspicion' and the Left Foot Forward writer "
+                            "both worry that mutuals might be run by just one part of the community. How do "
+                            "their concerns compare?")
+    assert answer.found and answer.kind == "comparison"
+    posts = {c.doc_id for c in answer.citations}
+    assert len(posts) == 2
+
+
+def test_an_adverb_the_posts_never_use_is_no_missing_topic(rag_obj):
+    answer = rag_obj.answer("Is the 'Mutual suspicion' councillor against mutual service delivery "
+                            "altogether?")
+    assert answer.found
+
+
 def test_a_misspelt_word_does_not_lose_the_answer(rag_obj):
     right = rag_obj.answer("Which council's approach was nicknamed EasyCouncil?")
     typo = rag_obj.answer("Which council's aproach was nicknamed EasyCouncil?")

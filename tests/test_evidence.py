@@ -11,6 +11,7 @@ from rag.answering.evidence import (
     holds_answer,
     joined_words,
 )
+from rag.answering.instances import names_members, set_question
 from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
@@ -49,10 +50,12 @@ def test_how_many_is_not_answered_by_one_of_the():
     ("How would Labour's plan to re-mutualise Northern Rock have worked?",
      "Labour's plan to re-mutualise Northern Rock", "worked"),
     ("What did the Labour pledge promise?", "the Labour pledge", "promise"),
+    ("Did Amendment 42.1 pass at UNISON's National Delegate Conference?", "Amendment 42.1", "pass"),
 ])
 def test_an_open_question_names_its_subject_and_what_it_asks_of_it(question, subject, verb):
     asked = open_question(question)
     assert asked is not None and (asked.subject, asked.verb) == (subject, verb)
+    assert asked.yes_no is question.startswith("Did")
 
 
 @pytest.mark.parametrize("question", [
@@ -60,6 +63,7 @@ def test_an_open_question_names_its_subject_and_what_it_asks_of_it(question, sub
     "What did the Conservatives do to building societies?",  # a light verb: its object is asked
     "Who chairs the Commission on Ownership?",
     "Why are some councillors sceptical?",
+    "Did UNISON's General Secretary welcome the Tory plans?",  # yes or no to a view: a stance, not a deed
 ])
 def test_other_questions_are_not_read_as_open_ones(question):
     assert open_question(question) is None
@@ -89,3 +93,38 @@ def test_two_words_the_posts_write_as_one_are_read_as_that_word():
     assert joined_words("Did the Tories and Lib Dems agree?", vocab) == {"lib": "libdem", "dem": "libdem"}
     assert joined_words("Is the co op council new?", vocab) == {"co": "coop", "op": "coop"}
     assert joined_words("What did the council say?", vocab) == {}  # known words stay as they are
+
+
+@pytest.mark.parametrize("question,phrase,head", [
+    ("Which twelve pilot mutual projects did Francis Maude announce?", "pilot mutual projects", "projects"),
+    ("Which local authorities sent UNISON branches to the meeting?", "local authorities", "authorities"),
+    ("Name some of the 115 local Labour Groups that backed the pledge.", "local Labour Groups", "Groups"),
+    ("Which of the councils joined the network?", "councils", "councils"),
+])
+def test_a_question_asking_which_members_of_a_set_names_the_set(question, phrase, head):
+    asked = set_question(question)
+    assert asked is not None and (asked.phrase, asked.head) == (phrase, head)
+
+
+@pytest.mark.parametrize("question", [
+    "Which council leads the Co-operative Councils network?",  # one thing, named or described
+    "Which users tend to get most involved in running a service?",  # people, often described
+    "What reasons did the councillor give?",  # reasons are clauses
+    "Which news prompted the post?",  # not a plural
+    "What did Osborne say?",
+])
+def test_other_questions_ask_for_no_set_members(question):
+    assert set_question(question) is None
+
+
+@pytest.mark.parametrize("text,named", [
+    ("Francis Maude wheels out a selection of a dozen pilot mutual projects of varying size.", False),
+    ("This was based upon a pledge from 115 local Labour Groups;", False),
+    ("Osborne cited primary schools, job centres and community nursing teams as examples.", True),
+    ("He announced pilot projects such as a nursing mutual in Swindon.", True),
+    ("The first was the Hackney Project, a youth service.", True),
+])
+def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_them(text, named):
+    asked = set_question("Which pilot projects did Maude announce, and which organisations?")
+    assert asked is not None
+    assert names_members(sentence(text), asked, "Which pilot mutual projects did Maude announce?") is named

@@ -168,6 +168,8 @@ def test_odd_questions_never_raise(question):
     ("What was pitched as a new idea?", ["pitched"], []),
     ("What did the coalition scrap or reverse, according to the article?", ["scrap", "reverse"], []),
     ("Did the councils promise the staff a pension?", ["promise", "pension"], ["pension"]),
+    ("Is the councillor against mutual service delivery altogether?", ["altogether"], []),  # an adverb
+    ("What does the councillor say about pensions altogether?", ["pensions", "altogether"], ["pensions"]),
 ])
 def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
         question: str, unknown: list[str], topics: list[str]) -> None:
@@ -309,3 +311,47 @@ def test_other_questions_are_not_asking_which_posts_mention_something(question):
 ])
 def test_polite_frames_and_possessives_do_not_change_what_is_asked(question, kind):
     assert analyse(question).answer_type == kind
+
+
+@pytest.mark.parametrize("question,asked", [
+    ("The councillor who wrote 'Mutual suspicion' and the Left Foot Forward writer both worry about "
+     "who runs mutuals. How do their concerns compare?", "How do their concerns compare?"),
+    ("Mr. Maude spoke yesterday. What did he announce?", "What did he announce?"),
+    ("Who chairs the Commission on Ownership?", "Who chairs the Commission on Ownership?"),
+    ("Who chairs it? And when will it report?", "Who chairs it? And when will it report?"),  # two questions
+    ("Summarise the UNISON post. Keep it short.", "Summarise the UNISON post. Keep it short."),
+])
+def test_a_question_of_several_sentences_asks_what_its_last_one_asks(question, asked):
+    from rag.question import asked_sentence
+
+    assert asked_sentence(question) == asked
+
+
+def test_context_sentences_give_the_sides_and_the_last_sentence_the_answer_type():
+    analysis = analyse("The councillor who wrote 'Mutual suspicion' and the Left Foot Forward writer both "
+                       "worry that mutuals might be run by one part of the community. How do their concerns "
+                       "compare?")
+    assert analysis.answer_type == AnswerType.COMPARISON  # not "who wrote" the post
+    assert set(analysis.sides) == {"Mutual suspicion", "Left Foot Forward"}  # "Mutual" alone is no side
+    pledge = analyse("Labour's 2010 pledge talked about handing communities the power to run services. How "
+                     "does that sit against the Labour councillor's reservations in 'Mutual suspicion'?")
+    assert pledge.answer_type == AnswerType.COMPARISON and len(pledge.sides) == 2
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Who wrote the Left Foot Forward article?", AnswerType.POST),
+    ("What is the name of the councillor who wrote the 'Mutual suspicion' post?", AnswerType.POST),
+    ("Tell me who wrote Mutual Benefit?", AnswerType.POST),
+    ("How does the view of the councillor who wrote Mutual suspicion differ from the LFF writer's?",
+     AnswerType.COMPARISON),  # "who wrote" inside a side says which councillor, it asks nothing
+    ("Does the Labour pledge square with the councillor's reservations?", AnswerType.COMPARISON),
+    ("Do the councillor and the 2012 blogger see a council in the same way?", AnswerType.COMPARISON),
+])
+def test_who_wrote_asks_for_an_author_only_as_the_question(question, kind):
+    assert analyse(question).answer_type == kind
+
+
+def test_two_sides_that_see_something_the_same_way():
+    analysis = analyse("Do the 'Mutual suspicion' councillor and the 2012 co-production blogger see a local "
+                       "council in the same way?")
+    assert analysis.sides == ("the 'Mutual suspicion' councillor", "the 2012 co-production blogger")

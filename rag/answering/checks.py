@@ -4,8 +4,10 @@ Development Agency, but give no date for it.").
 
 The checks, in order: a name the posts never mention; a topic noun or a year they never use (unless the
 best sentence clearly means the same); the asked-for type of fact (a date for "when", a number for "how
-many", a name for "who is") in a sentence about the question's subject; a named person's own words for
-"what did X say"; and evidence too weak to quote at all.
+many", a name for "who is") in a sentence about the question's subject; what a question asks of a
+subject the posts name only in passing; members of a set for "which projects..."
+(``rag.answering.instances``); a named person's own words for "what did X say"; and evidence too weak
+to quote at all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
+from rag.answering.instances import mentions_set, names_members, set_question
 from rag.answering.predicate import unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
@@ -63,6 +66,9 @@ _TYPE_WORDS: dict[FactType, str] = {
     FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
     FactType.ORGANISATION: "organisation", FactType.NAME: "name",
 }
+SET_WINDOW = 0.35
+"""A sentence naming members of an asked-for set must score within this of the best one."""
+_COUNTED = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT, FactType.PERSON})
 ATTRIBUTION_WINDOW = 0.25
 """A named person's view must be in a sentence scoring within this of the best one."""
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
@@ -144,11 +150,23 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
                     else f"The posts give no {what} for this.")
             return Verdict(False, lead, (what,))
     # 3b. what an open question asks of a subject the posts name only in passing
-    if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON) and wanted in (None, FactType.OTHER):
-        asked = unsaid(analysis.text, store, query.corrected)
+    if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON, AnswerType.STANCE) and wanted in (
+            None, FactType.OTHER):  # a view ("How did X react...") only when asked yes or no of a deed
+        asked = unsaid(analysis.text, store, query.corrected,
+                       yes_no_only=analysis.answer_type == AnswerType.STANCE)
         if asked is not None:
             return Verdict(False, f"The posts mention {asked.subject} only in passing, and say nothing on "
                                   f"“{asked.predicate}”.", (asked.predicate,))
+    # 3c. which members of a set ("Which twelve pilot projects..."), when the best sentence speaks of
+    # the set and no sentence near it names a member
+    listed = analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) and wanted not in _COUNTED
+    asked_set = set_question(analysis.text) if listed else None
+    if asked_set is not None and mentions_set(best.terms, asked_set):
+        near = max(best.relevance - SET_WINDOW, RELEVANCE_FLOOR)
+        window = [c for c in ranked[:TYPE_CANDIDATES] if c.relevance >= near]
+        if not any(names_members(c.sentence, asked_set, analysis.text) for c in window):
+            return Verdict(False, f"The posts mention {asked_set.phrase}, but don't say which.",
+                           (f"which {asked_set.phrase}",))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
     if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder, query):
         holder = analysis.holder

@@ -1,5 +1,6 @@
 """What an open question asks about its subject: "What did *Herbert Morrison* **achieve** as Mayor of
-Hackney?", "How did *Francis Maude's pilot mutuals* **perform** after their first year?".
+Hackney?", "How did *Francis Maude's pilot mutuals* **perform** after their first year?", "Did
+*Amendment 42.1* **pass** at conference?".
 
 A question of the form *what/how + auxiliary + subject + verb ...* names its subject, then asks what
 the subject did (its main verb). When the posts mention the subject only in passing, the sentences
@@ -22,8 +23,11 @@ from rag.lexical import terms
 from rag.question import FRAME_VERBS, STOPWORDS, lexicon
 from rag.text import without_links
 
-_OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>what|how)\s+(?P<aux>do|does|did|would|will|could|"
-                   r"should|might|can|has|have|had)\s+(?P<rest>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?P<wh>what|how)\s+(?:exactly\s+|precisely\s+|"
+                   r"actually\s+|really\s+)?)?(?P<aux>do|does|did|would|will|could|should|might|can|has|have|had)\s+"
+                   r"(?P<rest>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+"""What/how + auxiliary + subject + verb, or the yes/no question of the same shape ("Did Amendment
+42.1 pass at conference?")."""
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
 _DETERMINERS = lexicon("the a an this that these those his her their its our my your")
 _JOINERS = lexicon("of for on and")
@@ -33,6 +37,14 @@ LIGHT_VERBS = lexicon("do does did make get have take give go happen become come
 object, not the verb, is what is asked."""
 
 
+ATTITUDE_VERBS = lexicon(
+    "welcome support oppose back like dislike favour favor agree accept reject criticise criticize praise "
+    "endorse approve condemn want believe fear worry hope concede admit react respond trust doubt "
+    "object resist embrace share prefer")
+"""Verbs of a view: a yes/no question with one ("Did the General Secretary welcome the plans?") asks
+for a stance, which the posts may take without the verb ("forthright in his response")."""
+
+
 @dataclass(frozen=True, slots=True)
 class OpenQuestion:
     """The subject of an open question and what it asks about it."""
@@ -40,6 +52,7 @@ class OpenQuestion:
     subject: str  # as written: "Francis Maude's pilot mutuals"
     verb: str  # the main verb, as written: "perform"
     predicate: str  # the verb and the rest of the question: "perform after their first year"
+    yes_no: bool = False  # "Did Amendment 42.1 pass...?", not "What did... achieve?"
 
 
 def _is_name(word: str) -> bool:
@@ -94,11 +107,13 @@ def open_question(text: str) -> OpenQuestion | None:
     if verb_at is None or verb_at >= len(tokens):
         return None
     verb = tokens[verb_at].group()
-    if verb.lower() in LIGHT_VERBS or verb.lower() in FRAME_VERBS:
+    yes_no = m.group("wh") is None
+    if verb.lower() in LIGHT_VERBS | FRAME_VERBS or (yes_no and verb.lower() in ATTITUDE_VERBS):
         return None
     subject = rest[: tokens[verb_at].start()].strip()
     subject = re.sub(r"\s+(?:have|has|had|be|been|being)$", "", subject, flags=re.IGNORECASE)
-    return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip())
+    return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip(),
+                        yes_no=yes_no)
 
 
 def derived(verb_term: str, term: str, length: int = 5) -> bool:
@@ -114,12 +129,14 @@ PASSING_MENTIONS = 2
 MENTION_CHUNKS = 20
 
 
-def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None) -> OpenQuestion | None:
+def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None, *,
+           yes_no_only: bool = False) -> OpenQuestion | None:
     """The open question, when the posts mention its subject only in passing and none of the sentences
     naming it (or next to them) uses the question's verb or a word derived from it: "What did Herbert
-    Morrison achieve as Mayor of Hackney?" over posts that name him once. None otherwise."""
+    Morrison achieve as Mayor of Hackney?" over posts that name him once. None otherwise, and with
+    ``yes_no_only`` None for a wh-question."""
     asked = open_question(question)
-    if asked is None:
+    if asked is None or (yes_no_only and not asked.yes_no):
         return None
     corrected = corrected or {}
     vocab = store.vocabulary()

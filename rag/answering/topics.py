@@ -74,6 +74,9 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
         classes = word_classes(low)
         if classes and "noun" not in classes:
             continue  # a verb, adjective or adverb: likely a paraphrase
+        if "adv" in classes and positions and all(i in ends and not _noun_place(lowered, i, after_noun=False)
+                                                  for i in positions):
+            continue  # "against mutual service delivery altogether?": an adverb closing its clause
         if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes, ends)
                                         for i in positions):
             continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
@@ -81,14 +84,14 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
     return topics, years
 
 
-def _noun_place(tokens: Sequence[str], i: int) -> bool:
+def _noun_place(tokens: Sequence[str], i: int, *, after_noun: bool = True) -> bool:
     """Whether position ``i`` is where a noun goes: after a determiner, possessive, preposition,
-    number or another noun, or before "of"."""
+    number or (``after_noun``) another noun, or before "of"."""
     if i > 0:
         before = tokens[i - 1]
         if before in _NOUN_BEFORE or before.endswith(("'s", "s'")) or before.isdigit():
             return True
-        if "noun" in word_classes(before) and before not in STOPWORDS | AUXILIARIES | WH_WORDS:
+        if after_noun and "noun" in word_classes(before) and before not in STOPWORDS | AUXILIARIES | WH_WORDS:
             return True
     return i + 1 < len(tokens) and tokens[i + 1] == "of"
 

@@ -1,0 +1,179 @@
+"""Questions that ask which members of a set of things there are, and whether a sentence names them.
+
+"Which twelve pilot mutual projects did Francis Maude announce?" and "Name some of the 115 local
+Labour Groups that backed the pledge" ask for the members of a set (the projects, the groups). A
+sentence that speaks of the set without naming any member ("Francis Maude wheels out a selection of
+a dozen pilot mutual projects...") says how many there are, or that there are some, but not which:
+it is near the topic, and no answer. A sentence names members when it lists them ("primary schools,
+job centres and community nursing teams", "Keck and Mithouard"), introduces them ("projects such
+as...", "projects:", "two importers, Keck and..."), gives a member its name ("Lambeth Council", "the
+project called..."), names a kind of them the question does not ("recent anthropological
+findings"), or leads into a list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answering.wordclass import lemmas, word_classes
+from rag.lexical import terms
+from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
+from rag.types import Sentence, SentenceRole
+
+_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
+_ABSTRACT = lexicon(
+    "reasons ways things points arguments issues problems concerns objections benefits risks changes steps "
+    "lessons values ideas views questions criticisms words phrases kinds types sorts examples aspects "
+    "features factors aims goals principles conditions years dates days times months posts articles "
+    "blogs entries pieces people persons men women others parts areas roles differences similarities "
+    "advantages disadvantages strengths weaknesses dangers fears hopes claims plans policies options "
+    "users members workers employees residents citizens voters customers patients volunteers activists "
+    "officials officers managers staff")
+"""Heads whose members are clauses or views, not named things (reasons, ways...), people a question
+may mean by a description ("the group of users that would get most involved... is usually the
+people with the biggest axe to grind"), or kinds that other checks handle (dates, people, posts)."""
+_COUNT = lexicon("some any all few several many two three four five six seven eight nine ten eleven "
+                 "twelve dozen hundred")
+_VAGUE = lexicon("other such various different certain similar particular new several many numerous "
+                 "selection dozen dozens hundreds thousands number")
+"""Words before a noun that say how many or that there are some, not which kind."""
+_NAME_OPENER = re.compile(r"^\s*(?:please\s+)?(?:name|list|identify)\s+(?:me\s+)?", re.IGNORECASE)
+_ENUMERATION = re.compile(
+    r"[\w'’-]+(?:\s+[\w'’-]+){0,5},\s+(?:[\w'’-]+(?:\s+[\w'’-]+){0,5},\s+)*(?:and\s+|or\s+)?"
+    r"[\w'’-]+(?:\s+[\w'’-]+){0,5},?\s+(?:and|or)\s+[\w'’-]+")
+"""Three or more short items: "primary schools, job centres and community nursing teams"."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuestion:
+    """A question asking for members of a set: the set as the question words it, and its head noun."""
+
+    phrase: str  # "pilot mutual projects" (without the count the question gives)
+    head: str  # "projects"
+    singular: frozenset[str]  # "project"
+
+
+_DETERMINER = lexicon("the a an his her their its our my your")
+
+
+def _run_after(tokens: list[str], start: int) -> list[str]:
+    """The words of the noun phrase starting at ``start``: up to a function word, a verb ("leads"
+    before "the network", "uses" before "GPS devices"), or its first plural common noun, which heads
+    it ("local authorities sent..."; in "Carolina Panthers player" the name is a modifier)."""
+    run: list[str] = []
+    for i in range(start, len(tokens)):
+        low = tokens[i].lower()
+        if low in STOPWORDS or low in AUXILIARIES or low in WH_WORDS:
+            break
+        classes = word_classes(low)
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if run and classes and (("noun" not in classes and "adj" not in classes)
+                                or ("verb" in classes and low.endswith("s") and not _ends_phrase(after))):
+            break
+        run.append(tokens[i])
+        if _plural(low) and (tokens[i][:1].islower() or not _continues(after)):
+            break
+    return run
+
+
+def _ends_phrase(word: str) -> bool:
+    """Whether a noun phrase may end before ``word``: the question ends, or a function word or a verb
+    in the past comes next ("projects did...", "authorities sent..."); before a noun phrase ("uses
+    GPS devices", "leads the network") an -s word is a verb."""
+    low = word.lower()
+    if not low or low in STOPWORDS - _DETERMINER or low in AUXILIARIES or low in WH_WORDS:
+        return True
+    classes = word_classes(low)
+    return "verb" in classes and not low.endswith("s") and bool(lemmas(low, "verb") - {low}) and low not in (
+        _DETERMINER)
+
+
+def _continues(word: str) -> bool:
+    """Whether a noun phrase goes on with ``word`` (a noun or an adjective: "Panthers player")."""
+    low = word.lower()
+    return bool(low) and low not in STOPWORDS and low not in AUXILIARIES and bool(
+        {"noun", "adj"} & word_classes(low)) and not _ends_phrase(word)
+
+
+def _singular(low: str) -> frozenset[str]:
+    return frozenset(w for w in lemmas(low, "noun") if w != low and "noun" in word_classes(w))
+
+
+def _plural(low: str) -> bool:
+    return low.endswith("s") and "noun" in word_classes(low) and bool(_singular(low))
+
+
+def set_question(text: str) -> SetQuestion | None:
+    """The set whose members a question asks for ("Which twelve pilot mutual projects...", "Which of
+    the councils...", "Name some of the 115 local Labour Groups..."), or None."""
+    tokens = _WORD.findall(text)
+    if not tokens:
+        return None
+    run: list[str] = []
+    first = tokens[0].lower()
+    if first in ("which", "what"):
+        start = 1
+        if len(tokens) > 3 and tokens[1].lower() == "of" and tokens[2].lower() in ("the", "these", "those"):
+            start = 3  # "Which of the councils..."
+        run = _run_after(tokens, start)
+        after = tokens[start + len(run)].lower() if start + len(run) < len(tokens) else ""
+        if first == "what" and after not in AUXILIARIES:
+            return None  # "What limits the cycle's efficiency?", "What flows between...": a verb, or a thing
+    elif _NAME_OPENER.match(text):
+        rest = _WORD.findall(_NAME_OPENER.sub("", text, count=1))
+        i = 0
+        while i < len(rest) and (rest[i].lower() in _COUNT or rest[i].lower() in ("a", "of", "the")
+                                 or rest[i][0].isdigit()):
+            i += 1
+        run = _run_after(rest, i)
+    run = [w for w in run if w.lower() not in _COUNT and not w[0].isdigit()]
+    if not run:
+        return None
+    head = run[-1]
+    low = head.lower()
+    if low in _ABSTRACT or not _plural(low):
+        return None  # a singular ("which council"), or not a noun's plural ("news")
+    return SetQuestion(" ".join(run), head, _singular(low))
+
+
+def mentions_set(sentence_terms: frozenset[str] | set[str], asked: SetQuestion) -> bool:
+    """Whether a sentence speaks of the set (uses its head noun, in any number)."""
+    return bool(set(terms(asked.head)) & sentence_terms)
+
+
+def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool:
+    """Whether the sentence names members of the set (see the module's docstring)."""
+    text = sentence.text
+    if sentence.role == SentenceRole.LEAD_IN or _ENUMERATION.search(text):
+        return True
+    forms = "|".join(re.escape(w) for w in sorted({asked.head.lower(), *asked.singular}))
+    if re.search(rf"\b(?:{forms})\b\s*(?:\([^)]*\)\s*)?,?\s*(?:such as|including|like|namely|e\.g\.|for "
+                 rf"example|for instance|called|named|known as|:)", text, re.IGNORECASE):
+        return True
+    given = set(terms(question))
+
+    def new(name: str) -> bool:
+        return any(t not in given for w in name.split() for t in terms(w))
+
+    for m in re.finditer(rf"((?:[\w'’-]+\s+){{1,3}})(?i:{forms})\b", text):
+        words = m.group(1).split()
+        while words and (words[0].lower() in STOPWORDS | _COUNT or words[0][0].isdigit()):
+            words = words[1:]
+        kinds = [w for w in words if w.lower() not in _COUNT and w.lower() not in _VAGUE
+                 and w.lower() not in STOPWORDS and not w[0].isdigit()]
+        if kinds and all(w.lower() not in STOPWORDS for w in words) and new(" ".join(kinds)):
+            return True  # "recent anthropological findings": a kind of them, by what the question lacks
+
+    singular = "|".join(re.escape(w) for w in sorted(asked.singular))
+    for m in re.finditer(rf"((?:[A-Z][\w'’-]*\s+){{1,3}})(?i:{singular})\b", text):
+        if new(m.group(1)):
+            return True  # "Lambeth Council": a member by its name
+    for m in re.finditer(rf"(?i:\b(?:{forms}))\s*,\s*((?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", text):
+        if new(m.group(1)):
+            return True  # "two importers, Keck and Mithouard, claimed": members in apposition
+    for m in re.finditer(r"(?<!^)\b([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s+(?:and|or|&)\s+([A-Z][\w'’-]*)",
+                         text):
+        if new(m.group(1)) and new(m.group(2)):
+            return True  # two members by name
+    return False
