@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.acronyms import spell_out
 from rag.answering import available_backends, create_backend
 from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, GenerationRequest
 from rag.answering.citations import answer_text, quote_citations
@@ -212,11 +213,12 @@ class RAG:
         retrieved passages (the ``k`` shown, then the next ranked up to ``sentence_pool``).
         Raises ``EmptyQuestionError`` for an empty question."""
         text = mend_question_word(clean_question(question, self.settings.max_question_chars))
+        index = self.current_index()
+        text = spell_out(text, index)  # "the CDA" the posts call "the Co-operative Development Agency"
         turns = as_turns(history)
         query, analysis = read_in_context(text, turns)
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
         vector = self.embedder.encode_query(query)
-        index = self.current_index()
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     fusion=RankFusion.from_settings(self.settings))
         shown = self.settings.k if k is None else passages_shown(k)

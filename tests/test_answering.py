@@ -80,6 +80,16 @@ def test_a_refusal_names_the_part_the_posts_cover(rag_obj):
     assert "Co-operative Development Agency" in answer.lead and "date" in answer.lead
 
 
+def test_an_acronym_the_posts_spell_out_is_read_as_their_name(rag_obj):
+    """The posts never write "CDA"; they name "the Co-operative Development Agency", and give no date
+    for its abolition. The refusal names the agency, not the Conservatives who abolished it."""
+    answer = rag_obj.answer("When did the Conservatives abolish the CDA?")
+    assert not answer.found
+    assert answer.lead == "The posts mention the Co-operative Development Agency, but give no date for it."
+    what = rag_obj.answer("What did the Conservatives do to the CDA?")
+    assert what.found and "abolished the co-operative development agency" in quoted(what)
+
+
 def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     """Herbert Morrison is named once, as a tradition the councillor follows: what he achieved is not in
     the posts, however close the one sentence naming him is."""
@@ -109,6 +119,9 @@ def test_which_members_of_a_set_is_refused_when_the_posts_only_count_them(rag_ob
     assert projects.lead == "The posts mention pilot mutual projects, but don't say which."
     groups = rag_obj.answer("Name some of the 115 local Labour Groups that backed the mutualisation pledge.")
     assert not groups.found and "local Labour Groups" in groups.lead
+    fund = rag_obj.answer("How big was the Labour fund for community buy-outs of local pubs that the "
+                          "coalition scrapped?")  # a figure about the fund, not any figure about Labour
+    assert not fund.found and fund.lead == "The posts mention the Labour fund, but give no figure for it."
     listed = rag_obj.answer("Which organisations did Osborne say could be run as co-operatives?")
     assert listed.found and "primary schools, job centres and community nursing teams" in quoted(listed)
 

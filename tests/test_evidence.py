@@ -100,6 +100,7 @@ def test_two_words_the_posts_write_as_one_are_read_as_that_word():
     ("Which local authorities sent UNISON branches to the meeting?", "local authorities", "authorities"),
     ("Name some of the 115 local Labour Groups that backed the pledge.", "local Labour Groups", "Groups"),
     ("Which of the councils joined the network?", "councils", "councils"),
+    ("Which were the twelve pilot mutual projects that Maude unveiled?", "pilot mutual projects", "projects"),
 ])
 def test_a_question_asking_which_members_of_a_set_names_the_set(question, phrase, head):
     asked = set_question(question)
@@ -112,6 +113,9 @@ def test_a_question_asking_which_members_of_a_set_names_the_set(question, phrase
     "What reasons did the councillor give?",  # reasons are clauses
     "Which news prompted the post?",  # not a plural
     "What did Osborne say?",
+    "What limits the Rankine cycle's efficiency?",  # "limits" is the verb
+    "Which Carolina Panthers player was named Most Valuable Player?",  # a name modifies the singular head
+    "What tribe uses GPS devices to map lands?",
 ])
 def test_other_questions_ask_for_no_set_members(question):
     assert set_question(question) is None
@@ -123,6 +127,8 @@ def test_other_questions_ask_for_no_set_members(question):
     ("Osborne cited primary schools, job centres and community nursing teams as examples.", True),
     ("He announced pilot projects such as a nursing mutual in Swindon.", True),
     ("The first was the Hackney Project, a youth service.", True),
+    ("Recent anthropological projects suggest a dense population.", True),  # a kind the question lacks
+    ("In Keck and Mithouard two importers claimed it was unlawful.", True),
 ])
 def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_them(text, named):
     asked = set_question("Which pilot projects did Maude announce, and which organisations?")

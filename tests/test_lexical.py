@@ -39,3 +39,4 @@ def test_a_party_named_one_way_is_searched_by_its_other_name_too():
     assert with_other_names("A Tory and the Conservatives") == "A Tory and the Conservatives"
     assert with_other_names("What did Labour propose?") == "What did Labour propose?"
     assert other_name_stems("tori") == ("conserv",) and other_name_stems("labour") == ()
+

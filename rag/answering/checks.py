@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
-from rag.answering.predicate import unsaid
+from rag.answering.predicate import derived, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.answering.wordclass import word_classes
@@ -135,6 +135,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
         subject = subject_terms(analysis, query, store)
         typed = [c for c in ranked[:TYPE_CANDIDATES] if c.typed and covers(store, c, subject)]
+        noun = qualified_noun(analysis, store, query)
+        if noun:  # "How big was the Labour fund...": a figure by the fund, not by anything Labour
+            typed = [c for c in typed if covers(store, c, noun, prefix=True)]
         named_what = _NAME_OF.search(analysis.text) if wanted in (FactType.NAME, FactType.PERSON) else None
         head = _named_thing(named_what.group("what"), query) if named_what else []
         if head:  # "the name of the UNISON General Secretary": a name in a sentence about him
@@ -207,9 +210,10 @@ def paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
     return {t for w in words if w not in topics and w not in years for t in terms(w)}
 
 def subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
-    """The terms naming what the question is about: the rarest word of the first name it gives that
-    the posts mention, else its rarest known content words (at most two)."""
-    entity = next((e for e in analysis.entities if mentioned(e, store, query)), None)
+    """The terms naming what the question is about: the rarest word of the names it gives that the
+    posts mention ("agenc" in "When did the Conservatives abolish the Co-operative Development
+    Agency?"), else its rarest known content words (at most two)."""
+    entity = most_specific_name(analysis, store, query)
     if entity:  # its most specific word: "Reddish" in "the Reddish Vale Co-Operative Trust"
         idf = store.term_idf(terms(entity))
         return {max(idf, key=lambda t: idf[t])} if idf else set()
@@ -217,26 +221,53 @@ def subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerSt
     known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
     return set(known[:2])
 
-def covers(store: AnswerStore, cand: Candidate, subject: set[str]) -> bool:
+def covers(store: AnswerStore, cand: Candidate, subject: set[str], *, prefix: bool = False) -> bool:
     """Whether a sentence is about the subject: it names it, or one of the sentences just before
-    it in its paragraph does ("He was crowned in 1130" after "Roger II...")."""
-    if not subject or subject & cand.terms:
+    it in its paragraph does ("He was crowned in 1130" after "Roger II..."). With ``prefix``, a word
+    sharing a subject term's first five letters counts ("commentary" for "commentators")."""
+    def named(have: set[str] | frozenset[str]) -> bool:
+        return bool(subject & have) or (prefix and any(derived(s, t) for s in subject for t in have))
+
+    if not subject or named(cand.terms):
         return True
     before = [s for s in store.sentence_window(cand.row, COVER_BACK, 0)
               if s.row < cand.row and s.line == cand.sentence.line]
-    return any(subject & set(terms(s.text)) for s in before)
+    return any(named(set(terms(s.text))) for s in before)
+
+
+def qualified_noun(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> set[str]:
+    """The terms of the noun the question's first mentioned name qualifies ("fund" in "the Labour
+    fund"), when the posts use it; an adverb ("France today") qualifies nothing."""
+    entity = most_specific_name(analysis, store, query)
+    noun = _modifies(entity, analysis.text) if entity else ""
+    if not noun or "adv" in word_classes(noun):
+        return set()
+    held = {query.corrected.get(t, t) for t in terms(noun)}
+    vocabulary = store.vocabulary()
+    return held if held and all(t in vocabulary for t in held) else set()
+
+def most_specific_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str | None:
+    """Of the names the question gives that the posts mention, the one holding the rarest word in the
+    posts (the Co-operative Development Agency, not the Conservatives, in "When did the Conservatives
+    abolish the Co-operative Development Agency?"); the first on a tie; None when there is none."""
+    names = [e for e in analysis.entities if mentioned(e, store, query)]
+    if len(names) <= 1:
+        return names[0] if names else None
+    idf = store.term_idf([t for e in names for t in terms(e)])
+    return max(names, key=lambda e: max((idf.get(t, 0.0) for t in terms(e)), default=0.0))
+
 
 def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str:
     """The name the question asks about, as the question writes it ("the Commission on Ownership"),
     with the noun it qualifies ("the UNISON meeting", "the Labour fund"), when the posts mention it;
     else ""."""
-    for entity in analysis.entities:
-        if mentioned(entity, store, query):
-            found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
-            the = "the " if found and found.group(1) else ""
-            noun = _modifies(entity, analysis.text)
-            return f"{the}{entity} {noun}" if noun else f"{the}{entity}"
-    return ""
+    entity = most_specific_name(analysis, store, query)
+    if entity is None:
+        return ""
+    found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
+    the = "the " if found and found.group(1) else ""
+    noun = _modifies(entity, analysis.text)
+    return f"{the}{entity} {noun}" if noun else f"{the}{entity}"
 
 
 _DO_SUPPORT = re.compile(r"\b(did|does|do|can|could|will|would|should|may|might|must|shall)\b", re.IGNORECASE)

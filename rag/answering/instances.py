@@ -116,9 +116,11 @@ def set_question(text: str) -> SetQuestion | None:
         start = 1
         if len(tokens) > 3 and tokens[1].lower() == "of" and tokens[2].lower() in ("the", "these", "those"):
             start = 3  # "Which of the councils..."
+        elif len(tokens) > 3 and tokens[1].lower() in ("are", "were") and tokens[2].lower() == "the":
+            start = 3  # "Which were the twelve pilot projects that..."
         run = _run_after(tokens, start)
         after = tokens[start + len(run)].lower() if start + len(run) < len(tokens) else ""
-        if first == "what" and after not in AUXILIARIES:
+        if first == "what" and start == 1 and after not in AUXILIARIES:
             return None  # "What limits the cycle's efficiency?", "What flows between...": a verb, or a thing
     elif _NAME_OPENER.match(text):
         rest = _WORD.findall(_NAME_OPENER.sub("", text, count=1))
