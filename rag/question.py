@@ -194,7 +194,7 @@ _POST_META = re.compile(
     rf"([\w'’?]+\s){{0,6}}?{_DOC}\b|"
     rf"\bwhat (is|was) the (title|headline|name|url|link|web address|address) (of|to|for) (the|this|that) "
     rf"([\w'’?]+\s){{0,8}}?{_DOC}\b|"
-    rf"\bwho (is|was) the (author|writer|blogger)\b|\b(author|writer) of the {_DOC}\b|"
+    rf"\bwho (is|was) the ([\w'’?-]+\s){{0,3}}?(author|writer|blogger|columnist)\b|\b(author|writer) of the {_DOC}\b|"
     rf"\bwhere (was|is|did) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b.{{0,80}}\b(published|posted|appear|"
     rf"appeared|run|printed|first published|first appear)\b|\b(what|which) (site|website|blog|newspaper|"
     rf"publication|outlet) (published|posted|ran|carried|first published)\b|"
@@ -509,6 +509,8 @@ def _post_attribute(text: str) -> str:
     if re.search(r"\b(event|news|meeting|announcement|occasion|prompted|led to|inspired|triggered|moved)\b",
                  low):
         return "occasion"
+    if re.match(r"\s*(when|what date|which date|what day|which day|(in )?(what|which) (year|month))\b", low):
+        return "date"  # "When was the union blogger's post written?": its date, not its author
     if re.search(r"\b(who (wrote|writes|authored|penned|is|was)|author|writer|blogger|written by)\b", low):
         return "author"
     if re.search(r"\b(url|link|web address|address)\b", low):

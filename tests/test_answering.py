@@ -90,6 +90,16 @@ def test_an_acronym_the_posts_spell_out_is_read_as_their_name(rag_obj):
     assert what.found and "abolished the co-operative development agency" in quoted(what)
 
 
+def test_who_holds_a_title_needs_a_name_beside_the_whole_title(rag_obj):
+    """UNISON's General Secretary is quoted but never named; Ed Balls, "Secretary of State", is another
+    secretary. The Cabinet Office minister is named beside the title (spelt "Offce" in the post)."""
+    answer = rag_obj.answer("Who is the General Secretary of UNISON?")
+    assert not answer.found
+    assert answer.lead == "The posts mention the General Secretary of UNISON, but don't say who."
+    minister = rag_obj.answer("Who was the Minister for the Cabinet Office?")
+    assert minister.found and "tessa jowell" in quoted(minister)
+
+
 def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     """Herbert Morrison is named once, as a tradition the councillor follows: what he achieved is not in
     the posts, however close the one sentence naming him is."""

@@ -355,3 +355,13 @@ def test_two_sides_that_see_something_the_same_way():
     analysis = analyse("Do the 'Mutual suspicion' councillor and the 2012 co-production blogger see a local "
                        "council in the same way?")
     assert analysis.sides == ("the 'Mutual suspicion' councillor", "the 2012 co-production blogger")
+
+
+@pytest.mark.parametrize("question,attribute", [
+    ("When was the union blogger's post written?", "date"),  # the blogger names the post, "when" asks
+    ("Who is the union blogger?", "author"),
+    ("What date is on the councillor's post?", "date"),
+])
+def test_when_a_post_by_its_author_was_written_asks_for_its_date(question, attribute):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == attribute

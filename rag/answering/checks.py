@@ -51,6 +51,9 @@ def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
     return [query.corrected.get(t, t) for t in terms(" ".join(words))]
 
 
+_WHO_IS = re.compile(r"^\s*(?i:who(?: is|'s| was)\s+(?:the\s+)?)(?P<title>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
+                     r"(?:\s+(?:of|for|at)\s+(?:the\s+)?(?P<body>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*))?\s*\??\s*$")
+"""A title's holder asked for by the title alone ("Who is the General Secretary of UNISON?")."""
 _ANYONE = frozenset({"person", "persons", "people", "man", "men", "woman", "women", "one", "ones", "group",
                      "groups", "body", "bodies", "organisation", "organisations", "organization",
                      "organizations", "thing", "things", "place", "places", "individual", "individuals"})
@@ -143,14 +146,23 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if head:  # "the name of the UNISON General Secretary": a name in a sentence about him
             typed = [c for c in typed
                      if head[-1] in c.terms and 2 * sum(t in c.terms for t in head) >= len(head)]
+        title_of = _WHO_IS.match(analysis.text) if wanted == FactType.PERSON and not head else None
+        title = _named_thing(title_of.group("title"), query) if title_of else []
+        if title_of and title:  # "Who is the General Secretary of UNISON?": a name beside the whole title
+            body = [query.corrected.get(t, t) for t in terms(title_of.group("body") or "")]
+            typed = [c for c in typed if all(t in c.terms for t in title)
+                     and 2 * sum(t in c.terms for t in body) >= len(body)]
         if analysis.count_noun and wanted == FactType.NUMBER:
             typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
                      or not set(terms(analysis.count_noun)) & c.terms]
         if not typed:
             named = subject_name(analysis, store, query)
             what = _TYPE_WORDS.get(wanted, "answer")
-            lead = (f"The posts mention {named}, but give no {what} for it." if named
-                    else f"The posts give no {what} for this.")
+            if named and wanted == FactType.PERSON:  # a role or a body, whose holder goes unnamed
+                lead = f"The posts mention {named}, but don't say who."
+            else:
+                lead = (f"The posts mention {named}, but give no {what} for it." if named
+                        else f"The posts give no {what} for this.")
             return Verdict(False, lead, (what,))
     # 3b. what an open question asks of a subject the posts name only in passing
     if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON, AnswerType.STANCE) and wanted in (
