@@ -371,6 +371,10 @@ def test_a_compound_question_answers_each_part_and_names_the_part_the_posts_do_n
     both = rag_obj.answer("Who chairs the Commission on Ownership and when will it report?")
     spans = [(c.doc_id, c.start, c.end) for c in both.citations]
     assert both.found and "chaired by Will Hutton" in both.text and len(spans) == len(set(spans))
+    neither = rag_obj.answer("When did the Co-operative Party form, and how many members does it have?")
+    assert not neither.found and not neither.citations  # each part's refusal, not a guess at the whole
+    assert neither.lead.startswith("On “When did the Co-operative Party form?”: The posts mention the "
+                                   "Co-operative Party, but give no date for it. On “How many members")
 
 
 def test_a_post_named_by_its_title_alone_is_the_post_asked_about_in_each_part(rag_obj):
@@ -510,6 +514,17 @@ def test_a_follow_up_question_reads_the_conversation(rag_obj):
     assert funded.found and "Co-Operative Financial Services" in funded.citations[0].quote
     why = rag_obj.request("And why?", history=chair)  # no words of its own: the whole question before
     assert why.query.startswith("Who chairs the Commission on Ownership?")
+
+
+def test_a_follow_up_asks_something_the_last_answer_did_not_say(rag_obj):
+    """The chair's sentence also says the commission will "investigate the issue"; the sentence on
+    what it will investigate is a close runner-up the reader has not seen."""
+    chair = rag_obj.answer("Who chairs the Commission on Ownership?")
+    remit = rag_obj.answer("And what will it investigate?", history=[chair])
+    assert remit.found and "level playing field for mutuals" in quoted(remit)
+    education = rag_obj.answer("What did UNISON's Head of Education say about Sure Start?")
+    secretary = rag_obj.answer("And what did the General Secretary say?", history=[education])
+    assert secretary.found and "another ploy to break up public services" in quoted(secretary)
 
 
 def test_asking_for_more_quotes_what_the_last_answer_did_not(rag_obj):

@@ -73,7 +73,10 @@ SET_WINDOW = 0.35
 """A sentence naming members of an asked-for set must score within this of the best one."""
 _COUNTED = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT, FactType.PERSON})
 ATTRIBUTION_WINDOW = 0.25
-"""A named person's view must be in a sentence scoring within this of the best one."""
+"""A named person's view must be in a sentence scoring within this of the best one..."""
+ATTRIBUTION_FLOOR = 0.6
+"""... or at least this much: a follow-up's best sentence may be another person's ("And what did the
+General Secretary say?" after the Head of Education's words)."""
 _PRONOUN_START = re.compile(r"^[\"“'‘(]*(he|she|they|it|his|her|their|this|the (shadow )?(minister|"
                             r"chancellor|secretary|councillor|author|writer|leader|government|party|union))\b",
                             re.IGNORECASE)
@@ -203,7 +206,7 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
         return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
 
     for cand in ranked[:12]:
-        if cand.relevance < best.relevance - ATTRIBUTION_WINDOW:
+        if cand.relevance < min(best.relevance - ATTRIBUTION_WINDOW, ATTRIBUTION_FLOOR):
             break
         for k in speaker_keys(key[0]):
             # "Osborne cited...", or "..., she said, adding that..." right after Jowell is named

@@ -55,6 +55,9 @@ PREFER_MARGIN = 0.15
 reads all of that post; the other posts' sentences count this much less."""
 AROUND_BEFORE, AROUND_AFTER = 2, 14
 """Sentences before and after the best one considered for reason, list, stance and definition answers."""
+REPEAT_MARGIN = 0.1
+"""A follow-up's sentences that the last answer quoted score this much lower: the follow-up asks
+something new, so a close runner-up the reader has not seen yet answers it better."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,8 @@ class ExtractiveBackend:
     def draft(self, request: GenerationRequest) -> Draft:
         """The answer to one question (or a refusal saying what the posts lack). A compound question
         ("Who chairs it and when will it report?") is answered part by part, over the same passages,
-        and a part the posts do not answer is named in the lead."""
+        and a part the posts do not answer is named in the lead; when neither part is answered, the
+        question is refused with what each part lacks."""
         parts = question_parts(request.question)
         analysis = request.analysis or analyse(request.question)
         if len(parts) == 2 and analysis.answer_type != AnswerType.COMPARISON and not analysis.follow_up:
@@ -100,6 +104,11 @@ class ExtractiveBackend:
                                              query=query), prefer=prefer)
             if first.found or second.found:
                 return _joined(first, second, parts)
+            # neither part is answered: each says what the posts lack
+            lead = " ".join(f"On “{part}”: {d.lead}" for part, d in zip(parts, (first, second), strict=True))
+            verdict = Verdict(False, lead, tuple(dict.fromkeys(first.missing + second.missing)))
+            return self._refusal(request.passages, verdict, analysis.answer_type, first.scope,
+                                 min(first.confidence or 0.0, second.confidence or 0.0))
         return self._draft_one(request)
 
     def _draft_one(self, request: GenerationRequest, prefer: str | None = None) -> Draft:
@@ -152,6 +161,12 @@ class ExtractiveBackend:
         if analysis.wants_more:  # "What else?", "Tell me more": what no answer so far has quoted
             said = " ".join(fold_whitespace(t.content) for t in request.history if t.role == "assistant")
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
+        elif analysis.follow_up and request.history:  # "And what will it investigate?" asks something new
+            last = next((fold_whitespace(t.content) for t in reversed(request.history)
+                         if t.role == "assistant"), "")
+            scored = sorted((replace(c, relevance=c.relevance - REPEAT_MARGIN)
+                             if last and _quoted_in(c.sentence.text, last) else c for c in scored),
+                            key=lambda c: (-c.relevance, c.row))
         if analysis.follow_up and _WHO_SAID.match(analysis.text):  # "Who said that?"
             speaker = self._speaker_of_last_answer(request, scored, store)
             if isinstance(speaker, Draft):
