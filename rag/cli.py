@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rag.settings import MAX_PASSAGES
+
 if TYPE_CHECKING:
     from rag.pipeline import RAG
     from rag.settings import Settings
@@ -57,7 +59,7 @@ index_option = click.option("--index", "index_dir", type=click.Path(path_type=Pa
                             help="Index folder [env RAG_INDEX_DIR; default ./index].")
 backend_option = click.option("--backend", help="Answering backend (extractive, openai, or a plugin) "
                               "[env RAG_BACKEND].")
-k_option = click.option("--k", type=click.IntRange(1, 100), help="Passages to retrieve [default 5].")
+k_option = click.option("--k", type=click.IntRange(1, MAX_PASSAGES), help="Passages to retrieve [default 5].")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

