@@ -1056,12 +1056,15 @@ def build_app(rag: RAG) -> gr.Blocks:
         for button in examples:  # a button's value is its label: the example question
             button.click(ask, inputs=[button, *inputs], **common)
         chatbot.retry(retry, inputs=inputs, **common)
-        chatbot.undo(undo, inputs=[conversation], outputs=outputs, api_visibility="private", queue=False)
+        quiet: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+        chatbot.undo(undo, inputs=[conversation], outputs=outputs, **quiet)
         chatbot.edit(edit, inputs=inputs, **common)
-        clear.click(lambda: ([], [], "", ""), outputs=outputs, queue=False, api_visibility="private")
+        clear.click(lambda: ([], [], "", ""), outputs=outputs, **quiet)
         # the chat's own bin icon empties the chat: forget the kept conversation too
-        chatbot.clear(lambda: [], outputs=[conversation], queue=False, api_visibility="private")
-        demo.load(restore, inputs=[conversation], outputs=[chatbot], api_visibility="private")
+        chatbot.clear(lambda: [], outputs=[conversation], **quiet)
+        # restoring a kept conversation is instant: no timer over the chat (its faded text failed contrast)
+        demo.load(restore, inputs=[conversation], outputs=[chatbot], api_visibility="private",
+                  show_progress="hidden")
         gr.api(answer, api_name="answer", concurrency_id="answer")
 
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=100)
