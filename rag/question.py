@@ -142,6 +142,8 @@ _SUMMARY = re.compile(
     r"(\w+\s)?about\b|"
     r"\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
+_HOW_FAR = r"(?:(?:where|how far|to what extent|on what|in what ways?|in which ways?)\s+)?"
+"""How a question may open before "do X and Y agree": "Where do...", "To what extent did..."."""
 _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
     r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
@@ -150,7 +152,8 @@ _COMPARISON = re.compile(
     r"disagree|differ|share)|at odds|in line with|square with|tally with|"
     r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)|set against|"
     r"contradict|contradicts|contradicted|conflict with|conflicts with|clash with|clashes with)\b|"
-    r"^\s*(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share)\b", re.IGNORECASE)
+    rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share|see|view|"
+    r"regard)\b", re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
 """A question asking for posts that state no date."""
@@ -535,7 +538,8 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
                          r"disagree\w*|square with|tally with|at odds|in line with|same way|set against|"
                          r"contradict\w*|(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|"
                          r"with|alongside))\b|"
-                         r"^\s*(do|did|does|would)\b.+\band\b.+\b(agree|share|see|view|regard)\b|"
+                         rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|"
+                         r"share|see|view|regard)\b|"
                          r"\b(do|did|does|would) (they|both|the two|the pair) (agree|disagree|differ|share|"
                          r"see)\b",
                          text, re.IGNORECASE)):
@@ -631,7 +635,7 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     named = [e for e in named if not any(e != o and re.search(rf"\b{re.escape(e)}\b", o) for o in named)]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
-    for pattern in (r"^\s*(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
+    for pattern in (rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
                     r"(?:agree|disagree|differ|share|see|view|regard|treat|judge|describe|think|feel)\b",
                     r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
                     r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"

@@ -96,6 +96,9 @@ def test_who_holds_a_title_needs_a_name_beside_the_whole_title(rag_obj):
     answer = rag_obj.answer("Who is the General Secretary of UNISON?")
     assert not answer.found
     assert answer.lead == "The posts mention the General Secretary of UNISON, but don't say who."
+    said = rag_obj.answer("Who was the UNISON General Secretary who said the Tory plan would let the private "
+                          "sector pick over the bones?")  # the title, then what its holder said
+    assert not said.found and said.lead.endswith("but don't say who.")
     minister = rag_obj.answer("Who was the Minister for the Cabinet Office?")
     assert minister.found and "tessa jowell" in quoted(minister)
 

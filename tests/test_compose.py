@@ -90,3 +90,15 @@ def test_a_long_near_tie_is_quoted_rather_than_shorter_weaker_sentences():
     composer = Composer(Sentences([c.sentence for c in ranked]), ranked)  # type: ignore[arg-type]
     rows = {r for unit in compose_several(composer, ranked, floor=0.0) for r in unit.rows()}
     assert 5 in rows  # 0.03 behind the best, though it takes the answer past its usual length
+
+
+def test_a_summary_prefers_the_sentences_that_open_paragraphs():
+    """With every sentence equally central (orthogonal vectors), the topic sentences (each paragraph's
+    first) are the ones a post's summary quotes, in post order."""
+    from rag.answering.compose import compose_summary
+
+    words = "one two three four five six seven eight nine ten"
+    sentences = [Sentence(row=r, doc_id="d", start=100 * r, end=100 * r + len(words), text=f"{words}.",
+                          line=r // 2) for r in range(6)]
+    units = compose_summary(Sentences(sentences), sentences, budget=30)  # type: ignore[arg-type]
+    assert [u.first for u in units] == [0, 2, 4]

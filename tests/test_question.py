@@ -170,6 +170,11 @@ def test_odd_questions_never_raise(question):
     ("Did the councils promise the staff a pension?", ["promise", "pension"], ["pension"]),
     ("Is the councillor against mutual service delivery altogether?", ["altogether"], []),  # an adverb
     ("What does the councillor say about pensions altogether?", ["pensions", "altogether"], ["pensions"]),
+    # a description or a hedge is wording: "is no real defence against privatisation", "in some circumstances"
+    ("Why does the blogger think outsourcing is no real defence against privatisation?", ["defence"], []),
+    ("Would the councillor back a mutual in some circumstances?", ["circumstances"], []),
+    ("Could mutualisation be a route to cuts?", ["route"], []),
+    ("Is Barnet a football club?", ["football"], ["football"]),  # a topic inside the description
 ])
 def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
         question: str, unknown: list[str], topics: list[str]) -> None:
@@ -346,6 +351,9 @@ def test_context_sentences_give_the_sides_and_the_last_sentence_the_answer_type(
      AnswerType.COMPARISON),  # "who wrote" inside a side says which councillor, it asks nothing
     ("Does the Labour pledge square with the councillor's reservations?", AnswerType.COMPARISON),
     ("Do the councillor and the 2012 blogger see a council in the same way?", AnswerType.COMPARISON),
+    ("Where do the 2010 councillor and the 2012 blogger agree about a council?", AnswerType.COMPARISON),
+    ("To what extent did Osborne and Jowell differ?", AnswerType.COMPARISON),
+    ("Where is the councillor's ward?", AnswerType.FACT),
 ])
 def test_who_wrote_asks_for_an_author_only_as_the_question(question, kind):
     assert analyse(question).answer_type == kind

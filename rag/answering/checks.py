@@ -52,8 +52,10 @@ def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
 
 
 _WHO_IS = re.compile(r"^\s*(?i:who(?: is|'s| was)\s+(?:the\s+)?)(?P<title>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
-                     r"(?:\s+(?:of|for|at)\s+(?:the\s+)?(?P<body>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*))?\s*\??\s*$")
-"""A title's holder asked for by the title alone ("Who is the General Secretary of UNISON?")."""
+                     r"(?:\s+(?:of|for|at)\s+(?:the\s+)?(?P<body>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*))?"
+                     r"(?:\s*,?\s+(?i:who|that|whose)\b.*)?\s*\??\s*$")
+"""A title's holder asked for by the title ("Who is the General Secretary of UNISON?", "Who was the
+UNISON General Secretary who said...?")."""
 _ANYONE = frozenset({"person", "persons", "people", "man", "men", "woman", "women", "one", "ones", "group",
                      "groups", "body", "bodies", "organisation", "organisations", "organization",
                      "organizations", "thing", "things", "place", "places", "individual", "individuals"})

@@ -38,6 +38,8 @@ RUNNER_UP_MARGIN = 0.2
 TIE_MARGIN = 0.1
 """... and a sentence of another post only if it scores within this margin: a near tie between two
 posts is shown rather than decided by a score that cannot tell them apart."""
+TOPIC_SENTENCE_BONUS = 0.1
+"""How much more a paragraph's first sentence counts in a post's summary (on a 0–1 cosine scale)."""
 MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""
 SEVERAL_MARGIN = 0.22
@@ -426,12 +428,14 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
 
 
 def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budget: int = SEVERAL_WORDS,
-                    relevance: dict[int, float] | None = None) -> list[Unit]:
-    """An extractive summary of one post: its opening claim (the first body sentence, as the lead
-    baseline of news summarisation takes it) and its conclusion (the last), then the sentences most
-    central to the post (cosine to the centroid of its sentence vectors; Radev et al. 2004), chosen by
-    maximal marginal relevance, while the word budget allows; quoted in post order. ``relevance``
-    (sentence row → score) tilts the choice towards what a question asks about."""
+                    relevance: dict[int, float] | None = None, *, opening: bool = False) -> list[Unit]:
+    """An extractive summary of one post: the sentences most central to it (cosine to the centroid
+    of its sentence vectors; Radev et al. 2004), a paragraph's first sentence counting
+    ``TOPIC_SENTENCE_BONUS`` more (topic sentences lead paragraphs: the location method of Edmundson
+    1969), chosen by maximal marginal relevance while the word budget allows; quoted in post order.
+    With ``opening``, the post's first body sentence (its opening claim, the lead baseline of news
+    summarisation) comes first. ``relevance`` (sentence row → score) tilts the choice towards what a
+    question asks about."""
     body = [s for s in doc_sentences if s.role.quotable and s.words >= FRAGMENT_WORDS]
     if not body:
         return []
@@ -439,16 +443,16 @@ def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budge
     centroid = vectors.mean(axis=0)
     norm = float(np.linalg.norm(centroid)) or 1.0
     central = vectors @ (centroid / norm)
+    leads = [i == 0 or body[i - 1].line != s.line for i, s in enumerate(body)]
+    central = central + np.array([TOPIC_SENTENCE_BONUS if lead else 0.0 for lead in leads], np.float32)
     if relevance:
         central = central + np.array([0.5 * relevance.get(s.row, 0.0) for s in body], np.float32)
     sims = vectors @ vectors.T
     n = len(body)
     picked: list[int] = []
     used = 0
-    for i in dict.fromkeys([0, n - 1]):  # the claim, then the conclusion
-        if not picked or used + body[i].words <= budget:
-            picked.append(i)
-            used += body[i].words
+    if opening:  # the claim
+        picked, used = [0], body[0].words
 
     def mmr(i: int) -> float:
         redundancy = max((float(sims[i, j]) for j in picked), default=0.0)

@@ -294,7 +294,8 @@ class ExtractiveBackend:
             share = max(SEVERAL_WORDS // max(len(infos), 1), FRAGMENT_WORDS * 4)
             units: list[Unit] = []
             for info in infos:
-                units += compose_summary(store, store.sentences_of_document(info.doc_id), share)[:1]
+                units += compose_summary(store, store.sentences_of_document(info.doc_id), share,
+                                         opening=True)[:1]
             return units
         doc_id = scope_id or (ranked[0].doc_id if ranked else None)
         if doc_id is None:

@@ -71,6 +71,8 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
             continue
         if positions and all(i in heads for i in positions):
             continue
+        if positions and all(_describes(lowered, i) for i in positions):
+            continue  # "is no real defence against...", "in some circumstances": wording, not a topic
         classes = word_classes(low)
         if classes and "noun" not in classes:
             continue  # a verb, adjective or adverb: likely a paraphrase
@@ -82,6 +84,23 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
             continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
         topics.append(word)
     return topics, years
+
+
+_COPULA = frozenset({"is", "are", "was", "were", "be", "been", "being"})
+_ARTICLE = frozenset({"a", "an", "no", "any"})
+_HEDGE = frozenset({"some", "any", "certain", "all", "most", "such", "many", "which", "what"})
+
+
+def _describes(tokens: Sequence[str], i: int) -> bool:
+    """Whether the noun at ``i`` heads a description rather than naming a topic: a predicate after
+    "is a" / "be no" (adjectives between: "is no real defence", "could be a route") or the noun of a
+    hedging adjunct ("in some circumstances", "in any case")."""
+    j = i - 1
+    while j >= 0 and tokens[j] not in _ARTICLE and "adj" in word_classes(tokens[j]) and i - j <= 3:
+        j -= 1
+    if j >= 1 and tokens[j] in _ARTICLE and tokens[j - 1] in _COPULA:
+        return True
+    return i >= 2 and tokens[i - 1] in _HEDGE and tokens[i - 2] in ("in", "under", "on")
 
 
 def _noun_place(tokens: Sequence[str], i: int, *, after_noun: bool = True) -> bool:
