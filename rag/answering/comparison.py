@@ -17,6 +17,9 @@ from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import QuestionAnalysis, ScopeRef, year_of
 
+COMPARISON_WORDS = 150
+"""Word budget of a comparison of named sides, shared between them: each side's view takes about as
+many words as a short stance answer."""
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
@@ -49,7 +52,7 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
     sides = [s for s in analysis.sides if terms(s)]
     if len(sides) < 2:
         return per_post(ranked, composer, floor)
-    share = max(SEVERAL_WORDS // len(sides), 30)
+    share = max(COMPARISON_WORDS // len(sides), 30)
     side_terms = {t for s in sides for t in terms(s)}
     topic = {t: w for t, w in query.weights.items() if t not in side_terms}
     units: list[Unit] = []
