@@ -213,11 +213,18 @@ class RAG:
         """What a backend is given for a question: the question read in context, its vector, and the
         retrieved passages (the ``k`` shown, then the next ranked up to ``sentence_pool``).
         Raises ``EmptyQuestionError`` for an empty question."""
+        return self._request(question, history, k, analysed=True)
+
+    def _request(self, question: Any, history: Any, k: int | None, *, analysed: bool) -> GenerationRequest:
         text = mend_question_word(clean_question(question, self.settings.max_question_chars))
         index = self.current_index()
         text = spell_out(text, index)  # "the CDA" the posts call "the Co-operative Development Agency"
         turns = as_turns(history)
-        query, analysis = read_in_context(text, turns)
+        analysis: QuestionAnalysis | None = None
+        if analysed or any(t.role == "user" for t in turns):
+            query, analysis = read_in_context(text, turns)
+        else:  # retrieval alone: a question with nothing before it is searched as it stands
+            query = text
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
         vector = self.embedder.encode_query(query)
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
@@ -231,7 +238,7 @@ class RAG:
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:
         """The passages hybrid search finds for a question, best first."""
-        return list(self.request(question, history=history, k=k).passages)
+        return list(self._request(question, history, k, analysed=False).passages)
 
     def stream(self, question: str, *, history: Sequence[Any] | None = None, k: int | None = None,
                backend: str | None = None) -> Response:
