@@ -519,6 +519,17 @@ def test_a_follow_up_question_reads_the_conversation(rag_obj):
     assert why.query.startswith("Who chairs the Commission on Ownership?")
 
 
+def test_retrieval_alone_finds_what_answering_reads(rag_obj):
+    """``retrieve`` skips the answerer's question analysis for a question with nothing before it, and
+    finds the same passages; with a conversation, it reads the follow-up in context as answering does."""
+    for question in ("Who chairs the Commission on Ownership?", "When did the Tories abolish the CDA?"):
+        found = [p.row for p in rag_obj.retrieve(question)]
+        assert found == [p.row for p in rag_obj.request(question).passages]
+    chair = [Turn("user", "Who chairs the Commission on Ownership?"), Turn("assistant", "...")]
+    assert [p.row for p in rag_obj.retrieve("And who funded it?", history=chair)] == [
+        p.row for p in rag_obj.request("And who funded it?", history=chair).passages]
+
+
 def test_a_follow_up_asks_something_the_last_answer_did_not_say(rag_obj):
     """The chair's sentence also says the commission will "investigate the issue"; the sentence on
     what it will investigate is a close runner-up the reader has not seen."""
