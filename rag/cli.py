@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rag.settings import MAX_PASSAGES
+from rag.types import MAX_PASSAGES
 
 if TYPE_CHECKING:
     from rag.pipeline import RAG

@@ -36,8 +36,18 @@ from rag.index.search import RankFusion
 from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, analyse, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
-from rag.settings import MAX_PASSAGES, Settings, load_settings
-from rag.types import Answer, AnswerSection, AnswerType, Citation, Document, IndexStatus, Passage, Turn
+from rag.settings import Settings, load_settings
+from rag.types import (
+    MAX_PASSAGES,
+    Answer,
+    AnswerSection,
+    AnswerType,
+    Citation,
+    Document,
+    IndexStatus,
+    Passage,
+    Turn,
+)
 
 
 def clean_question(question: Any, max_chars: int) -> str:

