@@ -743,8 +743,8 @@ def asked_sentence(text: str) -> str:
     ("Labour's 2010 pledge talked about... How does that sit against the councillor's
     reservations?"): the last sentence, when it alone ends in a question mark; else the whole text.
     Sentences are blingfire's (https://github.com/microsoft/BlingFire)."""
-    if text.count("?") != 1 or not text.rstrip().endswith("?"):
-        return text
+    if text.count("?") != 1 or not text.rstrip().endswith("?") or not re.search(r"[.!:;]\s", text):
+        return text  # one sentence: nothing to split
     import blingfire
 
     sentences = [s for s in blingfire.text_to_sentences(text).split("\n") if s.strip()]
