@@ -15,6 +15,10 @@ class EmptyQuestionError(QuestionError):
     """The question is empty or only whitespace."""
 
 
+class QuestionTypeError(QuestionError, TypeError):
+    """The question is not text (a number, ``None``...)."""
+
+
 class QuestionTooLongError(QuestionError):
     """The question is longer than ``Settings.max_question_chars``."""
 

@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from rag.errors import (
     EmptyQuestionError,
     IndexMissingError,
     QuestionTooLongError,
+    QuestionTypeError,
     RagError,
     SettingsError,
     UnknownBackendError,
@@ -52,10 +53,13 @@ from rag.types import (
 
 def clean_question(question: Any, max_chars: int) -> str:
     """A question fit to search with: HTML tags and control characters dropped, whitespace folded.
-    Raises ``EmptyQuestionError`` for an empty question, ``QuestionTooLongError`` for one longer than
-    ``max_chars`` (never cut silently: a cut question asks something else)."""
+    Raises ``QuestionTypeError`` for a question that is not text, ``EmptyQuestionError`` for an empty
+    one (or ``None``), ``QuestionTooLongError`` for one longer than ``max_chars`` (never cut silently:
+    a cut question asks something else)."""
+    if question is None:  # no question at all (an empty box)
+        question = ""
     if not isinstance(question, str):
-        raise EmptyQuestionError("The question must be text.")
+        raise QuestionTypeError(f"The question must be text, not {type(question).__name__}.")
     question = _TAG.sub(" ", question)
     chars = (" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in question)
     text = " ".join("".join(ch for ch in chars if unicodedata.category(ch) not in {"Cf", "Cs", "Co"})
@@ -81,13 +85,18 @@ def passages_shown(k: Any) -> int:
     return k
 
 
-def as_turns(history: Sequence[Any] | str | None) -> tuple[Turn, ...]:
+def as_turns(history: Any) -> tuple[Turn, ...]:
     """The conversation so far, oldest first, from any of: ``Turn`` records, {"role", "content"} dicts
     (Gradio's messages), (role, content) pairs, (question, answer) pairs (Gradio's older tuples),
     plain strings (earlier questions) or ``Answer`` objects (earlier answers). Anything else is
-    left out."""
+    left out, a history that is no sequence at all (a number) included."""
     turns: list[Turn] = []
-    items: Sequence[Any] = [history] if isinstance(history, str) else history or ()  # one earlier question
+    if isinstance(history, str):
+        items: Sequence[Any] = [history]  # one earlier question
+    elif isinstance(history, Sequence):
+        items = history
+    else:
+        items = list(history) if isinstance(history, Iterable) and not isinstance(history, Mapping) else []
     for item in items:
         if isinstance(item, Turn):
             turns.append(item)

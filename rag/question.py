@@ -725,19 +725,28 @@ def mend_question_word(question: str) -> str:
     m = _OPENING_WORD.match(question)
     if not m or m.group(2).lower() in WH_WORDS | AUXILIARIES:
         return question
-    if m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD:  # "Hot topics" is no question
-        return question
+    # "Wich councel was...?": which, what and whose come before a noun too, in a question that asks
+    noun_next = question.rstrip().endswith("?")
+    if m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD and not noun_next:
+        return question  # "Hot topics" is no question
     from rapidfuzz.distance import OSA
 
     typed = m.group(2)
+    before_noun = m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD
+    if before_noun:  # only a typo, not an English word of its own ("Wheat prices rose?")
+        from rag.wordclass import word_classes
+
+        if word_classes(typed):
+            return question
     for word in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how"):
+        if before_noun and word not in ("what", "which", "whose"):
+            continue
         if word[0] == typed[0].lower() and OSA.distance(typed.lower(), word) == 1:
             mended = word.capitalize() if typed[0].isupper() else word
             return question[:m.start(2)] + mended + question[m.end(2):]
     return question
 
 
-@lru_cache(maxsize=4096)
 def asked_sentence(text: str) -> str:
     """The sentence that asks, when a question of several sentences sets out its context first
     ("Labour's 2010 pledge talked about... How does that sit against the councillor's
@@ -751,6 +760,7 @@ def asked_sentence(text: str) -> str:
     return sentences[-1] if len(sentences) > 1 else text
 
 
+@lru_cache(maxsize=4096)
 def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
     question is a fact question with no focus."""

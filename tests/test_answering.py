@@ -150,6 +150,19 @@ def test_a_comparison_set_out_over_several_sentences_quotes_both_sides(rag_obj):
     assert len(posts) == 2
 
 
+@pytest.mark.parametrize("context", ["I'm writing an essay on the coalition government's policy.",
+                                     "I'm a student researching this.",
+                                     "My friend told me about these posts."])
+def test_a_sentence_of_context_before_the_question_is_the_askers_framing(rag_obj, context):
+    """"essay", "student", "friend": words the posts never use, in the asker's framing, are no
+    missing topic; the question after them is answered as it is asked alone."""
+    alone = rag_obj.answer("Who chairs the Commission on Ownership?")
+    framed = rag_obj.answer(f"{context} Who chairs the Commission on Ownership?")
+    assert alone.found and framed.found and "will hutton" in quoted(framed)
+    # a topic the posts lack is still missing when the question itself asks about it
+    assert not rag_obj.answer(f"{context} What does UNISON say about council workers' pensions?").found
+
+
 def test_an_adverb_the_posts_never_use_is_no_missing_topic(rag_obj):
     answer = rag_obj.answer("Is the 'Mutual suspicion' councillor against mutual service delivery "
                             "altogether?")

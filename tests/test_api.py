@@ -16,16 +16,26 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x1b"])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x1b", None])
 def test_empty_questions_are_a_clear_value_error(rag_obj, question):
     with pytest.raises(EmptyQuestionError, match="empty") as info:
         rag_obj.answer(question)
     assert isinstance(info.value, ValueError)
 
 
-def test_non_text_question_is_a_clear_error(rag_obj):
-    with pytest.raises(EmptyQuestionError):
-        rag_obj.answer(None)  # type: ignore[arg-type]
+@pytest.mark.parametrize("question", [42, ["Who?"], b"Who?"])
+def test_non_text_question_is_a_clear_error(rag_obj, question):
+    from rag import QuestionError, QuestionTypeError
+
+    with pytest.raises(QuestionTypeError, match="must be text") as info:
+        rag_obj.answer(question)
+    assert isinstance(info.value, QuestionError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("history", [42, 3.5, object(), {"role": "user"}])
+def test_a_history_of_no_known_shape_is_left_out(rag_obj, history):
+    answer = rag_obj.answer("Who chairs the Commission on Ownership?", history=history)
+    assert answer.found and "Will Hutton" in answer.text
 
 
 def test_a_too_long_question_is_a_clear_error_never_a_silent_cut(rag_obj):

@@ -279,6 +279,8 @@ def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
     ("Whta did Osborne say?", "What did Osborne say?"), ("Hwo many members?", "How many members?"),
     ("And whne was it published?", "And when was it published?"), ("Who said it?", "Who said it?"),
     ("Hot topics?", "Hot topics?"), ("Wheat prices rose?", "Wheat prices rose?"),
+    ("Wich councel was calld EasyCouncil?", "Which councel was calld EasyCouncil?"),  # before a noun
+    ("Whet your appetite?", "Whet your appetite?"),  # an English word: no typo
 ])
 def test_a_typo_in_the_opening_question_word_is_mended(typed, mended):
     assert mend_question_word(typed) == mended

@@ -22,10 +22,10 @@ from rag.answering.instances import mentions_set, names_members, set_question
 from rag.answering.predicate import derived, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
-from rag.answering.wordclass import word_classes
 from rag.lexical import terms
-from rag.question import AUXILIARIES, FRAME_VERBS, STOPWORDS, QuestionAnalysis
+from rag.question import AUXILIARIES, FRAME_VERBS, STOPWORDS, QuestionAnalysis, asked_sentence
 from rag.types import AnswerType, FactType, Sentence
+from rag.wordclass import word_classes
 
 REFUSAL_MESSAGE = "The posts don't seem to answer this question."
 """The lead of a refusal when nothing more specific can be said."""
@@ -124,7 +124,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
     covered = {t for e in analysis.entities for t in terms(e)}
     unknown = [w for w in analysis.focus if (stems := terms(w))
-               and all(t in query.unknown for t in stems) and not set(stems) & covered]
+               and all(t in query.unknown for t in stems) and not set(stems) & covered
+               and not set(stems) & context_only(analysis)]
     topics, years = missing_topics(analysis.text, unknown)
     if years:
         return Verdict(False, f"The posts don't mention {join_words(years)}.", tuple(years))
@@ -220,11 +221,23 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
 
 def paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:
     """Question terms the posts never use that read as paraphrases (verbs, adverbs: "nicknamed"),
-    not missing topics: they are no evidence either way."""
+    not missing topics, or that only the question's context sentences use ("I'm writing an
+    essay..."): they are no evidence either way."""
     words = [w for w in analysis.focus + analysis.frame if (stems := terms(w))
              and all(t in query.unknown for t in stems)]
     topics, years = missing_topics(analysis.text, words)
-    return {t for w in words if w not in topics and w not in years for t in terms(w)}
+    context = context_only(analysis)
+    return {t for w in words if (w not in topics and w not in years) or set(terms(w)) <= context
+            for t in terms(w)}
+
+
+def context_only(analysis: QuestionAnalysis) -> set[str]:
+    """Terms only the sentences before the one that asks use ("essay" in "I'm writing an essay on
+    the coalition. What did Francis Maude announce?"): the asker's framing, not what is asked."""
+    asked = asked_sentence(analysis.text)
+    if asked == analysis.text:
+        return set()
+    return set(terms(analysis.text[: len(analysis.text) - len(asked)])) - set(terms(asked))
 
 def subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerStore) -> set[str]:
     """The terms naming what the question is about: the rarest word of the names it gives that the

@@ -21,11 +21,11 @@ import numpy as np
 
 from rag.answering.attribution import REFERENCE_BACK, introduces, quotation_introducers, voiced_by
 from rag.answering.store import AnswerStore
-from rag.answering.wordclass import word_classes
 from rag.lexical import other_name_stems, terms
 from rag.question import QuestionAnalysis
 from rag.text import without_links
 from rag.types import AnswerType, EntitySpan, FactType, Sentence
+from rag.wordclass import word_classes
 
 LEXICAL_WEIGHT = 0.35
 """Weight of lexical evidence (share of the question's idf found in the sentence) in relevance."""

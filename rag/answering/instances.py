@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answering.wordclass import lemmas, word_classes
 from rag.lexical import terms
 from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
 from rag.types import Sentence, SentenceRole
+from rag.wordclass import lemmas, word_classes
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
 _ABSTRACT = lexicon(

@@ -13,10 +13,10 @@ from rag.answering.compose import Unit
 from rag.answering.evidence import sentence_terms
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
-from rag.answering.wordclass import word_classes
 from rag.lexical import other_name_stems, terms
 from rag.question import MENTIONS, UNDATED, QuestionAnalysis, ScopeRef, year_of
 from rag.types import DocumentInfo, EntitySpan, Sentence, SentenceRole
+from rag.wordclass import word_classes
 
 _DATED_PATH = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])/")
 

@@ -6,7 +6,7 @@ A question of the form *what/how + auxiliary + subject + verb ...* names its sub
 the subject did (its main verb). When the posts mention the subject only in passing, the sentences
 about it say nothing of that verb or any word derived from it, and the question is unanswerable
 from them however close their wording looks. This module finds the subject and the main verb with a
-few rules over word classes (WordNet's lists, ``rag.answering.wordclass``): the subject is the
+few rules over word classes (WordNet's lists, ``rag.wordclass``): the subject is the
 noun phrase after the auxiliary (names, possessives, determiners, nouns and adjectives, an
 infinitive clause after a noun), and the main verb the first word that can only be a verb, or a
 base-form verb after the phrase's head.
@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.store import AnswerStore
-from rag.answering.wordclass import is_base_verb, word_classes
 from rag.lexical import terms
 from rag.question import FRAME_VERBS, STOPWORDS, lexicon
 from rag.text import without_links
+from rag.wordclass import is_base_verb, word_classes
 
 _OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?P<wh>what|how)\s+(?:exactly\s+|precisely\s+|"
                    r"actually\s+|really\s+)?)?(?P<aux>do|does|did|would|will|could|should|might|can|has|have|had)\s+"

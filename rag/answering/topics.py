@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answering.wordclass import is_base_verb, word_classes
 from rag.question import AUXILIARIES, EVALUATIVE_NOUNS, FRAME_NOUNS, FRAME_VERBS, STOPWORDS, WH_WORDS, lexicon
 from rag.text import fold_quotes
+from rag.wordclass import is_base_verb, word_classes
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
