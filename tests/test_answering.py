@@ -90,6 +90,16 @@ def test_an_acronym_the_posts_spell_out_is_read_as_their_name(rag_obj):
     assert what.found and "abolished the co-operative development agency" in quoted(what)
 
 
+def test_what_is_true_now_is_not_answered_from_posts_dated_years_ago(rag_obj):
+    """The posts are dated 2010 to 2012: Herbert Morrison is Hackney's *former* Mayor in them, and who
+    is Mayor now they cannot say. Asked in the past tense, the posts' own "today" is theirs to tell."""
+    now = rag_obj.answer("Who is the Mayor of Hackney now?")
+    assert not now.found and now.lead == "The posts are dated up to 2012; they can't say what is true now."
+    assert not rag_obj.answer("What does UNISON currently think of co-operative councils?").found
+    assert rag_obj.answer("What did the councillor say about the pledge announced today?").found
+    assert rag_obj.answer("Who chairs the Commission on Ownership?").found
+
+
 def test_who_holds_a_title_needs_a_name_beside_the_whole_title(rag_obj):
     """UNISON's General Secretary is quoted but never named; Ed Balls, "Secretary of State", is another
     secretary. The Cabinet Office minister is named beside the title (spelt "Offce" in the post)."""
@@ -135,6 +145,8 @@ def test_which_members_of_a_set_is_refused_when_the_posts_only_count_them(rag_ob
     fund = rag_obj.answer("How big was the Labour fund for community buy-outs of local pubs that the "
                           "coalition scrapped?")  # a figure about the fund, not any figure about Labour
     assert not fund.found and fund.lead == "The posts mention the Labour fund, but give no figure for it."
+    described = rag_obj.answer("Which funds did the coalition axe?")  # "the fund set up by... to support..."
+    assert described.found and "mutual buy-outs of local pubs" in quoted(described)
     listed = rag_obj.answer("Which organisations did Osborne say could be run as co-operatives?")
     assert listed.found and "primary schools, job centres and community nursing teams" in quoted(listed)
 
@@ -552,6 +564,16 @@ def test_a_follow_up_asks_something_the_last_answer_did_not_say(rag_obj):
     education = rag_obj.answer("What did UNISON's Head of Education say about Sure Start?")
     secretary = rag_obj.answer("And what did the General Secretary say?", history=[education])
     assert secretary.found and "another ploy to break up public services" in quoted(secretary)
+
+
+def test_what_else_keeps_to_the_post_the_last_answer_quoted(rag_obj):
+    """After the councillor's reasons, "What else?" quotes the councillor's unquoted reason first,
+    not another post's."""
+    first = rag_obj.answer("Why are some councillors sceptical about mutualisation?")
+    more = rag_obj.answer("What else?", history=[first])
+    assert first.found and more.found
+    assert more.citations[0].doc_id == first.citations[0].doc_id
+    assert "alternative to capitalist forms of ownership" in quoted(more)
 
 
 def test_asking_for_more_quotes_what_the_last_answer_did_not(rag_obj):

@@ -129,6 +129,8 @@ def test_other_questions_ask_for_no_set_members(question):
     ("The first was the Hackney Project, a youth service.", True),
     ("Recent anthropological projects suggest a dense population.", True),  # a kind the question lacks
     ("In Keck and Mithouard two importers claimed it was unlawful.", True),
+    ("They axed the project set up by the last government to support local pubs.", True),  # described
+    ("They axed the project.", False),
 ])
 def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_them(text, named):
     asked = set_question("Which pilot projects did Maude announce, and which organisations?")

@@ -71,6 +71,13 @@ _TYPE_WORDS: dict[FactType, str] = {
     FactType.PERCENT: "percentage", FactType.PERSON: "name", FactType.PLACE: "place",
     FactType.ORGANISATION: "organisation", FactType.NAME: "name",
 }
+_NOW = re.compile(r"\b(now|nowadays|today|currently|at present|these days|at the moment|still)\b\s*\??\s*$|"
+                  r"\b(nowadays|currently|at present|these days|at the moment|as of today)\b", re.IGNORECASE)
+"""A question about the present ("...now?", "currently"), which posts dated years ago cannot answer..."""
+_PAST = re.compile(r"\b(did|was|were|had|said|wrote)\b", re.IGNORECASE)
+"""... unless it asks in the past tense what the posts said ("What did X say about today?")."""
+STALE_YEARS = 1
+"""Posts whose latest date is more than this many years before today cannot say what is true now."""
 SET_WINDOW = 0.35
 """A sentence naming members of an asked-for set must score within this of the best one."""
 _COUNTED = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT, FactType.PERSON})
@@ -139,6 +146,12 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         word = "word" if len(topics) == 1 else "words"
         return Verdict(False, f"The posts don't use the {word} {join_words([f'“{t}”' for t in topics])}.",
                        tuple(topics))
+    # 2b. what is true now, asked of posts dated years ago ("Who is the Mayor of Hackney now?")
+    dated = dated_until(store)
+    if dated is not None and _NOW.search(analysis.text) and not _PAST.search(analysis.text) and not (
+            summary or overview):
+        return Verdict(False, f"The posts are dated up to {dated}; they can't say what is true now.",
+                       ("now",))
     # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
     wanted = analysis.fact_type
     if analysis.answer_type == AnswerType.FACT and wanted is not None and analysis.strict_type:
@@ -275,6 +288,19 @@ def qualified_noun(analysis: QuestionAnalysis, store: AnswerStore, query: QueryT
     held = {query.corrected.get(t, t) for t in terms(noun)}
     vocabulary = store.vocabulary()
     return held if held and all(t in vocabulary for t in held) else set()
+
+def dated_until(store: AnswerStore) -> str | None:
+    """The latest year the posts are dated, when it is over ``STALE_YEARS`` before this year; None
+    when it is recent or no post gives a date (text with no date, like an encyclopedia's, speaks of
+    its own present)."""
+    import datetime
+
+    years = [int(m.group(0)) for info in store.document_infos() if info.date
+             for m in [re.search(r"\b(19|20)\d\d\b", info.date)] if m]
+    if not years or max(years) >= datetime.date.today().year - STALE_YEARS:
+        return None
+    return str(max(years))
+
 
 def most_specific_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> str | None:
     """Of the names the question gives that the posts mention, the one holding the rarest word in the

@@ -160,7 +160,14 @@ class ExtractiveBackend:
                              for c in scored), key=lambda c: (-c.relevance, c.row))
         if analysis.wants_more:  # "What else?", "Tell me more": what no answer so far has quoted
             said = " ".join(fold_whitespace(t.content) for t in request.history if t.role == "assistant")
+            last = next((fold_whitespace(t.content) for t in reversed(request.history)
+                         if t.role == "assistant"), "")
+            sources = {c.doc_id for c in scored if last and _quoted_in(c.sentence.text, last)}
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
+            if len(sources) == 1 and preferred is None and scope_id is None:  # more from the same post
+                scored = sorted((c if c.doc_id in sources else
+                                 replace(c, relevance=c.relevance - PREFER_MARGIN) for c in scored),
+                                key=lambda c: (-c.relevance, c.row))
         elif analysis.follow_up and request.history:  # "And what will it investigate?" asks something new
             last = next((fold_whitespace(t.content) for t in reversed(request.history)
                          if t.role == "assistant"), "")

@@ -8,7 +8,8 @@ it is near the topic, and no answer. A sentence names members when it lists them
 job centres and community nursing teams", "Keck and Mithouard"), introduces them ("projects such
 as...", "projects:", "two importers, Keck and..."), gives a member its name ("Lambeth Council", "the
 project called..."), names a kind of them the question does not ("recent anthropological
-findings"), or leads into a list.
+findings"), describes one ("the fund set up by the last Labour government to support..."), or leads
+into a list.
 """
 
 from __future__ import annotations
@@ -171,6 +172,10 @@ def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool
     for m in re.finditer(rf"((?:[A-Z][\w'’-]*\s+){{1,3}})(?i:{singular})\b", text):
         if new(m.group(1)):
             return True  # "Lambeth Council": a member by its name
+    for m in re.finditer(rf"(?i:\bthe\s+(?:{forms})\s+((?:set up|supporting|for|to|that|which|who|run by|"
+                         rf"created|established|behind|backing|helping)\b(?:\s+[\w'’-]+){{2,8}}))", text):
+        if len([t for t in terms(m.group(1)) if t not in given]) >= 2:
+            return True  # "the fund set up by the last Labour government to support...": one, described
     for m in re.finditer(rf"(?i:\b(?:{forms}))\s*,\s*((?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", text):
         if new(m.group(1)):
             return True  # "two importers, Keck and Mithouard, claimed": members in apposition
