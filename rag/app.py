@@ -212,6 +212,24 @@ PAGE_JS = """
     window.scrollBy(0, offset(target.getBoundingClientRect(), EDGE, innerHeight - EDGE));
   };
 
+  // Gradio names each answer by its raw Markdown ("&gt;", "[1]: #rag-6-1 ..." link lines), which a
+  // screen reader would read out: name it by the text the reader sees instead.
+  let naming = 0;
+  const rename = () => {
+    naming = 0;
+    for (const el of document.querySelectorAll(`#rag-chat [aria-label^="bot's message: "]`)) {
+      const label = el.getAttribute("aria-label");
+      const name = "bot's message: " + el.innerText.replace(/\\s+/g, " ").trim();
+      if (label === name) continue;
+      if (label !== el.dataset.ragName) el.dataset.ragLabel = label;  // Gradio's: the copy button's key
+      el.dataset.ragName = name;
+      el.setAttribute("aria-label", name);
+    }
+  };
+  new MutationObserver(() => { naming = naming || requestAnimationFrame(rename); })
+    .observe(document.body, {subtree: true, childList: true, characterData: true,
+                             attributes: true, attributeFilter: ["aria-label"]});
+
   // In-app source links (#rag-...) point into the same page. Gradio's page sets <base href="./">, so
   // when the address has a query (?__theme=dark) such a link would load another page: follow it here,
   // opening the disclosures around its target and moving the focus there.
@@ -284,7 +302,8 @@ PAGE_JS = """
   const plainText = (source) => {
     const all = messages();
     for (let i = all.length - 1; i >= 0; i--) {
-      if (!(all[i].getAttribute("aria-label") || "").endsWith("'s message: " + source)) continue;
+      const label = all[i].dataset.ragLabel || all[i].getAttribute("aria-label") || "";
+      if (!label.endsWith("'s message: " + source)) continue;
       const view = all[i + 1]?.querySelector(".rag-sources[data-copy]");
       return view ? view.dataset.copy : all[i].innerText.trim();
     }

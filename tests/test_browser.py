@@ -571,8 +571,12 @@ def test_copy_gives_the_answer_with_its_sources_as_plain_text(session, app_serve
     session.page.get_by_role("button", name="Copy message").first.click()
     copied_is = "async (text) => (await navigator.clipboard.readText()) === text"
     session.page.wait_for_function(copied_is, arg=SCHOOLS_QUESTION, timeout=WAIT_MS)
+    session.page.wait_for_function("e => !/\\]: #rag-|&gt;/.test(e.getAttribute('aria-label'))",
+                                   arg=answer.element_handle(), timeout=WAIT_MS)
     label = answer.evaluate("e => e.getAttribute('aria-label')")
     assert label.startswith("bot's message: ") and not re.search(r"<[a-z/]", label)  # a readable name
+    assert "]: #rag-" not in label and "&gt;" not in label  # the text read, not its Markdown
+    assert expected.citations[0].quote.split()[0] in label
 
 
 def test_copy_without_the_clipboard_api_gives_the_plain_text_too(browser, app_server):
