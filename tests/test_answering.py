@@ -125,6 +125,17 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
                           "co-operative delivery of public services?").found
 
 
+def test_what_a_name_named_in_passing_is_about_is_refused(rag_obj):
+    """Amendment 42.1 is named once, as what the NEC opposed: what it was about, the posts never say.
+    The Commission on Ownership is described where it is named ("chaired by Will Hutton...")."""
+    amendment = rag_obj.answer("What was Amendment 42.1 about?")
+    assert not amendment.found
+    assert amendment.lead == ("The posts mention Amendment 42.1 only in passing, and don't say what it is "
+                              "about.")
+    assert rag_obj.answer("What is the Commission on Ownership about?").found
+    assert rag_obj.answer("What was the Labour pledge about?").found  # its words are quoted, not named
+
+
 def test_a_yes_no_question_of_what_a_passing_mention_did_is_refused(rag_obj):
     """Amendment 42.1 is named once, in a question the blogger asks: whether it passed is not said."""
     answer = rag_obj.answer("Did Amendment 42.1 pass at UNISON's National Delegate Conference?")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
-from rag.answering.predicate import derived, unsaid
+from rag.answering.predicate import derived, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
@@ -191,6 +191,10 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if asked is not None:
             return Verdict(False, f"The posts mention {asked.subject} only in passing, and say nothing on "
                                   f"“{asked.predicate}”.", (asked.predicate,))
+        thing = undescribed(analysis.text, store, query.corrected)
+        if thing is not None:
+            return Verdict(False, f"The posts mention {thing} only in passing, and don't say what it is "
+                                  f"about.", (f"what {thing} is about",))
     # 3c. which members of a set ("Which twelve pilot projects..."), when the best sentence speaks of
     # the set and no sentence near it names a member
     listed = analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) and wanted not in _COUNTED

@@ -158,3 +158,40 @@ def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None =
             if any(derived(v, t) for v in verb_terms for t in terms(without_links(near.text))):
                 return None
     return asked
+
+
+_ABOUT = re.compile(r"^\s*(?i:(?:and\s+)?what\s+(?:is|was|are|were)\s+)(?P<subject>[A-Z][^?]*?)"
+                    r"\s+about\s*\?*\s*$")
+"""What a named thing is about ("What was Amendment 42.1 about?")."""
+_DESCRIBED = re.compile(r"^\s*(?:[,(:–-]|\s(?:is|was|are|were|means|meant|would|will|aims|aimed|proposes|"
+                        r"proposed|called|calls|sets|set|says|said|seeks|sought|which|that|to|on|about)\b)")
+"""What may follow a name in a sentence that says what it is: an apposition, a verb of its own."""
+
+
+def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | None = None) -> str | None:
+    """The subject of "What was X about?", X a proper name ("Amendment 42.1"), when the posts name X
+    only in passing and no sentence naming it says what it is (X with a verb or an apposition of its
+    own: "X, chaired by...", "X would..."): "Amendment 42.1", named once as the object of the NEC's
+    opposition. None otherwise."""
+    m = _ABOUT.match(question)
+    if m is None:
+        return None
+    subject = m.group("subject").strip()
+    if not all(w[:1].isupper() or w[:1].isdigit() for w in subject.split()):
+        return None  # "the Labour pledge": a kind of thing, whose words its quoted text may not repeat
+    corrected = corrected or {}
+    vocab = store.vocabulary()
+    known = [t for t in (corrected.get(t, t) for t in terms(subject)) if t in vocab]
+    if not known:
+        return None  # a subject the posts never name: the other checks say so
+    idf = store.term_idf(known)
+    rarest = max(known, key=lambda t: idf.get(t, 0.0))
+    rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
+    naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
+    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS:
+        return None
+    for sentence in naming:
+        for found in re.finditer(re.escape(subject), sentence.text, re.IGNORECASE):
+            if _DESCRIBED.match(sentence.text[found.end():]):
+                return None
+    return subject
