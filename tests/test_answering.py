@@ -120,6 +120,8 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     assert not answer.found
     assert "Herbert Morrison" in answer.lead and "in passing" in answer.lead
     assert answer.missing == ("achieve as Mayor of Hackney",)
+    # named once, then quoted over four paragraphs: what it promised is its own words
+    assert rag_obj.answer("What did the Labour pledge promise?").found
     # the same kind of question about what a post does discuss is answered
     assert rag_obj.answer("How did UNISON's General Secretary respond when the Tories offered support for "
                           "co-operative delivery of public services?").found

@@ -21,6 +21,7 @@ from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import FRAME_VERBS, STOPWORDS, lexicon
 from rag.text import without_links
+from rag.types import Sentence
 from rag.wordclass import is_base_verb, word_classes
 
 _OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?P<wh>what|how)\s+(?:exactly\s+|precisely\s+|"
@@ -129,6 +130,16 @@ PASSING_MENTIONS = 2
 MENTION_CHUNKS = 20
 
 
+def quotes_it(naming: list[Sentence], store: AnswerStore) -> bool:
+    """Whether a sentence naming the subject introduces a quotation of it (the Labour pledge, named
+    once, then quoted over four paragraphs): then the posts say all it says, in its own words."""
+    from rag.answering.evidence import quotation_introducers_in
+
+    introducers = quotation_introducers_in(store, {s.doc_id for s in naming})
+    rows = {s.row for s in naming}
+    return any(intro.row in rows for intro in introducers.values())
+
+
 def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None, *,
            yes_no_only: bool = False) -> OpenQuestion | None:
     """The open question, when the posts mention its subject only in passing and none of the sentences
@@ -148,7 +159,7 @@ def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None =
     rarest = max(known, key=lambda t: idf.get(t, 0.0))
     rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
     naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
-    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS:
+    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
         return None
     verb_terms = terms(asked.verb)
     if not verb_terms:
@@ -188,7 +199,7 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
     rarest = max(known, key=lambda t: idf.get(t, 0.0))
     rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
     naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
-    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS:
+    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
         return None
     for sentence in naming:
         for found in re.finditer(re.escape(subject), sentence.text, re.IGNORECASE):
