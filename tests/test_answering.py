@@ -259,6 +259,16 @@ def test_a_summary_quotes_the_post_from_beginning_to_end(rag_obj):
     assert 40 <= len(quoted(answer).split()) <= 140
 
 
+def test_comparing_two_named_posts_with_no_topic_gives_each_posts_main_points(rag_obj):
+    """"Compare the 2010 Mutual Benefit post with the 2012 perils post.": nothing to compare them on
+    but the posts themselves, so each post's summary, side by side (it used to be refused as weak
+    evidence)."""
+    answer = rag_obj.answer("Compare the 2010 Mutual Benefit post with the 2012 perils post.")
+    assert answer.found and answer.kind == AnswerType.COMPARISON
+    assert [s.doc_id for s in answer.sections] == ["001_b29524489ad9d262", "003_7bf250b1bac76943"]
+    assert len(quoted(answer).split()) <= 170
+
+
 def test_a_comparison_quotes_each_side_grouped_by_post(rag_obj):
     answer = rag_obj.answer("How did George Osborne's view of mutuals compare with Francis Maude's?")
     assert answer.found and answer.kind == AnswerType.COMPARISON

@@ -211,10 +211,19 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if mentioned(holder, store, query):
             lead = f"The posts mention {holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
-    # 5. weak evidence (a summary of a named post, or of all of them, needs none)
-    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id) and not overview:
+    # 5. weak evidence (a summary of a named post, or of all of them, or a comparison of named posts with
+    # no topic of its own, needs none)
+    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id) and not overview and not (
+            analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)):
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
+
+
+def _compares_posts(analysis: QuestionAnalysis, store: AnswerStore) -> bool:
+    from rag.answering.comparison import compared_posts  # comparison.py reads this module's about()
+
+    return bool(compared_posts(analysis, store))
+
 
 def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate, holder: str,
                query: QueryTerms) -> bool:

@@ -77,6 +77,27 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
     return merge(units) if len({u.doc_id for u in units}) > 1 else units
 
 
+def compared_posts(analysis: QuestionAnalysis, store: AnswerStore) -> list[str]:
+    """The posts a comparison with no topic of its own compares ("Compare the 2010 Mutual Benefit post
+    with the 2012 perils post."): each side names a post, and the question's other words are the
+    sides' own. [] otherwise."""
+    sides = [s for s in analysis.sides if terms(s)]
+    if len(sides) < 2:
+        return []
+    side_terms = {t for s in sides for t in terms(s)}
+    if any(set(terms(w)) - side_terms for w in analysis.focus):
+        return []  # "...approach Labour's co-operative council idea": a topic to compare them on
+    posts = []
+    for side in sides:
+        ref = as_ref(side)
+        found = resolve_scope(ref, store, by_text=False) or (resolve_scope(ref, store) if names_a_post(side)
+                                                              else None)
+        if found is None or found.doc_id in posts:
+            return []
+        posts.append(found.doc_id)
+    return posts
+
+
 def extra_candidates(store: AnswerStore, query_vector: np.ndarray, query: QueryTerms,
                      analysis: QuestionAnalysis, side: str, doc_id: str | None) -> list[Candidate]:
     """Sentences about one side that retrieval left out, scored like the others."""

@@ -18,7 +18,7 @@ from rag.answering.answerability import confidence, features
 from rag.answering.attribution import REFERENCE_BACK, in_first_person, names_person_by_name
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
-from rag.answering.comparison import compare, per_post
+from rag.answering.comparison import COMPARISON_WORDS, compare, compared_posts, per_post
 from rag.answering.compose import (
     FACT_WORDS,
     FRAGMENT_WORDS,
@@ -203,6 +203,11 @@ class ExtractiveBackend:
         if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and analysis.all_posts
                                           and not analysis.focus and scope_id is None):
             units, sectioned = self._summary(analysis, store, ranked, scope_id), True  # "Compare the posts."
+        elif kind == AnswerType.COMPARISON and (posts := compared_posts(analysis, store)):
+            share = COMPARISON_WORDS // len(posts)  # each post's main points, side by side
+            units = [u for doc in posts
+                     for u in compose_summary(store, store.sentences_of_document(doc), share)]
+            sectioned = True
         elif kind == AnswerType.COMPARISON:
             assert request.query_vector is not None
             units = compare(analysis, store, ranked, composer, request.query_vector, query, floor)
