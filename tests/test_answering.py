@@ -127,6 +127,15 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
                           "co-operative delivery of public services?").found
 
 
+def test_a_site_asked_for_its_view_is_its_post_speaking(rag_obj):
+    """"What does Left Foot Forward say...": the site's article is the voice, not a person the posts
+    would have to quote; Ed Balls himself, named once, is quoted nowhere."""
+    site = rag_obj.answer("What does Left Foot Forward say about Ed Balls?")
+    assert site.found and "landmark announcement by labour/co-operative mp ed balls" in quoted(site)
+    balls = rag_obj.answer("What did Ed Balls say in his announcement about co-operative trust schools?")
+    assert not balls.found and "Ed Balls" in balls.lead
+
+
 def test_what_a_name_named_in_passing_is_about_is_refused(rag_obj):
     """Amendment 42.1 is named once, as what the NEC opposed: what it was about, the posts never say.
     The Commission on Ownership is described where it is named ("chaired by Will Hutton...")."""

@@ -208,7 +208,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
     if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder, query):
         holder = analysis.holder
-        if mentioned(holder, store, query):
+        if mentioned(holder, store, query) and not _names_site(holder, store):
             lead = f"The posts mention {holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
     # 5. weak evidence (a summary of a named post, or of all of them, or a comparison of named posts with
@@ -217,6 +217,15 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)):
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
+
+
+def _names_site(holder: str, store: AnswerStore) -> bool:
+    """Whether the "holder" is a post's site ("What does Left Foot Forward say about Ed Balls?"): the
+    post itself is the voice, as for "the UNISON post"."""
+    from rag.answering.scope import resolve_scope
+    from rag.question import ScopeRef
+
+    return resolve_scope(ScopeRef(holder, holder, None, False), store, by_text=False) is not None
 
 
 def _compares_posts(analysis: QuestionAnalysis, store: AnswerStore) -> bool:
