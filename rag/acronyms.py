@@ -66,8 +66,9 @@ def expansion_in(text: str, acronym: str) -> str | None:
 def spell_out(question: str, store: AcronymStore) -> str:
     """The question with each acronym the posts spell out but never use replaced by its expansion;
     the question unchanged otherwise."""
+    vocabulary = store.vocabulary()
     acronyms = [a for a in dict.fromkeys(_ACRONYM.findall(question))
-                if not all(t in store.vocabulary() for t in terms(a))]
+                if not all(t in vocabulary for t in terms(a))]
     if not acronyms:
         return question
     rest = with_other_names(_ACRONYM.sub(" ", question))  # "the Conservatives" also finds "the Tories"

@@ -93,10 +93,10 @@ def as_turns(history: Any) -> tuple[Turn, ...]:
     turns: list[Turn] = []
     if isinstance(history, str):
         items: Sequence[Any] = [history]  # one earlier question
-    elif isinstance(history, Sequence):
-        items = history
+    elif isinstance(history, Iterable) and not isinstance(history, Mapping):
+        items = list(history)
     else:
-        items = list(history) if isinstance(history, Iterable) and not isinstance(history, Mapping) else []
+        items = []
     for item in items:
         if isinstance(item, Turn):
             turns.append(item)

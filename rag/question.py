@@ -144,16 +144,19 @@ _SUMMARY = re.compile(
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
 _HOW_FAR = r"(?:(?:where|how far|to what extent|on what|in what ways?|in which ways?)\s+)?"
 """How a question may open before "do X and Y agree": "Where do...", "To what extent did..."."""
+_SET_AGAINST = (r"square with|tally with|at odds|in line with|same way|set against|contradict\w*|"
+                r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)")
+"""Phrasings that set one side against another ("How does that sit against...?")."""
+_PAIR_AGREES = (rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share|see|view|"
+                r"regard)\b|\b(do|did|does|would) (they|both|the two|the pair) (agree|disagree|differ|share|"
+                r"see)\b")
+"""Whether two sides agree: "Do X and Y agree...", "Where do X and Y differ...", "...do they agree"."""
 _COMPARISON = re.compile(
     r"\b(compare|compared|comparison|comparing|contrast|contrasted|contrasting|versus|vs\.?|differ|"
     r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
     r"similarity|similarities|in common|alike|distinguish|agree with each other|agree with one another|"
-    r"same view|different views|different view|both|same way|(do|did|does|would) (they|the two) (agree|"
-    r"disagree|differ|share)|at odds|in line with|square with|tally with|"
-    r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)|set against|"
-    r"contradict|contradicts|contradicted|conflict with|conflicts with|clash with|clashes with)\b|"
-    rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share|see|view|"
-    r"regard)\b", re.IGNORECASE)
+    rf"same view|different views|different view|both|{_SET_AGAINST}|"
+    r"conflict with|conflicts with|clash with|clashes with)\b|" + _PAIR_AGREES, re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
 """A question asking for posts that state no date."""
@@ -534,15 +537,8 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
     if _COMPARISON.search(text) and (
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
                                                r"writers|they|both)\b", text, re.IGNORECASE)
-            or re.search(r"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
-                         r"disagree\w*|square with|tally with|at odds|in line with|same way|set against|"
-                         r"contradict\w*|(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|"
-                         r"with|alongside))\b|"
-                         rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|"
-                         r"share|see|view|regard)\b|"
-                         r"\b(do|did|does|would) (they|both|the two|the pair) (agree|disagree|differ|share|"
-                         r"see)\b",
-                         text, re.IGNORECASE)):
+            or re.search(rf"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
+                         rf"disagree\w*|{_SET_AGAINST})\b|{_PAIR_AGREES}", text, re.IGNORECASE)):
         return AnswerType.COMPARISON
     if _SUMMARY.search(text):
         return AnswerType.SUMMARY
@@ -726,13 +722,12 @@ def mend_question_word(question: str) -> str:
     if not m or m.group(2).lower() in WH_WORDS | AUXILIARIES:
         return question
     # "Wich councel was...?": which, what and whose come before a noun too, in a question that asks
-    noun_next = question.rstrip().endswith("?")
-    if m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD and not noun_next:
+    before_noun = m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD
+    if before_noun and not question.rstrip().endswith("?"):
         return question  # "Hot topics" is no question
     from rapidfuzz.distance import OSA
 
     typed = m.group(2)
-    before_noun = m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD
     if before_noun:  # only a typo, not an English word of its own ("Wheat prices rose?")
         from rag.wordclass import word_classes
 
@@ -747,6 +742,7 @@ def mend_question_word(question: str) -> str:
     return question
 
 
+@lru_cache(maxsize=4096)
 def asked_sentence(text: str) -> str:
     """The sentence that asks, when a question of several sentences sets out its context first
     ("Labour's 2010 pledge talked about... How does that sit against the councillor's
@@ -768,7 +764,7 @@ def analyse(question: str) -> QuestionAnalysis:
     # "And who funded it?" asks what "Who funded it?" asks; "X and Y both worry that... How do their
     # concerns compare?" asks what its last sentence asks, of the names the whole text gives
     core = _POLITE.sub("", _OPENER.sub("", asked_sentence(text)))
-    entities = find_entities(_POLITE.sub("", _OPENER.sub("", text)))
+    entities = find_entities(_POLITE.sub("", _OPENER.sub("", text)) if core != text else core)
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(core, scope, entities)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 MAX_PASSAGES = 100
 """The most passages a question may ask to be shown (``k``: settings, API and command line)."""
 
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One post (or one JSONL record) with the metadata its own text states."""

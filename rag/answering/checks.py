@@ -12,6 +12,7 @@ to quote at all.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,10 +130,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if absent:
         return Verdict(False, f"The posts don't mention {join_words(absent)}.", tuple(absent))
     # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
-    covered = {t for e in analysis.entities for t in terms(e)}
+    covered = {t for e in analysis.entities for t in terms(e)} | context_only(analysis)
     unknown = [w for w in analysis.focus if (stems := terms(w))
-               and all(t in query.unknown for t in stems) and not set(stems) & covered
-               and not set(stems) & context_only(analysis)]
+               and all(t in query.unknown for t in stems) and not set(stems) & covered]
     topics, years = missing_topics(analysis.text, unknown)
     if years:
         return Verdict(False, f"The posts don't mention {join_words(years)}.", tuple(years))
@@ -147,9 +147,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         return Verdict(False, f"The posts don't use the {word} {join_words([f'“{t}”' for t in topics])}.",
                        tuple(topics))
     # 2b. what is true now, asked of posts dated years ago ("Who is the Mayor of Hackney now?")
-    dated = dated_until(store)
-    if dated is not None and _NOW.search(analysis.text) and not _PAST.search(analysis.text) and not (
-            summary or overview):
+    now = _NOW.search(analysis.text) and not _PAST.search(analysis.text) and not (summary or overview)
+    if now and (dated := dated_until(store)) is not None:
         return Verdict(False, f"The posts are dated up to {dated}; they can't say what is true now.",
                        ("now",))
     # 3. the asked-for fact (a date, a number, a person's name...) in a sentence about the subject
@@ -301,7 +300,7 @@ def covers(store: AnswerStore, cand: Candidate, subject: set[str], *, prefix: bo
 
 
 def qualified_noun(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTerms) -> set[str]:
-    """The terms of the noun the question's first mentioned name qualifies ("fund" in "the Labour
+    """The terms of the noun the question's most specific name qualifies ("fund" in "the Labour
     fund"), when the posts use it; an adverb ("France today") qualifies nothing."""
     entity = most_specific_name(analysis, store, query)
     noun = _modifies(entity, analysis.text) if entity else ""
@@ -311,12 +310,11 @@ def qualified_noun(analysis: QuestionAnalysis, store: AnswerStore, query: QueryT
     vocabulary = store.vocabulary()
     return held if held and all(t in vocabulary for t in held) else set()
 
+
 def dated_until(store: AnswerStore) -> str | None:
     """The latest year the posts are dated, when it is over ``STALE_YEARS`` before this year; None
     when it is recent or no post gives a date (text with no date, like an encyclopedia's, speaks of
     its own present)."""
-    import datetime
-
     years = [int(m.group(0)) for info in store.document_infos() if info.date
              for m in [re.search(r"\b(19|20)\d\d\b", info.date)] if m]
     if not years or max(years) >= datetime.date.today().year - STALE_YEARS:

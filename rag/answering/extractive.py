@@ -11,7 +11,7 @@ evidence); compose the quotes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
@@ -156,24 +156,17 @@ class ExtractiveBackend:
                                key=lambda s: s.row)
         scored = score_sentences(sentences, ranks, request.query_vector, analysis, query, store)
         if preferred is not None:
-            scored = sorted((c if c.doc_id == preferred else replace(c, relevance=c.relevance - PREFER_MARGIN)
-                             for c in scored), key=lambda c: (-c.relevance, c.row))
+            scored = _demoted(scored, lambda c: c.doc_id != preferred, PREFER_MARGIN)
         if analysis.wants_more:  # "What else?", "Tell me more": what no answer so far has quoted
             said = " ".join(fold_whitespace(t.content) for t in request.history if t.role == "assistant")
-            last = next((fold_whitespace(t.content) for t in reversed(request.history)
-                         if t.role == "assistant"), "")
+            last = _previous_answer(request.history)
             sources = {c.doc_id for c in scored if last and _quoted_in(c.sentence.text, last)}
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
             if len(sources) == 1 and preferred is None and scope_id is None:  # more from the same post
-                scored = sorted((c if c.doc_id in sources else
-                                 replace(c, relevance=c.relevance - PREFER_MARGIN) for c in scored),
-                                key=lambda c: (-c.relevance, c.row))
-        elif analysis.follow_up and request.history:  # "And what will it investigate?" asks something new
-            last = next((fold_whitespace(t.content) for t in reversed(request.history)
-                         if t.role == "assistant"), "")
-            scored = sorted((replace(c, relevance=c.relevance - REPEAT_MARGIN)
-                             if last and _quoted_in(c.sentence.text, last) else c for c in scored),
-                            key=lambda c: (-c.relevance, c.row))
+                scored = _demoted(scored, lambda c: c.doc_id not in sources, PREFER_MARGIN)
+        elif analysis.follow_up and (last := _previous_answer(request.history)):
+            # "And what will it investigate?" asks something new
+            scored = _demoted(scored, lambda c: _quoted_in(c.sentence.text, last), REPEAT_MARGIN)
         if analysis.follow_up and _WHO_SAID.match(analysis.text):  # "Who said that?"
             speaker = self._speaker_of_last_answer(request, scored, store)
             if isinstance(speaker, Draft):
@@ -407,6 +400,13 @@ def _info(store: AnswerStore, doc_id: str) -> DocumentInfo | None:
     return next((i for i in store.document_infos() if i.doc_id == doc_id), None)
 
 
+
+
+def _demoted(scored: Sequence[Candidate], lower: Callable[[Candidate], bool],
+             margin: float) -> list[Candidate]:
+    """The candidates with those ``lower`` picks scoring ``margin`` less, best first again."""
+    return sorted((replace(c, relevance=c.relevance - margin) if lower(c) else c for c in scored),
+                  key=lambda c: (-c.relevance, c.row))
 
 
 def _previous_answer(history: Sequence[Turn]) -> str:

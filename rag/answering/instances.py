@@ -86,8 +86,8 @@ def _ends_phrase(word: str) -> bool:
     if not low or low in STOPWORDS - _DETERMINER or low in AUXILIARIES or low in WH_WORDS:
         return True
     classes = word_classes(low)
-    return "verb" in classes and not low.endswith("s") and bool(lemmas(low, "verb") - {low}) and low not in (
-        _DETERMINER)
+    return "verb" in classes and not low.endswith("s") and bool(lemmas(low, "verb") - {low}) \
+        and low not in _DETERMINER
 
 
 def _continues(word: str) -> bool:

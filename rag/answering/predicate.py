@@ -140,6 +140,23 @@ def quotes_it(naming: list[Sentence], store: AnswerStore) -> bool:
     return any(intro.row in rows for intro in introducers.values())
 
 
+def passing_mentions(subject: str, store: AnswerStore, corrected: dict[str, str]) -> list[Sentence] | None:
+    """The sentences naming a subject (by its rarest word the posts use) when there are at most
+    ``PASSING_MENTIONS`` of them and none introduces a quotation of it; None otherwise, or when the
+    posts never use any of its words (the other checks say so)."""
+    vocab = store.vocabulary()
+    known = [t for t in (corrected.get(t, t) for t in terms(subject)) if t in vocab]
+    if not known:
+        return None
+    idf = store.term_idf(known)
+    rarest = max(known, key=lambda t: idf.get(t, 0.0))
+    rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
+    naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
+    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
+        return None
+    return naming
+
+
 def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None, *,
            yes_no_only: bool = False) -> OpenQuestion | None:
     """The open question, when the posts mention its subject only in passing and none of the sentences
@@ -149,17 +166,8 @@ def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None =
     asked = open_question(question)
     if asked is None or (yes_no_only and not asked.yes_no):
         return None
-    corrected = corrected or {}
-    vocab = store.vocabulary()
-    known = [corrected.get(t, t) for t in terms(asked.subject)]
-    known = [t for t in known if t in vocab]
-    if not known:
-        return None  # a subject the posts never name: the other checks say so
-    idf = store.term_idf(known)
-    rarest = max(known, key=lambda t: idf.get(t, 0.0))
-    rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
-    naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
-    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
+    naming = passing_mentions(asked.subject, store, corrected or {})
+    if naming is None:
         return None
     verb_terms = terms(asked.verb)
     if not verb_terms:
@@ -190,16 +198,8 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
     subject = m.group("subject").strip()
     if not all(w[:1].isupper() or w[:1].isdigit() for w in subject.split()):
         return None  # "the Labour pledge": a kind of thing, whose words its quoted text may not repeat
-    corrected = corrected or {}
-    vocab = store.vocabulary()
-    known = [t for t in (corrected.get(t, t) for t in terms(subject)) if t in vocab]
-    if not known:
-        return None  # a subject the posts never name: the other checks say so
-    idf = store.term_idf(known)
-    rarest = max(known, key=lambda t: idf.get(t, 0.0))
-    rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
-    naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
-    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
+    naming = passing_mentions(subject, store, corrected or {})
+    if naming is None:
         return None
     for sentence in naming:
         for found in re.finditer(re.escape(subject), sentence.text, re.IGNORECASE):
