@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,26 @@ ONNX_FP32_BATCH = 8
 """Texts per ONNX Runtime run with fp32 weights. Batches are sorted by length, so they pad little,
 and a text gets the same vector as alone (cosine ≥ 0.9999998); measured here on 2 cores, batch 1 vs 8:
 64 vs 81 chunks/s, 190 vs 298 sentences/s. The int8 model runs one text at a time (see OnnxModel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEmbedding:
+    """A question's vector and its contextual token embeddings from the same model pass. A part of
+    the question is pooled from its tokens, as one-pass sentence vectors are from a chunk's, at no
+    second pass (the vector of "what is compared", without the names of the sides)."""
+
+    vector: np.ndarray  # (dim,) normalised: the mean of all tokens, as sentence-transformers pools
+    tokens: np.ndarray = field(repr=False)  # (tokens, dim), special tokens included
+    offsets: tuple[tuple[int, int], ...] = field(default=(), repr=False)  # characters; (0, 0) special
+
+    def pooled(self, spans: Sequence[tuple[int, int]]) -> np.ndarray | None:
+        """The normalised mean of the (non-special) tokens lying wholly inside one of the character
+        ``spans`` of the embedded text; None when no token does."""
+        inside = [i for i, (a, b) in enumerate(self.offsets)
+                  if b > a and any(start <= a and b <= end for start, end in spans)]
+        if not inside:
+            return None
+        return normalise(self.tokens[inside].mean(axis=0, keepdims=True))[0]
 
 
 def packaged_model_path() -> Path:
@@ -228,6 +249,20 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         """The normalised vector of one question."""
         return self.encode_texts([text])[0]
+
+    def encode_query_tokens(self, text: str) -> QueryEmbedding:
+        """One question's vector (equal to ``encode_query``) and, from the same model pass, its token
+        embeddings, from which a part of the question can be pooled."""
+        if self.uses_onnx:
+            tokens, offsets = self.onnx_model.token_embeddings([text])[0]
+        else:
+            model = self.model
+            encoded = model.encode([text], output_value="token_embeddings", show_progress_bar=False)[0]
+            tokens = encoded.float().cpu().numpy()
+            offsets = model.tokenizer([text], return_offsets_mapping=True, truncation=True,
+                                      max_length=model.max_seq_length)["offset_mapping"][0]
+        vector = normalise(tokens.mean(axis=0, keepdims=True))[0]
+        return QueryEmbedding(vector, tokens, tuple((int(a), int(b)) for a, b in offsets))
 
     def encode_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Normalised vectors of texts (the same as ``model.encode``)."""

@@ -245,14 +245,15 @@ class RAG:
         else:  # retrieval alone: a question with nothing before it is searched as it stands
             query = text
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
-        vector = self.embedder.encode_query(query)
+        embedded = self.embedder.encode_query_tokens(query)
+        vector = embedded.vector
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     fusion=RankFusion.from_settings(self.settings))
         shown = self.settings.k if k is None else passages_shown(k)
         pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
         return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,
                                  more_passages=tuple(pool[shown:]), query_vector=vector, store=index,
-                                 analysis=analysis, query=query)
+                                 analysis=analysis, query=query, query_embedding=embedded)
 
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:

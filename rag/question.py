@@ -79,7 +79,7 @@ FRAME_NOUNS = lexicon(
     "ways thing things aspect aspects element elements feature features factor factors item items "
     "step steps criterion criteria requirement requirements condition conditions option options "
     "meaning definition according respect regard terms matter question questions issue issues "
-    "concern concerns answer answers different various several particular specific blogger bloggers "
+    "nature concern concerns answer answers different various several particular specific blogger bloggers "
     "headline headlines title titles date dates month months news sort sorts part parts "
     "remark remarks comment comments statement statements favour favor "
     "verdict response responses reaction reactions report reports story stories column columns")
@@ -142,8 +142,9 @@ _SUMMARY = re.compile(
     r"(\w+\s)?about\b|"
     r"\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
     r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
-_HOW_FAR = r"(?:(?:where|how far|to what extent|on what|in what ways?|in which ways?)\s+)?"
-"""How a question may open before "do X and Y agree": "Where do...", "To what extent did..."."""
+_HOW_FAR = r"(?:(?:where|how far|how|to what extent|on what|in what ways?|in which ways?)\s+)?"
+"""How a question may open before "do X and Y agree": "Where do...", "To what extent did...", "How do
+X and Y differ on..."."""
 _SET_AGAINST = (r"square with|tally with|at odds|in line with|same way|set against|contradict\w*|"
                 r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)")
 """Phrasings that set one side against another ("How does that sit against...?")."""
@@ -631,8 +632,8 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     named = [e for e in named if not any(e != o and re.search(rf"\b{re.escape(e)}\b", o) for o in named)]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
-    for pattern in (rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
-                    r"(?:agree|disagree|differ|share|see|view|regard|treat|judge|describe|think|feel)\b",
+    for pattern in (rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)"
+                    r"(?:\s+(?:both|each|all|really|actually|also|still|ever))*\s+(?:agree|disagree|differ|share|see|view|regard|treat|judge|describe|think|feel)\b",
                     r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)",
                     r"\b(?:compare|contrast)\s+(?P<a>.+?)\s+(?:with|to|and|against)\s+(?P<b>.+?)"
                     r"(?:\s+(?:on|about|over|regarding)\b|[?.!]|$)"):

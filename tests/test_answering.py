@@ -184,6 +184,17 @@ def test_a_comparison_set_out_over_several_sentences_quotes_both_sides(rag_obj):
     assert len(posts) == 2
 
 
+def test_each_side_of_a_comparison_is_quoted_on_what_is_compared_not_for_naming_the_side(rag_obj):
+    """Each side's sentences are ranked by the question without the sides' names (pooled from the
+    question's own token vectors): the writer's sentence on whom a mutual should involve, not only
+    those that name the minister the writer answers."""
+    answer = rag_obj.answer("How do the councillor and the Left Foot Forward writer differ on whether a "
+                            "mutual represents all its users?")
+    assert answer.found and answer.kind == "comparison"
+    assert {"000_114af1852879e9fc", "002_9aeafe8f51407061"} <= {c.doc_id for c in answer.citations}
+    assert "should involve the whole community not just one section of it" in quoted(answer), answer.text
+
+
 @pytest.mark.parametrize("context", ["I'm writing an essay on the coalition government's policy.",
                                      "I'm a student researching this.",
                                      "My friend told me about these posts."])

@@ -158,6 +158,23 @@ def test_vectors_agree_with_torch_on_the_real_corpus(backend, request, torch_emb
 # --------------------------------------------------------------------------- answering
 
 
+@pytest.mark.parametrize("backend", ["onnx_embedder", "torch_embedder"])
+def test_a_question_and_its_tokens_come_from_one_pass_with_the_same_vector(backend, request) -> None:
+    model: Embedder = request.getfixturevalue(backend)
+    text = "How does Osborne's idea of who should run mutuals differ from the councillor's?"
+    embedded = model.encode_query_tokens(text)
+    assert np.allclose(embedded.vector, model.encode_query(text), atol=1e-5)
+    start = text.index("idea")
+    end = text.index(" differ") + len(" differ")
+    part = embedded.pooled([(start, end)])
+    alone = model.encode_query(text[start:end])
+    other = model.encode_query("When was the Labour pledge announced?")
+    # the part pooled from the question's tokens is near the part embedded alone, not the whole
+    assert part is not None and float(part @ alone) > 0.8 > float(part @ other)
+    assert float(part @ alone) > float(embedded.vector @ alone)
+    assert embedded.pooled([(0, 0)]) is None
+
+
 def test_an_onnx_index_answers_with_the_expected_quote(onnx_index, onnx_embedder) -> None:
     assert backend_of(onnx_index) == ONNX
     index = Index.open(onnx_index)

@@ -270,6 +270,8 @@ def test_a_compound_question_is_read_as_its_parts(question, parts):
      ("the councillor", "the UNISON blogger")),
     ("Do the councillor and the 2012 UNISON blogger agree on it?",
      ("the councillor", "the 2012 UNISON blogger")),
+    ("Do the councillor and the UNISON blogger both see a council as democratic?",  # "both" is no side's
+     ("the councillor", "the UNISON blogger")),
 ])
 def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
     assert analyse(question).sides == sides

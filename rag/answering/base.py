@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.answering.store import AnswerStore
+    from rag.embedding import QueryEmbedding
     from rag.question import QuestionAnalysis
     from rag.settings import Settings
 
@@ -34,6 +35,8 @@ class GenerationRequest:
     store: AnswerStore | None = field(default=None, repr=False)  # sentences, vectors, term statistics
     analysis: QuestionAnalysis | None = None  # what the question asks for (rag.question)
     query: str | None = None  # what was searched for: the question, read with the previous one if a follow-up
+    query_embedding: QueryEmbedding | None = field(default=None, repr=False)
+    """``query``'s vector with its token embeddings: a part of it can be pooled without a model pass."""
 
 
 @dataclass(frozen=True, slots=True)

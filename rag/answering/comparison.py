@@ -6,16 +6,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.answering.checks import about
 from rag.answering.compose import SEVERAL_WORDS, Composer, Unit, compose_fact, merge
 from rag.answering.evidence import LEXICAL_WEIGHT, Candidate, QueryTerms, score_sentences
-from rag.answering.scope import resolve_scope
+from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import QuestionAnalysis, ScopeRef, year_of
+
+if TYPE_CHECKING:
+    from rag.embedding import QueryEmbedding
 
 COMPARISON_WORDS = 150
 """Word budget of a comparison of named sides, shared between them: each side's view takes about as
@@ -47,21 +51,35 @@ def per_post(ranked: Sequence[Candidate], composer: Composer, floor: float) -> l
 
 
 def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate], composer: Composer,
-            query_vector: np.ndarray, query: QueryTerms, floor: float) -> list[Unit]:
-    """The best quotes for each side: each named person, party or post, or each post."""
+            query_vector: np.ndarray, query: QueryTerms, floor: float,
+            embedded: QueryEmbedding | None = None, searched: str | None = None) -> list[Unit]:
+    """The best quotes for each side: each named person, party or post, or each post. Given the
+    token embeddings of the ``searched`` text, each side's sentences are ranked by the question's
+    tokens outside the sides' names: the whole question's vector favours sentences that merely name
+    a side ("As a Councillor I have to confess...") over those on what is compared."""
     sides = [s for s in analysis.sides if terms(s)]
     if len(sides) < 2:
         return per_post(ranked, composer, floor)
     share = max(COMPARISON_WORDS // len(sides), 30)
     side_terms = {t for s in sides for t in terms(s)}
-    topic = {t: w for t, w in query.weights.items() if t not in side_terms}
+    # the focus and (down-weighted) frame words: not the sides, nor the command ("contrast X with Y")
+    asked = set(terms(" ".join(analysis.focus + analysis.frame))) - side_terms
+    topic = {t: w for t, w in query.weights.items() if t in asked}
+    topic_vector = None
+    if embedded is not None and searched is not None and topic:
+        # the question's own words: not the other names appended for search ("... Tory")
+        own = searched[:len(analysis.text)] if searched.startswith(analysis.text) else searched
+        topic_vector = embedded.pooled(outside(own, sides))
     units: list[Unit] = []
     for side in sides:
         side_ref = as_ref(side)
         named_post = names_a_post(side) or side_ref.year
         as_post = resolve_scope(side_ref, store, by_text=False) if named_post else None
         mine: list[Candidate] = []
-        if as_post is None:  # "the UNISON blogger": sentences about UNISON, not about bloggers
+        if as_post is None and names_a_post(side):  # "the UNISON blogger": whoever wrote the UNISON posts
+            mine = [c for doc in tied_posts(side_ref, store, by_text=True)
+                    for c in extra_candidates(store, query_vector, query, analysis, side, doc)]
+        if as_post is None and not mine:  # "UNISON": sentences about UNISON
             key = (terms(side_ref.words) or terms(side))[-1]
             mine = [c for c in ranked if about(store, c, key)] or [
                 c for c in extra_candidates(store, query_vector, query, analysis, side, None)
@@ -70,7 +88,7 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
             as_post = as_post or resolve_scope(side_ref, store)
             if as_post is not None:
                 mine = extra_candidates(store, query_vector, query, analysis, side, as_post.doc_id)
-        mine = [c for c in by_topic(mine, topic)
+        mine = [c for c in by_topic(mine, topic, store, topic_vector)
                 if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last for u in units)]
         if mine:
             units += compose_fact(composer, mine, -1.0, budget=share)
@@ -110,13 +128,36 @@ def extra_candidates(store: AnswerStore, query_vector: np.ndarray, query: QueryT
     return [c for c in scored if c.sentence.role.quotable]
 
 
-def by_topic(candidates: Sequence[Candidate], topic: dict[str, float]) -> list[Candidate]:
+def by_topic(candidates: Sequence[Candidate], topic: dict[str, float], store: AnswerStore,
+             topic_vector: np.ndarray | None = None) -> list[Candidate]:
     """Candidates re-ranked by what a comparison is about, leaving out the names of its sides (every
-    sentence of a side names it): cosine plus lexical evidence on the topic's terms only."""
+    sentence of a side names it): cosine (with ``topic_vector`` if given, else with the question)
+    plus lexical evidence on the topic's terms only."""
+    if not candidates:
+        return []
     total = sum(topic.values()) or 1.0
-    scored = [replace(c, relevance=c.cosine + LEXICAL_WEIGHT
-                      * sum(w for t, w in topic.items() if t in c.terms) / total) for c in candidates]
+    cosines = ([float(x) for x in store.vectors_of([c.row for c in candidates]) @ topic_vector]
+               if topic_vector is not None else [c.cosine for c in candidates])
+    scored = [replace(c, relevance=cosine + LEXICAL_WEIGHT
+                      * sum(w for t, w in topic.items() if t in c.terms) / total)
+              for c, cosine in zip(candidates, cosines, strict=True)]
     return sorted(scored, key=lambda c: (-c.relevance, c.row))
+
+
+def outside(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """The character spans of ``text`` between its mentions of ``names`` (and their possessive):
+    in "How does Osborne's idea of who should run mutuals differ from the councillor's?" with the
+    sides "Osborne" and "the councillor", the spans of "How does ", " idea of ... differ from " and "?"."""
+    cuts = sorted((m.start(), m.end()) for name in names if name.strip()
+                  for m in re.finditer(rf"{re.escape(name)}(?:'s|’s|')?", text, flags=re.IGNORECASE))
+    spans, at = [], 0
+    for start, end in cuts:
+        if start > at:
+            spans.append((at, start))
+        at = max(at, end)
+    if at < len(text):
+        spans.append((at, len(text)))
+    return spans
 
 
 def names_a_post(side: str) -> bool:

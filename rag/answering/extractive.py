@@ -203,7 +203,8 @@ class ExtractiveBackend:
             sectioned = True
         elif kind == AnswerType.COMPARISON:
             assert request.query_vector is not None
-            units = compare(analysis, store, ranked, composer, request.query_vector, query, floor)
+            units = compare(analysis, store, ranked, composer, request.query_vector, query, floor,
+                            embedded=request.query_embedding, searched=request.query)
             sectioned = True
         elif analysis.all_posts and scope_id is None and kind != AnswerType.FACT:
             units, sectioned = per_post(ranked, composer, floor), True

@@ -23,6 +23,10 @@ TITLE_WEIGHT = 3.0
 SITE_WEIGHT = 3.0
 ROLE_WEIGHT = 2.0
 YEAR_WEIGHT = 2.0
+UNDATED_WEIGHT = 1.0
+"""A post that states no year neither matches nor contradicts a year asked for: half credit when its
+other evidence names it, so "the 2010 councillor" names the undated councillor's post over the
+posts dated 2010 with no councillor (and "the 2011 post" names no post)."""
 TEXT_WEIGHT = 1.0
 MIN_SCORE = 0.9
 """A post is named only if its evidence reaches this (a full title match scores 3, a year 2)."""
@@ -56,8 +60,9 @@ def _years(info: DocumentInfo) -> set[str]:
 
 def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
                     text_scores: dict[str, float] | None = None) -> dict[str, float]:
-    """Evidence that each document is the one ``ref`` names (pure: BM25 scores come in)."""
-    wanted = set(terms(ref.words))
+    """Evidence that each document is the one ``ref`` names (pure: BM25 scores come in). A year is
+    scored on its own, not as one of the naming words."""
+    wanted = {t for t in terms(ref.words) if not _YEAR.fullmatch(t)}
     squashed = re.sub(r"[^a-z0-9]", "", ref.words.lower())
     year = ref.year
     text_scores = text_scores or {}
@@ -76,8 +81,12 @@ def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
         if info.author_roles and wanted:
             role_terms = set(terms(" ".join(info.author_roles)))
             score += ROLE_WEIGHT * _share(wanted, role_terms)
-        if year and year in _years(info):
-            score += YEAR_WEIGHT
+        if year:
+            years = _years(info)
+            if year in years:
+                score += YEAR_WEIGHT
+            elif not years and score > 0:  # the undated post is named only by its other words
+                score += UNDATED_WEIGHT
         if top_text > 0 and info.doc_id in text_scores:
             score += TEXT_WEIGHT * text_scores[info.doc_id] / top_text
         out[info.doc_id] = score
@@ -112,12 +121,13 @@ def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = T
     return ScopeMatch(best_id, best, runner)
 
 
-def tied_posts(ref: ScopeRef | None, store: AnswerStore) -> list[str]:
+def tied_posts(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = False) -> list[str]:
     """The posts ``ref`` could name when it names none alone ("the 2010 post", when two posts are
-    from 2010): each scoring at least ``MIN_SCORE`` and within ``MIN_MARGIN`` of the best; else []."""
+    from 2010): the best, scoring at least ``MIN_SCORE``, and those within ``MIN_MARGIN`` of it;
+    else []. ``by_text`` counts the posts' words too ("the UNISON blogger")."""
     if ref is None or not ref.words.strip():
         return []
-    scored = _ranked(ref, store, by_text=False)
+    scored = _ranked(ref, store, by_text=by_text)
     if not scored or scored[0][1] < MIN_SCORE:
         return []
     tied = [doc for doc, score in scored if score >= MIN_SCORE and scored[0][1] - score < MIN_MARGIN]
