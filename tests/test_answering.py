@@ -195,6 +195,17 @@ def test_each_side_of_a_comparison_is_quoted_on_what_is_compared_not_for_naming_
     assert "should involve the whole community not just one section of it" in quoted(answer), answer.text
 
 
+def test_a_summary_is_of_the_posts_own_argument_not_of_what_it_quotes(rag_obj):
+    """'Mutual Benefit?' quotes Labour's pledge over four paragraphs; its summary gives at most one
+    sentence of the pledge and keeps to the post's own words."""
+    answer = rag_obj.answer("Summarise the Mutual Benefit? post.")
+    assert answer.found and answer.kind == "summary"
+    post = rag_obj.index.document("001_b29524489ad9d262").text
+    start, end = post.index('"We want to protect'), post.index('private gain."')
+    inside = [c for c in answer.citations if start <= c.start < end]
+    assert len(inside) <= 1 and len(answer.citations) - len(inside) >= 2, answer.text
+
+
 @pytest.mark.parametrize("context", ["I'm writing an essay on the coalition government's policy.",
                                      "I'm a student researching this.",
                                      "My friend told me about these posts."])

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answering.attribution import quotation_introducers
 from rag.answering.evidence import Candidate
 from rag.answering.store import AnswerStore
 from rag.types import Sentence, SentenceRole
@@ -40,6 +41,9 @@ TIE_MARGIN = 0.1
 posts is shown rather than decided by a score that cannot tell them apart."""
 TOPIC_SENTENCE_BONUS = 0.1
 """How much more a paragraph's first sentence counts in a post's summary (on a 0–1 cosine scale)."""
+QUOTED_PENALTY = 0.1
+"""How much less a sentence counts in a post's summary when it lies inside a quotation the post
+gives (a pledge quoted over four paragraphs): a summary is of the post's own argument."""
 MMR_LAMBDA = 0.7
 """Relevance against novelty in maximal marginal relevance (1: relevance only)."""
 SEVERAL_MARGIN = 0.22
@@ -432,7 +436,8 @@ def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budge
     """An extractive summary of one post: the sentences most central to it (cosine to the centroid
     of its sentence vectors; Radev et al. 2004), a paragraph's first sentence counting
     ``TOPIC_SENTENCE_BONUS`` more (topic sentences lead paragraphs: the location method of Edmundson
-    1969), chosen by maximal marginal relevance while the word budget allows; quoted in post order.
+    1969) and a sentence inside a quotation of others' words ``QUOTED_PENALTY`` less, chosen by
+    maximal marginal relevance while the word budget allows; quoted in post order.
     With ``opening``, the post's first body sentence (its opening claim, the lead baseline of news
     summarisation) comes first. ``relevance`` (sentence row → score) tilts the choice towards what a
     question asks about."""
@@ -447,6 +452,8 @@ def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budge
     central = central + np.array([TOPIC_SENTENCE_BONUS if lead else 0.0 for lead in leads], np.float32)
     if relevance:
         central = central + np.array([0.5 * relevance.get(s.row, 0.0) for s in body], np.float32)
+    quoted = quotation_introducers(doc_sentences)  # inside a quotation the post gives of others' words
+    central = central - np.array([QUOTED_PENALTY if s.row in quoted else 0.0 for s in body], np.float32)
     sims = vectors @ vectors.T
     n = len(body)
     picked: list[int] = []
