@@ -120,6 +120,8 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"department|ministry|fund|trust|trusts|charity|charities|newspaper|paper|site|website|"
          r"programme|program|agency|institution|team|club|society|association|network)\b",
          FactType.ORGANISATION),
+        (r"\bwhat (is|was|are|were) (the|a|an|this|that|its|his|her|their) (?!(post|article|blog|piece|"
+         r"entry)\b)[^?]*?\bcalled\b(?!\s+(for|on|upon|off|out|in|up|back)\b)", FactType.NAME),
         (r"\b(what|which) (is|was|are|were) the names? of (the|a|an|this|that|its|his|her|their) "
          r"(?!(person|man|"
          r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder|president|king|queen|"
@@ -577,7 +579,8 @@ def _holder(text: str, entities: list[str], scopes: list[ScopeRef]) -> str | Non
     who = m.group("who") if m and m.group("who") else None
     if not who or any(s.phrase in who or who in s.phrase for s in scopes):
         return None
-    head = [w for w in who.split() if not w.lower().endswith("ly")]
+    head = [w for w in who.split() if not w.lower().endswith("ly")  # "Osborne really", "Morrison himself"
+            and w.lower() not in ("himself", "herself", "itself", "themselves", "themself")]
     if not head or not head[-1][:1].isupper():
         return None  # "the Labour pledge": a text, not someone
     if head[0].lower() in ("the", "a", "an"):

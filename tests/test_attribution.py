@@ -67,6 +67,9 @@ def test_a_name_in_the_possessive_or_before_a_scare_quote_is_no_speaker():
     assert not speaks(scare, "cameron")
     assert speaks('Osborne: "We will give public sector workers the right to run services."', "osborn")
     assert speaks("Osborne cited primary schools, job centres and community nursing teams.", "osborn")
+    # a link's colon opens no quotation of the name before it
+    assert not speaks("in the tradition of Mayor Herbert Morrison(http://en.wikipedia.org/wiki/Herbert_Morrison).",
+                      "morrison")
 
 
 def test_every_sentence_of_a_quotation_over_several_paragraphs_has_its_introducer() -> None:

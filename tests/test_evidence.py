@@ -51,6 +51,12 @@ def test_how_many_is_not_answered_by_one_of_the():
      "Labour's plan to re-mutualise Northern Rock", "worked"),
     ("What did the Labour pledge promise?", "the Labour pledge", "promise"),
     ("Did Amendment 42.1 pass at UNISON's National Delegate Conference?", "Amendment 42.1", "pass"),
+    # a word between the subject and its verb belongs to neither; a verb before a name is a verb
+    ("What does Barnet's so-called EasyCouncil model actually involve in practice?",
+     "Barnet's so-called EasyCouncil model", "involve"),
+    ("Did UNISON's National Delegate Conference pass Amendment 42.1 in the end?",
+     "UNISON's National Delegate Conference", "pass"),
+    ("Did the conference eventually pass Amendment 42.1?", "the conference", "pass"),
 ])
 def test_an_open_question_names_its_subject_and_what_it_asks_of_it(question, subject, verb):
     asked = open_question(question)
@@ -136,3 +142,10 @@ def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_the
     asked = set_question("Which pilot projects did Maude announce, and which organisations?")
     assert asked is not None
     assert names_members(sentence(text), asked, "Which pilot mutual projects did Maude announce?") is named
+
+
+def test_a_name_is_what_a_sentence_calls_something_not_only_a_capitalised_word():
+    analysis = analyse("What is the process in which neutrophils move to an inflammation called?")
+    assert holds_answer(sentence("Neutrophils migrate there in a process called chemotaxis."), analysis)
+    estate = analyse("What is the estate called that the Tenant Management Organisation runs?")
+    assert not holds_answer(sentence("A successful TMO runs one of the housing estates in my ward."), estate)

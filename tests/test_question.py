@@ -61,6 +61,8 @@ def test_answer_type(question, kind):
     ("Where is John Lewis headquartered?", FactType.PLACE, True),
     ("Which council's approach was nicknamed EasyCouncil?", FactType.ORGANISATION, False),
     ("What is the capital of Australia?", FactType.OTHER, False),
+    ("What is the estate called that the TMO runs?", FactType.NAME, True),
+    ("What was the pledge called for?", FactType.OTHER, False),  # "called for" asks no name
 ])
 def test_fact_type_and_whether_the_answer_must_hold_it(question, fact_type, strict):
     analysis = analyse(question)
@@ -124,6 +126,7 @@ def test_comparison_sides_and_the_holder_of_a_view():
     sides = analyse("How does the 2010 Mutual Benefit? post compare with the 2012 UNISON post?").sides
     assert len(sides) == 2 and "2010" in sides[0] and "UNISON" in sides[1]
     assert analyse("What did Nick Clegg personally say about mutuals?").holder == "Nick Clegg"
+    assert analyse("What did Herbert Morrison himself think of co-ops?").holder == "Herbert Morrison"
     assert analyse("What did the Labour pledge say about frontline services?").holder is None
     assert analyse("What does the 2012 post say about Blairite councillors?").holder is None
 

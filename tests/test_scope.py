@@ -32,7 +32,7 @@ def named(words: str) -> str | None:
 
 
 @pytest.mark.parametrize("words,post", [
-    ("2010 councillor", "suspicion"),  # the councillor's post states no year; the 2010 posts have no councillor
+    ("2010 councillor", "suspicion"),  # the councillor's post is undated; the 2010 posts have none
     ("2012 councillor", "suspicion"),  # its year is not stated, so no year rules it out
     ("2010 Mutual Benefit", "benefit"),  # the year is not one of the title's words
     ("2012", "perils"),

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.lexical import other_name_stems, terms
+from rag.text import without_links
 from rag.types import Sentence
 
 SPEAKER_GAP = 6
@@ -55,7 +56,7 @@ def speaker_keys(key: str) -> tuple[str, ...]:
 def speaks(text: str, key: str) -> bool:
     """Whether the person whose name stems to ``key`` (or a pronoun opening the sentence) is the
     speaker of a speech or opinion verb, or of a quotation, in ``text``: within a few words of it."""
-    words = re.findall(r"[\w'’]+|[\"“”:;]", text)
+    words = re.findall(r"[\w'’]+|[\"“”:;]", without_links(text))  # "Morrison(http://...": no colon of his
     stems = [terms(w) for w in words]
     for i, st in enumerate(stems):
         speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)

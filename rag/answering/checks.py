@@ -34,6 +34,9 @@ NOTHING_ASKED = "The question names nothing to look for: ask about a person, a t
 """The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
 _NAME_OF = re.compile(r"\bnames? of (?:the |a |an )?(?P<what>[^?,;]+)", re.IGNORECASE)
 """The thing whose name a question asks for ("What is the name of the housing estate run by...")."""
+_CALLED = re.compile(r"\bwhat (?:is|was|are|were) (?P<the>the |a |an |this |that |its |his |her |their )"
+                     r"(?P<what>[^?]*?)\s+called\b", re.IGNORECASE)
+"""... or asks what it is called ("What is the estate called that the TMO runs?")."""
 
 
 def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
@@ -176,6 +179,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if not typed:
             named = subject_name(analysis, store, query)
             what = _TYPE_WORDS.get(wanted, "answer")
+            called = _CALLED.search(analysis.text) if wanted == FactType.NAME else None
+            if called:  # "What is the estate called that...": the estate, not a name of the clause
+                named = f"{called.group('the').strip()} {called.group('what')}"
             if named and wanted == FactType.PERSON:  # a role or a body, whose holder goes unnamed
                 lead = f"The posts mention {named}, but don't say who."
             else:

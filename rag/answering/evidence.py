@@ -103,6 +103,10 @@ def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
     return bool(pattern and pattern.search(sentence.text))
 
 
+_TERMED = re.compile(r"\b(?:called|known as|termed|named|dubbed|nicknamed)\s+[\"“'‘]?([\w'’-]+)")
+"""A name given to something in so many words, whether or not it is a proper name."""
+
+
 def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = "") -> bool:
     """Whether a sentence holds a fact of the asked-for type that the question does not already give:
     a person not named in the question for "who is...", a calendar date for "which year"."""
@@ -114,6 +118,7 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
         named = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
                  if e.fact_type in _NAMED]
         named += [m.group(0) for m in _CAPITALISED.finditer(sentence.text[1:])]
+        named += [m.group(1) for m in _TERMED.finditer(sentence.text)]  # "a process called chemotaxis"
         given = set(terms(asked))
         return any(any(t not in given and not _acronym_of(w, analysis.text)
                        for w in re.findall(r"[\w'’-]+", n) for t in terms(w)) for n in named)

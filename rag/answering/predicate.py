@@ -33,6 +33,9 @@ _TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
 _DETERMINERS = lexicon("the a an this that these those his her their its our my your")
 _JOINERS = lexicon("of for on and")
 _INNER_AUX = lexicon("have has had be been being")
+_BEFORE_VERB = lexicon("actually really ever eventually finally ultimately even still also then later truly "
+                       "himself herself itself themselves")
+"""Words between the subject and its verb that belong to neither ("Herbert Morrison himself think")."""
 LIGHT_VERBS = lexicon("do does did make get have take give go happen become come")
 """Verbs that say little of their own ("what did the Conservatives do to building societies"): their
 object, not the verb, is what is asked."""
@@ -84,6 +87,9 @@ def open_question(text: str) -> OpenQuestion | None:
         if i == 0 or _is_name(word) or _possessive(word) or low in _DETERMINERS or low in _JOINERS:
             i += 1
             continue
+        if low in _BEFORE_VERB:
+            i += 1
+            continue
         if low in _INNER_AUX:  # "Labour's plan to re-mutualise Northern Rock have worked"
             verb_at = i + 1 if i + 1 < len(tokens) else None
             break
@@ -94,9 +100,10 @@ def open_question(text: str) -> OpenQuestion | None:
         before = tokens[i - 1].group()
         noun_place = _possessive(before) or before.lower() in _DETERMINERS  # "Labour's plan to ..."
         last = i + 1 == len(tokens)
+        after = "" if last else tokens[i + 1].group()
         if "verb" in classes and is_base_verb(low) and not noun_place and (
                 "noun" not in classes or last or low in FRAME_VERBS or low in LIGHT_VERBS
-                or tokens[i + 1].group().lower() in STOPWORDS):
+                or after.lower() in STOPWORDS or _is_name(after)):  # "...Conference pass Amendment 42.1"
             verb_at = i
             break
         if not classes and not _is_name(word) and low not in STOPWORDS:
@@ -113,6 +120,10 @@ def open_question(text: str) -> OpenQuestion | None:
         return None
     subject = rest[: tokens[verb_at].start()].strip()
     subject = re.sub(r"\s+(?:have|has|had|be|been|being)$", "", subject, flags=re.IGNORECASE)
+    words = subject.split()
+    while len(words) > 1 and words[-1].lower() in _BEFORE_VERB:
+        words.pop()
+    subject = " ".join(words)
     return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip(),
                         yes_no=yes_no)
 
