@@ -617,6 +617,13 @@ def _possessor(phrase: str, entities: list[str]) -> str:
     return phrase.strip()
 
 
+_BOTH = re.compile(r"^\s*(?P<a>[^,.;:?!]{3,80}?)\s+and\s+(?P<b>[^,.;:?!]{3,80}?)\s+(?:both|each)\s+[a-z]",
+                   re.IGNORECASE)
+"""A context sentence that names two sides first: "X and Y both worry that..."."""
+_EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
+"""A question after such a context that asks of the two: "How does each put it?"."""
+
+
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
     """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
     in general (no sides)."""
@@ -793,6 +800,9 @@ def analyse(question: str) -> QuestionAnalysis:
         else:
             focus.append(word)
     sides = _sides(text, entities, scopes) if answer_type == AnswerType.COMPARISON else ()
+    both = _BOTH.match(text) if answer_type != AnswerType.COMPARISON and core != text else None
+    if both and _EACH.search(core):  # "X and Y both suggest... How does each put it?"
+        answer_type, sides = AnswerType.COMPARISON, (both.group("a"), both.group("b"))
     if answer_type == AnswerType.COMPARISON and len(sides) >= 2:
         scope = None  # two sides compared: neither restricts the answer
     count = _COUNT_NOUN.search(text)

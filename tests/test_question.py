@@ -275,6 +275,10 @@ def test_a_compound_question_is_read_as_its_parts(question, parts):
      ("the councillor", "the 2012 UNISON blogger")),
     ("Do the councillor and the UNISON blogger both see a council as democratic?",  # "both" is no side's
      ("the councillor", "the UNISON blogger")),
+    # the sides set out first, then asked of "each"
+    ("The councillor in 'Mutual suspicion' and the 2012 UNISON blogger both say a council is already a "
+     "co-op. How does each put it?", ("The councillor in 'Mutual suspicion'", "the 2012 UNISON blogger")),
+    ("Osborne and Jowell both spoke about mutuals. What did each say?", ("Osborne", "Jowell")),
 ])
 def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
     assert analyse(question).sides == sides
