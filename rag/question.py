@@ -620,6 +620,8 @@ def _possessor(phrase: str, entities: list[str]) -> str:
 _BOTH = re.compile(r"^\s*(?P<a>[^,.;:?!]{3,80}?)\s+and\s+(?P<b>[^,.;:?!]{3,80}?)\s+(?:both|each)\s+[a-z]",
                    re.IGNORECASE)
 """A context sentence that names two sides first: "X and Y both worry that..."."""
+_HOW_MEASURE = re.compile(r"\bhow\s+(?:long|much|many|far|old|big|large|often|tall|high|wide|deep|soon)\b",
+                          re.IGNORECASE)
 _EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
 """A question after such a context that asks of the two: "How does each put it?"."""
 
@@ -788,7 +790,7 @@ def analyse(question: str) -> QuestionAnalysis:
     scope_words = {w.lower() for w in _WORD.findall(scope.words)} if scope else set()
     focus: list[str] = []
     frame: list[str] = []
-    for m in _words(text):
+    for m in _words(_HOW_MEASURE.sub("how", text)):  # "how long": the kind of answer, not the topic
         word = _clean_word(m.group())
         low = word.lower()
         if low in STOPWORDS or low in WH_WORDS or low in AUXILIARIES or low in IMPERATIVES or len(low) < 2:

@@ -206,6 +206,17 @@ def test_a_summary_is_of_the_posts_own_argument_not_of_what_it_quotes(rag_obj):
     assert len(inside) <= 1 and len(answer.citations) - len(inside) >= 2, answer.text
 
 
+@pytest.mark.parametrize("question,lead", [
+    ("Who was UNISON's General Secretary at the time?", "don't say who"),  # a time after the title
+    ("Did Barnet's EasyCouncil save money?", "only in passing"),  # named once, in brackets
+    ("What is the estate called that the Tenant Management Organisation runs in the councillor's ward?",
+     "The posts mention the estate, but give no name for it."),
+])
+def test_a_detail_of_something_the_posts_only_name_is_refused(rag_obj, question, lead):
+    answer = rag_obj.answer(question)
+    assert not answer.found and lead in answer.lead, answer.text
+
+
 @pytest.mark.parametrize("context", ["I'm writing an essay on the coalition government's policy.",
                                      "I'm a student researching this.",
                                      "My friend told me about these posts."])
@@ -333,6 +344,8 @@ def test_where_a_named_organisation_is_based_needs_a_place(rag_obj):
      "The posts mention the UNISON meeting, but give no figure for it."),
     ("How many members does the Labour Party have?",
      "The posts mention the Labour Party, but give no figure for it."),
+    ("When was the Reddish Vale Co-Operative Trust set up?",  # "set up" is the question's verb
+     "The posts mention the Reddish Vale Co-Operative Trust, but give no date for it."),
 ])
 def test_a_refusal_names_the_subject_with_its_own_article(rag_obj, question, lead):
     answer = rag_obj.answer(question)  # "the UNISON meeting": about the meeting, not UNISON as a whole

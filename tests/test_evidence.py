@@ -42,6 +42,11 @@ def test_how_many_is_not_answered_by_one_of_the():
     assert holds_answer(sentence("The estate has 420 homes."), analysis)
 
 
+def test_the_posts_themselves_are_no_subject_of_an_open_question():
+    assert open_question("How do the posts link mutualisation to privatisation?") is None
+    assert open_question("Did Barnet's EasyCouncil save money?").verb == "save"  # no later verb: "save"
+
+
 @pytest.mark.parametrize("question,subject,verb", [
     ("What did Herbert Morrison achieve as Mayor of Hackney?", "Herbert Morrison", "achieve"),
     ("What did Barnet's EasyCouncil model involve in practice?", "Barnet's EasyCouncil model", "involve"),
@@ -149,3 +154,25 @@ def test_a_name_is_what_a_sentence_calls_something_not_only_a_capitalised_word()
     assert holds_answer(sentence("Neutrophils migrate there in a process called chemotaxis."), analysis)
     estate = analyse("What is the estate called that the Tenant Management Organisation runs?")
     assert not holds_answer(sentence("A successful TMO runs one of the housing estates in my ward."), estate)
+
+
+def test_the_subject_of_a_fact_question_does_not_depend_on_the_hash_seed():
+    """Terms of equal weight are taken in question order, not in set order (which Python's hash
+    randomisation changes from one process to the next)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from rag.answering.checks import subject_terms\n"
+            "from rag.answering.evidence import QueryTerms\n"
+            "from rag.question import analyse\n"
+            "a = analyse('For how long did the plague stick around and linger?')\n"
+            "ts = ['plagu', 'stick', 'around', 'linger']\n"
+            "print(sorted(subject_terms(a, QueryTerms(ts, dict.fromkeys(ts, 1.0), []), None)))\n")
+    seen = set()
+    for seed in range(6):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        assert out.returncode == 0, out.stderr
+        seen.add(out.stdout.strip())
+    assert seen == {"['plagu', 'stick']"}

@@ -384,3 +384,8 @@ def test_two_sides_that_see_something_the_same_way():
 def test_when_a_post_by_its_author_was_written_asks_for_its_date(question, attribute):
     analysis = analyse(question)
     assert analysis.answer_type == AnswerType.POST and analysis.post_attribute == attribute
+
+
+def test_how_long_or_how_many_is_the_kind_of_answer_not_the_topic():
+    assert analyse("For how long did the plague stick around?").focus == ("plague", "stick", "around")
+    assert analyse("How many members does the trust have?").focus == ("members", "trust")

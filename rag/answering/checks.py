@@ -57,6 +57,7 @@ def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
 
 _WHO_IS = re.compile(r"^\s*(?i:who(?: is|'s| was)\s+(?:the\s+)?)(?P<title>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
                      r"(?:\s+(?:of|for|at)\s+(?:the\s+)?(?P<body>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*))?"
+                     r"(?:\s*,?\s+(?i:at the time|at that time|then|back then|in (?:19|20)\d\d))?"
                      r"(?:\s*,?\s+(?i:who|that|whose)\b.*)?\s*\??\s*$")
 """A title's holder asked for by the title ("Who is the General Secretary of UNISON?", "Who was the
 UNISON General Secretary who said...?")."""
@@ -288,7 +289,9 @@ def subject_terms(analysis: QuestionAnalysis, query: QueryTerms, store: AnswerSt
         idf = store.term_idf(terms(entity))
         return {max(idf, key=lambda t: idf[t])} if idf else set()
     focus = [query.corrected.get(t, t) for w in analysis.focus for t in terms(w)]
-    known = sorted({t for t in focus if t not in query.unknown}, key=lambda t: -query.weights.get(t, 0.0))
+    # in question order before the stable sort: a tie in weight never depends on set order (hash seed)
+    known = sorted(dict.fromkeys(t for t in focus if t not in query.unknown),
+                   key=lambda t: -query.weights.get(t, 0.0))
     return set(known[:2])
 
 def covers(store: AnswerStore, cand: Candidate, subject: set[str], *, prefix: bool = False) -> bool:
@@ -358,9 +361,10 @@ _DO_SUPPORT = re.compile(r"\b(did|does|do|can|could|will|would|should|may|might|
 def _modifies(entity: str, question: str) -> str:
     """The noun a name qualifies in the question ("meeting" in "the UNISON meeting"), or "": after
     "did", "can"... the word after the name is the question's verb ("did Von Miller get")."""
-    after = re.search(rf"(\bthe\s+)?\b{re.escape(entity)}\s+([a-z]+)", question)
-    if after is None or _DO_SUPPORT.search(question[:after.start()]):
-        return ""
+    after = re.search(rf"(\bthe\s+)?\b{re.escape(entity)}\s+([a-z]+)(\s+(?:up|out|off|down|over|back)\b)?",
+                      question)
+    if after is None or _DO_SUPPORT.search(question[:after.start()]) or after.group(3):
+        return ""  # "did Von Miller get", "was the Trust set up": the question's verb
     if after.group(2).endswith("ing") and not after.group(1):  # "is Sky going", not "the UNISON meeting"
         return ""
     return after.group(2) if _names_a_noun_after(after.group(2)) else ""

@@ -101,9 +101,11 @@ def open_question(text: str) -> OpenQuestion | None:
         noun_place = _possessive(before) or before.lower() in _DETERMINERS  # "Labour's plan to ..."
         last = i + 1 == len(tokens)
         after = "" if last else tokens[i + 1].group()
+        later = [t.group().lower() for t in tokens[i + 1:]]
         if "verb" in classes and is_base_verb(low) and not noun_place and (
                 "noun" not in classes or last or low in FRAME_VERBS or low in LIGHT_VERBS
-                or after.lower() in STOPWORDS or _is_name(after)):  # "...Conference pass Amendment 42.1"
+                or after.lower() in STOPWORDS or _is_name(after)  # "...Conference pass Amendment 42.1"
+                or not any(is_base_verb(w) and "verb" in word_classes(w) for w in later)):  # "save money"
             verb_at = i
             break
         if not classes and not _is_name(word) and low not in STOPWORDS:
@@ -124,6 +126,9 @@ def open_question(text: str) -> OpenQuestion | None:
     while len(words) > 1 and words[-1].lower() in _BEFORE_VERB:
         words.pop()
     subject = " ".join(words)
+    if re.fullmatch(r"(?:(?:all\s+)?(?:the|these|those)\s+)?(?:posts|articles|blogs|pieces|authors|writers|"
+                    r"bloggers)", subject, re.IGNORECASE):
+        return None  # "How do the posts link...": the collection, asked what it says
     return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip(),
                         yes_no=yes_no)
 
