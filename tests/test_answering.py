@@ -217,6 +217,20 @@ def test_a_detail_of_something_the_posts_only_name_is_refused(rag_obj, question,
     assert not answer.found and lead in answer.lead, answer.text
 
 
+@pytest.mark.parametrize("chain", [
+    ("Summarise the Left Foot Forward article.", "What else?"),
+    ("Who should control local libraries and swimming pools?", "What else?", "Tell me more."),
+])
+def test_what_else_gives_more_and_repeats_nothing_already_quoted(rag_obj, chain):
+    history: list[Answer] = []
+    for question in chain:
+        answer = rag_obj.answer(question, history=history or None)
+        assert answer.found, (question, answer.text)
+        earlier = " ".join(c.quote for a in history for c in a.citations)
+        assert not any(normalise(c.quote) in normalise(earlier) for c in answer.citations), answer.text
+        history.append(answer)
+
+
 @pytest.mark.parametrize("context", ["I'm writing an essay on the coalition government's policy.",
                                      "I'm a student researching this.",
                                      "My friend told me about these posts."])

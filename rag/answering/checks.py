@@ -218,9 +218,10 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             lead = f"The posts mention {holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
     # 5. weak evidence (a summary of a named post, or of all of them, or a comparison of named posts with
-    # no topic of its own, needs none)
-    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id) and not overview and not (
-            analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)):
+    # no topic of its own, needs none; nor does "What else?", which asks for more of the same)
+    compared_posts = analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)
+    if best.relevance < RELEVANCE_FLOOR and not (summary and scope_id) and not overview \
+            and not analysis.wants_more and not compared_posts:
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
 

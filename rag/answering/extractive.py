@@ -158,7 +158,7 @@ class ExtractiveBackend:
         if preferred is not None:
             scored = _demoted(scored, lambda c: c.doc_id != preferred, PREFER_MARGIN)
         if analysis.wants_more:  # "What else?", "Tell me more": what no answer so far has quoted
-            said = " ".join(fold_whitespace(t.content) for t in request.history if t.role == "assistant")
+            said = _said(request.history)
             last = _previous_answer(request.history)
             sources = {c.doc_id for c in scored if last and _quoted_in(c.sentence.text, last)}
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
@@ -178,7 +178,7 @@ class ExtractiveBackend:
         verdict = check(analysis, query, ranked, store, scope_id)
         evidence = features(analysis, query, ranked, store)
         likely = confidence(evidence) if estimate else float("nan")
-        if verdict.answerable and analysis.answer_type == AnswerType.FACT \
+        if verdict.answerable and analysis.answer_type == AnswerType.FACT and not analysis.wants_more \
                 and likely < self.settings.refusal_threshold:
             verdict = Verdict(False, REFUSAL_MESSAGE)  # the model is fitted on fact questions only
         return Assessment(analysis, query, scope_id, ranked, verdict, evidence, likely)
@@ -192,10 +192,13 @@ class ExtractiveBackend:
         kind = analysis.answer_type
         composer = Composer(store, ranked)
         floor = RELEVANCE_FLOOR
+        # "What else?": nothing an earlier answer quoted, not even as the context of a new quote
+        said = _said(request.history) if analysis.wants_more else ""
         sectioned = False
         if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and analysis.all_posts
                                           and not analysis.focus and scope_id is None):
-            units, sectioned = self._summary(analysis, store, ranked, scope_id), True  # "Compare the posts."
+            # "Compare the posts."
+            units, sectioned = self._summary(analysis, store, ranked, scope_id, said), True
         elif kind == AnswerType.COMPARISON and (posts := compared_posts(analysis, store)):
             share = COMPARISON_WORDS // len(posts)  # each post's main points, side by side
             units = [u for doc in posts
@@ -218,6 +221,8 @@ class ExtractiveBackend:
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
+        if said:
+            units = _without_said(units, said)
         if not units:
             return self._refusal(request.passages, Verdict(False, REFUSAL_MESSAGE), kind, scope_id,
                                  assessment.confidence)
@@ -294,7 +299,7 @@ class ExtractiveBackend:
     # -- compositions that need the store
 
     def _summary(self, analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Candidate],
-                 scope_id: str | None) -> list[Unit]:
+                 scope_id: str | None, said: str = "") -> list[Unit]:
         if scope_id is None and analysis.all_posts:  # "Summarise the posts": each post's claim
             infos = store.document_infos()[:MAX_SUMMARISED_POSTS]
             share = max(SEVERAL_WORDS // max(len(infos), 1), FRAGMENT_WORDS * 4)
@@ -307,7 +312,10 @@ class ExtractiveBackend:
         if doc_id is None:
             return []
         focus = {c.row: c.relevance for c in ranked if c.doc_id == doc_id} if analysis.focus else None
-        return compose_summary(store, store.sentences_of_document(doc_id), SEVERAL_WORDS, focus)
+        # after "What else?": the next points
+        sentences = [s for s in store.sentences_of_document(doc_id)
+                     if not (said and _quoted_in(s.text, said))]
+        return compose_summary(store, sentences, SEVERAL_WORDS, focus)
 
     # -- drafts
 
@@ -425,6 +433,25 @@ _WHO_SAID = re.compile(r"^\s*(?:and\s+|so\s+|but\s+)?who\s+(?:said|says|wrote|wr
 def _previous_question(history: Sequence[Turn]) -> str:
     """The last question of the conversation ("" if there is none)."""
     return next((t.content for t in reversed(history) if t.role == "user"), "")
+
+
+def _said(history: Sequence[Turn]) -> str:
+    """Everything the answers so far have said, whitespace folded (for ``_quoted_in``)."""
+    return " ".join(fold_whitespace(t.content) for t in history if t.role == "assistant")
+
+
+def _without_said(units: Sequence[Unit], said: str) -> list[Unit]:
+    """The units less the sentences an earlier answer quoted, each split where one is left out."""
+    out: list[Unit] = []
+    for unit in units:
+        run: list[Sentence] = []
+        for sentence in (*unit.sentences, None):
+            if sentence is not None and not _quoted_in(sentence.text, said):
+                run.append(sentence)
+            elif run:
+                out.append(Unit(tuple(run), unit.score))
+                run = []
+    return out
 
 
 def _quoted_in(sentence: str, said: str) -> bool:
