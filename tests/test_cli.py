@@ -87,7 +87,7 @@ def test_unknown_backend_is_a_clear_error(built_index):
 def test_invalid_setting_from_the_environment_is_a_usage_error(built_index):
     out = run("ask", "--index", str(built_index), "question", env={"RAG_K": "zero"})
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "Invalid setting" in out.stderr
+    assert "Invalid setting: RAG_K (k):" in out.stderr  # the variable, as the user set it
 
 
 def test_eval_reports_on_the_dev_set(built_index, tmp_path):
