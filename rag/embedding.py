@@ -133,7 +133,9 @@ class Embedder:
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar over the CLI's own output
         target = resolve_model(self.model_name)
         try:
             return SentenceTransformer(target, device="cpu")

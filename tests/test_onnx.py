@@ -254,3 +254,9 @@ def test_the_setting_reads_the_environment(monkeypatch) -> None:
     assert Embedder.from_settings(Settings(embedding_backend=TORCH)).backend == TORCH
     monkeypatch.delenv("RAG_EMBEDDING_BACKEND")
     assert Settings().embedding_backend == Embedder().backend == ONNX  # the default
+
+
+def test_loading_the_torch_model_draws_no_progress_bar(capfd) -> None:
+    """The CLI's own messages are the only output: no "Loading weights" bar from transformers."""
+    Embedder(backend=TORCH).encode_query("warm up")
+    assert "Loading weights" not in capfd.readouterr().err
