@@ -255,14 +255,7 @@ class Embedder:
     def encode_query_tokens(self, text: str) -> QueryEmbedding:
         """One question's vector (equal to ``encode_query``) and, from the same model pass, its token
         embeddings, from which a part of the question can be pooled."""
-        if self.uses_onnx:
-            tokens, offsets = self.onnx_model.token_embeddings([text])[0]
-        else:
-            model = self.model
-            encoded = model.encode([text], output_value="token_embeddings", show_progress_bar=False)[0]
-            tokens = encoded.float().cpu().numpy()
-            offsets = model.tokenizer([text], return_offsets_mapping=True, truncation=True,
-                                      max_length=model.max_seq_length)["offset_mapping"][0]
+        tokens, offsets = self.token_embeddings([text])[0]
         vector = normalise(tokens.mean(axis=0, keepdims=True))[0]
         return QueryEmbedding(vector, tokens, tuple((int(a), int(b)) for a, b in offsets))
 
@@ -299,15 +292,19 @@ class Embedder:
     def _encode_contextual(self, texts: Sequence[str],
                            sentence_spans: Sequence[Sequence[tuple[int, int]]]
                            ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return _pool_spans(self.token_embeddings(texts), sentence_spans)
+
+    def token_embeddings(self, texts: Sequence[str]) -> list[tuple[np.ndarray, Sequence[tuple[int, int]]]]:
+        """Each text's contextual token embeddings, shape (tokens, dim), special tokens included,
+        with each token's character offsets ((0, 0) for special tokens), from one model pass."""
         if self.uses_onnx:
-            return _pool_spans(self.onnx_model.token_embeddings(texts), sentence_spans)
+            return list(self.onnx_model.token_embeddings(texts))
         model = self.model
         token_embs = model.encode(list(texts), batch_size=self.batch_size,
                                   output_value="token_embeddings", show_progress_bar=False)
         offsets = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
                                   max_length=model.max_seq_length)["offset_mapping"]
-        pairs = [(emb.float().cpu().numpy(), offs) for emb, offs in zip(token_embs, offsets, strict=True)]
-        return _pool_spans(pairs, sentence_spans)
+        return [(emb.float().cpu().numpy(), offs) for emb, offs in zip(token_embs, offsets, strict=True)]
 
 
 def _pool_spans(tokens_and_offsets: Sequence[tuple[np.ndarray, Sequence[tuple[int, int]]]],

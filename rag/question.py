@@ -97,6 +97,12 @@ EVALUATIVE_NOUNS = lexicon(
 SCOPE_NOUNS = ("blog post", "blog entry", "post", "article", "blog", "piece", "entry", "letter", "column",
                "report", "story", "author", "writer", "blogger")
 
+CALLED = re.compile(r"\bwhat (?:is|was|are|were) (?P<the>the |a |an |this |that |its |his |her |their )"
+                    r"(?!(?:post|article|blog|piece|entry)\b)(?P<what>[^?]*?)\s+called\b"
+                    r"(?!\s+(?:for|on|upon|off|out|in|up|back)\b)", re.IGNORECASE)
+"""A question asking what something is called ("What is the estate called that the TMO runs?"): a
+name; not "What was the pledge called for?", nor a post's title."""
+
 _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
     (re.compile(p, re.IGNORECASE), t) for p, t in (
         (r"\bhow much (money|funding|cash)\b|\bhow much (did|does|do|will|would|was|is|were|are)\b.*\b("
@@ -120,8 +126,7 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"department|ministry|fund|trust|trusts|charity|charities|newspaper|paper|site|website|"
          r"programme|program|agency|institution|team|club|society|association|network)\b",
          FactType.ORGANISATION),
-        (r"\bwhat (is|was|are|were) (the|a|an|this|that|its|his|her|their) (?!(post|article|blog|piece|"
-         r"entry)\b)[^?]*?\bcalled\b(?!\s+(for|on|upon|off|out|in|up|back)\b)", FactType.NAME),
+        (CALLED.pattern, FactType.NAME),
         (r"\b(what|which) (is|was|are|were) the names? of (the|a|an|this|that|its|his|her|their) "
          r"(?!(person|man|"
          r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder|president|king|queen|"

@@ -249,8 +249,6 @@ def load_settings(**overrides: Any) -> Settings:
 def _setting_name(loc: tuple[Any, ...], overrides: dict[str, Any]) -> str:
     """A setting as the user gave it: "k", or "RAG_K (k)" when the bad value came from the environment
     (the value itself is not repeated: it may be a secret)."""
-    import os
-
     name = ".".join(map(str, loc)) or "settings"
     variable = f"RAG_{name.upper()}"
     return f"{variable} ({name})" if variable in os.environ and overrides.get(name) is None else name

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.scope import MIN_MARGIN, MIN_SCORE, score_documents
+from rag.answering.scope import resolve_scope
 from rag.question import ScopeRef, year_of
 from rag.types import DocumentInfo
 
@@ -23,12 +23,17 @@ POSTS = [
 ]
 
 
+class _Posts:
+    """The metadata part of a store: all ``resolve_scope`` reads without the text search."""
+
+    def document_infos(self) -> list[DocumentInfo]:
+        return POSTS
+
+
 def named(words: str) -> str | None:
-    """The post ``words`` names, as ``resolve_scope`` decides it without the text search."""
-    scores = sorted(score_documents(ScopeRef(words, words, year_of(words), False), POSTS).items(),
-                    key=lambda kv: -kv[1])
-    (best, score), (_, runner) = scores[0], scores[1]
-    return best if score >= MIN_SCORE and score - runner >= MIN_MARGIN else None
+    """The post ``words`` names, by title, site, year and role alone."""
+    found = resolve_scope(ScopeRef(words, words, year_of(words), False), _Posts(), by_text=False)  # type: ignore[arg-type]
+    return found.doc_id if found else None
 
 
 @pytest.mark.parametrize("words,post", [

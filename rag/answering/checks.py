@@ -24,7 +24,7 @@ from rag.answering.predicate import derived, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
-from rag.question import AUXILIARIES, FRAME_VERBS, STOPWORDS, QuestionAnalysis, asked_sentence
+from rag.question import AUXILIARIES, CALLED, FRAME_VERBS, STOPWORDS, QuestionAnalysis, asked_sentence
 from rag.types import AnswerType, FactType, Sentence
 from rag.wordclass import word_classes
 
@@ -34,9 +34,6 @@ NOTHING_ASKED = "The question names nothing to look for: ask about a person, a t
 """The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
 _NAME_OF = re.compile(r"\bnames? of (?:the |a |an )?(?P<what>[^?,;]+)", re.IGNORECASE)
 """The thing whose name a question asks for ("What is the name of the housing estate run by...")."""
-_CALLED = re.compile(r"\bwhat (?:is|was|are|were) (?P<the>the |a |an |this |that |its |his |her |their )"
-                     r"(?P<what>[^?]*?)\s+called\b", re.IGNORECASE)
-"""... or asks what it is called ("What is the estate called that the TMO runs?")."""
 
 
 def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
@@ -180,7 +177,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if not typed:
             named = subject_name(analysis, store, query)
             what = _TYPE_WORDS.get(wanted, "answer")
-            called = _CALLED.search(analysis.text) if wanted == FactType.NAME else None
+            called = CALLED.search(analysis.text) if wanted == FactType.NAME else None
             if called:  # "What is the estate called that...": the estate, not a name of the clause
                 named = f"{called.group('the').strip()} {called.group('what')}"
             if named and wanted == FactType.PERSON:  # a role or a body, whose holder goes unnamed

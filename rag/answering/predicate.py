@@ -101,11 +101,11 @@ def open_question(text: str) -> OpenQuestion | None:
         noun_place = _possessive(before) or before.lower() in _DETERMINERS  # "Labour's plan to ..."
         last = i + 1 == len(tokens)
         after = "" if last else tokens[i + 1].group()
-        later = [t.group().lower() for t in tokens[i + 1:]]
         if "verb" in classes and is_base_verb(low) and not noun_place and (
                 "noun" not in classes or last or low in FRAME_VERBS or low in LIGHT_VERBS
                 or after.lower() in STOPWORDS or _is_name(after)  # "...Conference pass Amendment 42.1"
-                or not any(is_base_verb(w) and "verb" in word_classes(w) for w in later)):  # "save money"
+                or not any(is_base_verb(w) and "verb" in word_classes(w)  # "save money"
+                           for w in (t.group().lower() for t in tokens[i + 1:]))):
             verb_at = i
             break
         if not classes and not _is_name(word) and low not in STOPWORDS:
