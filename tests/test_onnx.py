@@ -22,7 +22,7 @@ from rag.cli import cli
 from rag.embedding import Embedder
 from rag.errors import IndexMismatchError, RagError
 from rag.index import MANIFEST, Index, IndexBuilder
-from rag.onnx_export import INFO_FILE, MIN_COSINE, MODEL_FILE, ensure_export, export_name
+from rag.onnx_export import INFO_FILE, MIN_COSINE, MODEL_FILE, ensure_export, export_name, export_onnx
 from rag.pipeline import RAG
 from rag.settings import EmbeddingBackend, SentenceVectors, Settings
 from tests.conftest import CORPUS, ROOT
@@ -104,6 +104,26 @@ def test_the_export_is_made_once_and_reused(onnx_embedder, onnx_cache, monkeypat
     assert again.loaded and again._model is None  # ONNX Runtime only: the torch model never loaded
     assert np.allclose(vector, onnx_embedder.encode_query(QUESTION), atol=1e-6)
     assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp
+
+
+def test_the_export_traces_plain_attention_and_leaves_the_torch_model_as_it_was(torch_embedder, tmp_path,
+                                                                              monkeypatch) -> None:
+    import torch
+
+    transformer = torch_embedder.model[0].auto_model
+    before = transformer.config._attn_implementation
+    traced_with = []
+    real_export = torch.onnx.export
+
+    def recording_export(*args, **kwargs):
+        traced_with.append(transformer.config._attn_implementation)
+        return real_export(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", recording_export)
+    export_onnx(torch_embedder.model, tmp_path / "model.onnx")
+    assert traced_with == ["eager"]  # what ONNX Runtime fuses; SDPA exports as extra mask arithmetic
+    assert transformer.config._attn_implementation == before  # the torch model answers as it did
+    assert (tmp_path / "model.onnx").stat().st_size > 1_000_000
 
 
 def test_an_export_that_disagrees_with_torch_is_refused_and_not_cached(onnx_embedder, onnx_cache, tmp_path,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from rag.lexical import other_name_stems, terms
 from rag.text import without_links
@@ -91,6 +92,13 @@ def in_first_person(text: str) -> bool:
     return bool(_FIRST_PERSON.search(text))
 
 
+@lru_cache(maxsize=65_536)
+def _speech_cues(text: str) -> tuple[bool, bool]:
+    """(a pronoun speaks in it, it opens with a quotation mark), cached: every question that names a
+    person asks this of the same candidate sentences."""
+    return bool(_PRONOUN_SPEAKS.search(text)), bool(_OPENS_QUOTE.match(text))
+
+
 def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequence[Sentence]]) -> bool:
     """Whether ``sentence`` gives the words of the person whose name stems to ``key`` without naming
     them: "“...,” she said." when the nearest person named before it (up to ``REFERENCE_BACK``
@@ -98,9 +106,7 @@ def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequen
 
     ``earlier(sentence)`` returns the sentences before it in its post, nearest last.
     """
-    text = sentence.text
-    pronoun = bool(_PRONOUN_SPEAKS.search(text))
-    continues = bool(_OPENS_QUOTE.match(text))
+    pronoun, continues = _speech_cues(sentence.text)
     if not (pronoun or continues):
         return False
     before = list(earlier(sentence))[-REFERENCE_BACK:]

@@ -90,6 +90,17 @@ def sentence_terms(text: str) -> list[str]:
     return terms(without_links(text))
 
 
+@lru_cache(maxsize=65_536)
+def sentence_term_set(text: str) -> frozenset[str]:
+    return frozenset(sentence_terms(text))
+
+
+@lru_cache(maxsize=65_536)
+def sentence_pairs(text: str) -> frozenset[tuple[str, str]]:
+    """A sentence's adjacent term pairs (cached, as ``sentence_terms``)."""
+    return frozenset(itertools.pairwise(sentence_terms(text)))
+
+
 def has_type(sentence: Sentence, fact_type: FactType | None) -> bool:
     """Whether a sentence holds a fact of this type: an entity of the type (spaCy, at index time),
     or for numbers, dates, sums and percentages, their written forms."""
@@ -344,8 +355,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         return []
     vectors = store.vectors_of([s.row for s in sentences])
     cosines = vectors @ np.asarray(query_vector, np.float32)
-    term_lists = [sentence_terms(s.text) for s in sentences]
-    term_sets = [frozenset(t) for t in term_lists]
+    term_sets = [sentence_term_set(s.text) for s in sentences]
     by_row = {s.row: t for s, t in zip(sentences, term_sets, strict=True)}
     total = query.total
     q_pairs = query.pairs
@@ -378,7 +388,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
                 by_row[sent.row] = term_sets[i]
 
     out: list[Candidate] = []
-    for sent, cosine, seq, have in zip(sentences, cosines, term_lists, term_sets, strict=True):
+    for sent, cosine, have in zip(sentences, cosines, term_sets, strict=True):
         own = coverage(have)
         around = have | by_row.get(sent.row - 1, frozenset())
         introducer = introducers.get(sent.row)
@@ -386,7 +396,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             around = around | frozenset(sentence_terms(introducer.text))
         context = coverage(around)
         lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * context
-        phrase = len(q_pairs & set(itertools.pairwise(seq))) / len(q_pairs) if q_pairs else 0.0
+        phrase = len(q_pairs & sentence_pairs(sent.text)) / len(q_pairs) if q_pairs else 0.0
         relevance = float(cosine) + LEXICAL_WEIGHT * lexical + PHRASE_WEIGHT * phrase
         typed = holds_answer(sent, analysis) if wanted is not None else True
         if wanted is not None and wanted != FactType.OTHER:
