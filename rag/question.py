@@ -74,7 +74,7 @@ FRAME_NOUNS = lexicon(
     "text texts page pages view views opinion opinions position positions stance stances attitude "
     "attitudes take thought thoughts idea ideas point points argument arguments case claim claims "
     "reason reasons cause causes purpose rationale justification grounds explanation motive motives "
-    "summary overview gist thrust message thesis main key central overall basic comparison "
+    "summary overview gist thrust message thesis main key central overall basic comparison nutshell "
     "difference differences similarity similarities example examples list kind kinds type types way "
     "ways thing things aspect aspects element elements feature features factor factors item items "
     "step steps criterion criteria requirement requirements condition conditions option options "
@@ -155,6 +155,10 @@ X and Y differ on..."."""
 _SET_AGAINST = (r"square with|tally with|at odds|in line with|same way|set against|contradict\w*|"
                 r"(sit|sits|sat|stack|stacks|stacked|measure|measures) (up )?(against|with|alongside)")
 """Phrasings that set one side against another ("How does that sit against...?")."""
+_PART_WAYS = r"part ways|parted ways|part company|parted company|diverge|diverges|diverged|divergence"
+"""Where two sides stop agreeing ("Where do X and Y part ways on...?")."""
+_PAIR_EACH = r"\b(do|did|does|would|will)\s+\S.*\band\b.+\s(each|both)\s+[a-z]+"
+"""Two sides asked the same of each: "What examples do Jowell and the LFF article each point to?"."""
 _PAIR_AGREES = (rf"^\s*{_HOW_FAR}(do|did|does|would)\b.+\band\b.+\b(agree|disagree|differ|share|see|view|"
                 r"regard)\b|\b(do|did|does|would) (they|both|the two|the pair) (agree|disagree|differ|share|"
                 r"see)\b")
@@ -164,7 +168,8 @@ _COMPARISON = re.compile(
     r"differs|differed|difference|differences|disagree|disagrees|disagreed|disagreement|similar|"
     r"similarity|similarities|in common|alike|distinguish|agree with each other|agree with one another|"
     rf"same view|different views|different view|both|{_SET_AGAINST}|"
-    r"conflict with|conflicts with|clash with|clashes with)\b|" + _PAIR_AGREES, re.IGNORECASE)
+    rf"conflict with|conflicts with|clash with|clashes with|{_PART_WAYS})\b|{_PAIR_EACH}|" + _PAIR_AGREES,
+    re.IGNORECASE)
 _DOC = r"(post|article|blog|blog post|piece|entry|letter|report|story|column)"
 UNDATED = re.compile(r"\b(no date|undated|not dated|without (a )?date)\b", re.IGNORECASE)
 """A question asking for posts that state no date."""
@@ -272,6 +277,8 @@ _NOT_PLURAL = lexicon("news means series species politics economics physics stat
 
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now|in short|in brief|in a nutshell|briefly)\b"
                      r"[,\s]+", re.IGNORECASE)
+_SUMMARY_OPENER = re.compile(r"^\s*(in short|in brief|in a nutshell|briefly)\b", re.IGNORECASE)
+"""Openers that ask for the gist of what follows, when what follows asks what a post says."""
 _POLITE = re.compile(
     r"^\s*(?:(?:can|could|would|will) (?:you|u)(?: please)?(?: just)?|please|kindly|"
     r"i(?:'d| would) (?:like|love)(?: you)? to(?: know)?|i (?:want|need) to know|"
@@ -544,9 +551,9 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
         return AnswerType.FACT
     if _COMPARISON.search(text) and (
             len(entities) >= 2 or re.search(r"\b(posts|articles|blogs|authors|parties|sides|"
-                                               r"writers|they|both)\b", text, re.IGNORECASE)
+                                               r"writers|they|both|each)\b", text, re.IGNORECASE)
             or re.search(rf"\b(compare|comparison|contrast|versus|vs\.?|differ\w*|difference\w*|"
-                         rf"disagree\w*|{_SET_AGAINST})\b|{_PAIR_AGREES}", text, re.IGNORECASE)):
+                         rf"disagree\w*|{_SET_AGAINST}|{_PART_WAYS})\b|{_PAIR_AGREES}", text, re.IGNORECASE)):
         return AnswerType.COMPARISON
     if _SUMMARY.search(text):
         return AnswerType.SUMMARY
@@ -645,6 +652,11 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
                        r"[\w'’-]+)*)\b(?=.*\b(?:do|did|does|would) (?:they|both|the two)\b)", text)
     if opening:  # "Osborne and Jowell, as quoted in the article... - do they agree...?"
         return (opening.group("a"), opening.group("b"))
+    paired = re.search(rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)"
+                       rf"(?:\s+(?:really|actually|also|still|ever))*\s+(?:(?:both|each)\s+[a-z]+|{_PART_WAYS})\b",
+                       text, re.IGNORECASE)
+    if paired:  # "Where do the 'Mutual suspicion' councillor and the 2012 UNISON blogger part ways..."
+        return tuple(_possessor(paired.group(g), entities) for g in ("a", "b"))
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     named = [e for e in named if not any(e != o and re.search(rf"\b{re.escape(e)}\b", o) for o in named)]
     if len(named) >= 2:
@@ -786,6 +798,9 @@ def analyse(question: str) -> QuestionAnalysis:
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(core, scope, entities)
+    if answer_type in (AnswerType.FACT, AnswerType.STANCE) and scope is not None and \
+            _SUMMARY_OPENER.match(asked_sentence(text)) and fact_type_of(core) is None:
+        answer_type = AnswerType.SUMMARY  # "In a nutshell, what does the perils post say?"
     fact_type = fact_type_of(core) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", core,
                                                                          re.IGNORECASE):
@@ -795,7 +810,8 @@ def analyse(question: str) -> QuestionAnalysis:
     scope_words = {w.lower() for w in _WORD.findall(scope.words)} if scope else set()
     focus: list[str] = []
     frame: list[str] = []
-    for m in _words(_HOW_MEASURE.sub("how", text)):  # "how long": the kind of answer, not the topic
+    # "how long": the kind of answer, not the topic; "In short, ...": an opener, not the topic
+    for m in _words(_HOW_MEASURE.sub("how", _OPENER.sub("", text, count=1))):
         word = _clean_word(m.group())
         low = word.lower()
         if low in STOPWORDS or low in WH_WORDS or low in AUXILIARIES or low in IMPERATIVES or len(low) < 2:

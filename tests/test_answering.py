@@ -164,6 +164,10 @@ def test_which_members_of_a_set_is_refused_when_the_posts_only_count_them(rag_ob
     assert projects.lead == "The posts mention pilot mutual projects, but don't say which."
     groups = rag_obj.answer("Name some of the 115 local Labour Groups that backed the mutualisation pledge.")
     assert not groups.found and "local Labour Groups" in groups.lead
+    # "Labour authorities" says which side they are on, "to push local authorities" is a verb's object
+    councils = rag_obj.answer("Which local authorities sent UNISON branches to the 2012 Co-operative "
+                              "Councils network meeting?")
+    assert not councils.found and councils.lead == "The posts mention local authorities, but don't say which."
     fund = rag_obj.answer("How big was the Labour fund for community buy-outs of local pubs that the "
                           "coalition scrapped?")  # a figure about the fund, not any figure about Labour
     assert not fund.found and fund.lead == "The posts mention the Labour fund, but give no figure for it."
@@ -193,6 +197,14 @@ def test_each_side_of_a_comparison_is_quoted_on_what_is_compared_not_for_naming_
     assert answer.found and answer.kind == "comparison"
     assert {"000_114af1852879e9fc", "002_9aeafe8f51407061"} <= {c.doc_id for c in answer.citations}
     assert "should involve the whole community not just one section of it" in quoted(answer), answer.text
+
+
+def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
+    """"In a nutshell" is no topic the posts lack: the named post is summarised."""
+    answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "
+                            "co-production' say?")
+    assert answer.found and answer.kind == "summary", answer.text
+    assert {c.doc_id for c in answer.citations} == {"003_7bf250b1bac76943"}
 
 
 def test_a_summary_is_of_the_posts_own_argument_not_of_what_it_quotes(rag_obj):

@@ -127,6 +127,7 @@ def test_a_question_asking_which_members_of_a_set_names_the_set(question, phrase
     "What limits the Rankine cycle's efficiency?",  # "limits" is the verb
     "Which Carolina Panthers player was named Most Valuable Player?",  # a name modifies the singular head
     "What tribe uses GPS devices to map lands?",
+    "What were the national elections in 1991 canceled by?",  # what did it, not which elections
 ])
 def test_other_questions_ask_for_no_set_members(question):
     assert set_question(question) is None
@@ -142,6 +143,8 @@ def test_other_questions_ask_for_no_set_members(question):
     ("In Keck and Mithouard two importers claimed it was unlawful.", True),
     ("They axed the project set up by the last government to support local pubs.", True),  # described
     ("They axed the project.", False),
+    ("Some Labour projects went ahead, and UNISON engaged.", False),  # which side they are on, not which
+    ("UNISON seeks to push pilot projects in a positive direction.", False),  # a verb and its object
 ])
 def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_them(text, named):
     asked = set_question("Which pilot projects did Maude announce, and which organisations?")

@@ -203,6 +203,10 @@ def test_which_people_asks_for_people():
      ("Osborne", "the Left Foot Forward writer")),
     ("How did UNISON's response to Tory plans contrast with how Osborne described them?",
      ("UNISON", "Osborne")),
+    # the names inside each side ("Mutual suspicion", "UNISON") are not the sides
+    ("Where do the 'Mutual suspicion' councillor and the 2012 UNISON blogger part ways on what role "
+     "service users should play?", ("the 'Mutual suspicion' councillor", "the 2012 UNISON blogger")),
+    ("Do Osborne and Jowell each call for mutuals?", ("Osborne", "Jowell")),
 ])
 def test_the_sides_of_a_comparison_are_who_holds_each_view(question, sides):
     analysis = analyse(question)
@@ -389,3 +393,16 @@ def test_when_a_post_by_its_author_was_written_asks_for_its_date(question, attri
 def test_how_long_or_how_many_is_the_kind_of_answer_not_the_topic():
     assert analyse("For how long did the plague stick around?").focus == ("plague", "stick", "around")
     assert analyse("How many members does the trust have?").focus == ("members", "trust")
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("In a nutshell, what does 'The perils of mutuals and the possibility of co-production' say?",
+     AnswerType.SUMMARY),
+    ("In short, what does the Mutual suspicion post say?", AnswerType.SUMMARY),
+    ("Briefly, who chairs the Commission on Ownership?", AnswerType.FACT),  # no post: what it asks
+    ("Briefly, why is the councillor wary of mutuals?", AnswerType.REASON),
+])
+def test_a_summary_opener_asks_for_the_gist_of_a_named_post(question, kind):
+    analysis = analyse(question)
+    assert analysis.answer_type == kind
+    assert not {"nutshell", "short", "briefly"} & {w.lower() for w in analysis.focus}  # not the topic

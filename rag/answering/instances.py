@@ -56,6 +56,8 @@ class SetQuestion:
 
 
 _DETERMINER = lexicon("the a an his her their its our my your")
+_STRANDED = lexicon("by of for with from to in on about at into against")
+"""A preposition ending a question makes the question word its object ("What were X canceled by?")."""
 
 
 def _run_after(tokens: list[str], start: int) -> list[str]:
@@ -121,6 +123,8 @@ def set_question(text: str) -> SetQuestion | None:
             start = 3  # "Which were the twelve pilot projects that..."
         run = _run_after(tokens, start)
         after = tokens[start + len(run)].lower() if start + len(run) < len(tokens) else ""
+        if start == 3 and tokens[1].lower() in ("are", "were") and tokens[-1].lower() in _STRANDED:
+            return None  # "What were the national elections in 1991 canceled by?": what did it, not which
         if first == "what" and start == 1 and after not in AUXILIARIES:
             return None  # "What limits the cycle's efficiency?", "What flows between...": a verb, or a thing
     elif _NAME_OPENER.match(text):
@@ -161,12 +165,21 @@ def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool
 
     for m in re.finditer(rf"((?:[\w'’-]+\s+){{1,3}})(?i:{forms})\b", text):
         words = m.group(1).split()
+        infinitive = False
         while words and (words[0].lower() in STOPWORDS | _COUNT or words[0][0].isdigit()):
+            infinitive = words[0].lower() == "to"
             words = words[1:]
+        if infinitive and words and "verb" in word_classes(words[0].lower()):
+            continue  # "to push local authorities": a verb and its object, not a kind of them
         kinds = [w for w in words if w.lower() not in _COUNT and w.lower() not in _VAGUE
                  and w.lower() not in STOPWORDS and not w[0].isdigit()]
-        if kinds and all(w.lower() not in STOPWORDS for w in words) and new(" ".join(kinds)):
-            return True  # "recent anthropological findings": a kind of them, by what the question lacks
+        fresh = [w for w in kinds if new(w)]
+        if kinds and all(w.lower() not in STOPWORDS for w in words) and fresh and not (
+                m.group(0).rstrip().lower().endswith(asked.head.lower())
+                and all(w[:1].isupper() for w in fresh)):
+            # "recent anthropological findings": a kind of them, by what the question lacks; not a
+            # plural behind a name ("Labour authorities", "Tory councils"): which side, not which ones
+            return True
 
     singular = "|".join(re.escape(w) for w in sorted(asked.singular))
     for m in re.finditer(rf"((?:[A-Z][\w'’-]*\s+){{1,3}})(?i:{singular})\b", text):
