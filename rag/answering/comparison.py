@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answering.checks import about
-from rag.answering.compose import SEVERAL_WORDS, Composer, Unit, compose_fact, merge
+from rag.answering.compose import SEVERAL_WORDS, Composer, Unit, compose_fact, compose_several, merge
 from rag.answering.evidence import LEXICAL_WEIGHT, Candidate, QueryTerms, score_sentences
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 COMPARISON_WORDS = 150
 """Word budget of a comparison of named sides, shared between them: each side's view takes about as
-many words as a short stance answer."""
+many words as a short stance answer, as several distinct points (not one sentence and its ties)."""
+_ASKED_ON = re.compile(r"\b(?:on|about|over|regarding|whether|as to)\s+")
+"""Where, after the last side's name, what is compared begins: "How do X and Y differ on whether a
+mutual represents all its users?" compares the sides on "whether a mutual represents all its users"."""
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
@@ -69,7 +72,11 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
     if embedded is not None and searched is not None and topic:
         # the question's own words: not the other names appended for search ("... Tory")
         own = searched[:len(analysis.text)] if searched.startswith(analysis.text) else searched
-        topic_vector = embedded.pooled(outside(own, sides))
+        spans = outside(own, sides)
+        tail = _ASKED_ON.search(own, spans[-1][0]) if spans and spans[-1][1] == len(own) else None
+        if tail is not None and len(own[tail.end():].split()) >= 2:  # "...differ on whether a mutual..."
+            spans = [(tail.end(), len(own))]
+        topic_vector = embedded.pooled(spans)
     units: list[Unit] = []
     for side in sides:
         side_ref = as_ref(side)
@@ -90,8 +97,9 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
                 mine = extra_candidates(store, query_vector, query, analysis, side, as_post.doc_id)
         mine = [c for c in by_topic(mine, topic, store, topic_vector)
                 if not any(u.doc_id == c.doc_id and u.first <= c.row <= u.last for u in units)]
-        if mine:
-            units += compose_fact(composer, mine, -1.0, budget=share)
+        if mine:  # the side's view: its distinct points, and what continues them, within its share
+            units += compose_several(composer, mine, -1.0, budget=share, whole_list=False,
+                                     ceiling=round(share * 1.1))
     return merge(units) if len({u.doc_id for u in units}) > 1 else units
 
 

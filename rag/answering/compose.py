@@ -349,19 +349,20 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
 
 def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
                     budget: int = SEVERAL_WORDS, whole_list: bool = True,
-                    around: Sequence[Candidate] = (), list_after: bool = False) -> list[Unit]:
+                    around: Sequence[Candidate] = (), list_after: bool = False,
+                    ceiling: int = LIST_WORDS) -> list[Unit]:
     """Several sentences that together answer, each adding a distinct point (maximal marginal
     relevance over the stored sentence vectors), starting from the best one. The sentences
     ``around`` the best one in its post (scored, whether retrieved or not) stay eligible further below
     the best score, since they explain or continue it. With ``list_after`` (reasons, lists), a list
     introduced within ``LIST_REACH`` sentences after the best one is quoted with it. A sentence scoring
-    within ``TIE_MARGIN`` of the best may run the answer up to ``LIST_WORDS``: a near tie is not left
+    within ``TIE_MARGIN`` of the best may run the answer up to ``ceiling`` words: a near tie is not left
     out for its length while shorter, weaker sentences fill the budget."""
     if not ranked:
         return []
     best = ranked[0]
     options = composer.expansions(best.sentence, best.relevance, whole_list=whole_list)
-    anchor = next((u for u in options if u.words <= LIST_WORDS), options[-1])
+    anchor = next((u for u in options if u.words <= ceiling), options[-1])
     chosen = [anchor]
     used = anchor.words
     lead = composer.lead_in_of(best.sentence) if best.sentence.role == SentenceRole.LIST_ITEM else (
@@ -412,10 +413,10 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
         pool.remove(pick)
         if max(sim(pick.row, r) for r in picked_rows) >= NEAR_DUPLICATE:
             continue
-        limit = LIST_WORDS if pick.row in near and pick.sentence.role in (
+        limit = ceiling if pick.row in near and pick.sentence.role in (
             SentenceRole.LIST_ITEM, SentenceRole.LEAD_IN) else budget * 1.1
         if pick.relevance >= best.relevance - TIE_MARGIN:  # a near tie is not left out for its length
-            limit = max(limit, LIST_WORDS)
+            limit = max(limit, ceiling)
         fitting = [u for u in composer.expansions(pick.sentence, pick.relevance, whole_list=whole_list)
                    if words_of([*chosen, u]) <= limit]
         if not fitting:
