@@ -75,6 +75,7 @@ FRAME_NOUNS = lexicon(
     "attitudes take thought thoughts idea ideas point points argument arguments case claim claims "
     "reason reasons cause causes purpose rationale justification grounds explanation motive motives "
     "summary overview gist thrust message thesis main key central overall basic comparison nutshell "
+    "mainly chiefly basically essentially primarily broadly "
     "difference differences similarity similarities example examples list kind kinds type types way "
     "ways thing things aspect aspects element elements feature features factor factors item items "
     "step steps criterion criteria requirement requirements condition conditions option options "
@@ -278,7 +279,10 @@ _NOT_PLURAL = lexicon("news means series species politics economics physics stat
 _OPENER = re.compile(r"^\s*(and|but|so|then|also|ok|okay|well|now|in short|in brief|in a nutshell|briefly)\b"
                      r"[,\s]+", re.IGNORECASE)
 _SUMMARY_OPENER = re.compile(r"^\s*(in short|in brief|in a nutshell|briefly)\b", re.IGNORECASE)
-"""Openers that ask for the gist of what follows, when what follows asks what a post says."""
+_MAINLY = re.compile(r"\b(mainly|chiefly|basically|essentially|primarily|broadly) (arguing|saying|claiming|"
+                     r"getting at|argue|say|claim|about)\b", re.IGNORECASE)
+"""An opener ("In a nutshell, ...") or an adverb ("What is X mainly arguing?") that asks for the gist,
+when the question names a post (or its author): what the post says, summarised."""
 _POLITE = re.compile(
     r"^\s*(?:(?:can|could|would|will) (?:you|u)(?: please)?(?: just)?|please|kindly|"
     r"i(?:'d| would) (?:like|love)(?: you)? to(?: know)?|i (?:want|need) to know|"
@@ -798,8 +802,9 @@ def analyse(question: str) -> QuestionAnalysis:
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(core, scope, entities)
-    if answer_type in (AnswerType.FACT, AnswerType.STANCE) and scope is not None and \
-            _SUMMARY_OPENER.match(asked_sentence(text)) and fact_type_of(core) is None:
+    gist = _SUMMARY_OPENER.match(asked_sentence(text)) or _MAINLY.search(core)
+    if gist and answer_type in (AnswerType.FACT, AnswerType.STANCE) and scope is not None \
+            and fact_type_of(core) is None:
         answer_type = AnswerType.SUMMARY  # "In a nutshell, what does the perils post say?"
     fact_type = fact_type_of(core) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", core,

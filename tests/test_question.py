@@ -401,8 +401,11 @@ def test_how_long_or_how_many_is_the_kind_of_answer_not_the_topic():
     ("In short, what does the Mutual suspicion post say?", AnswerType.SUMMARY),
     ("Briefly, who chairs the Commission on Ownership?", AnswerType.FACT),  # no post: what it asks
     ("Briefly, why is the councillor wary of mutuals?", AnswerType.REASON),
+    ("What is the councillor who wrote 'Mutual suspicion' mainly arguing?", AnswerType.SUMMARY),
+    ("What is the 2012 UNISON blogger mainly saying?", AnswerType.SUMMARY),
+    ("What did Osborne mainly say about mutuals?", AnswerType.STANCE),  # a person's view, no post
 ])
-def test_a_summary_opener_asks_for_the_gist_of_a_named_post(question, kind):
+def test_a_summary_opener_or_mainly_asks_for_the_gist_of_a_named_post(question, kind):
     analysis = analyse(question)
     assert analysis.answer_type == kind
-    assert not {"nutshell", "short", "briefly"} & {w.lower() for w in analysis.focus}  # not the topic
+    assert not {"nutshell", "short", "briefly", "mainly"} & {w.lower() for w in analysis.focus}  # no topic

@@ -35,6 +35,9 @@ MIN_MARGIN = 0.35
 TEXT_CANDIDATES = 40
 
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_AUTHOR_OF = re.compile(r"\b(?P<who>[\w-]+)(?:['’]s\s+(?:post|article|blog|blog post|piece|entry|column)\b|"
+                        r"\s+who\s+(?:wrote|writes|posted|blogged))", re.IGNORECASE)
+"""Who a reference names as a post's author: "the councillor's post", "the councillor who wrote..."."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
     year = ref.year
     text_scores = text_scores or {}
     top_text = max(text_scores.values(), default=0.0)
+    authors = {t for m in _AUTHOR_OF.finditer(ref.phrase) for t in terms(m.group("who"))}
     out: dict[str, float] = {}
     for info in infos:
         score = 0.0
@@ -80,7 +84,9 @@ def score_documents(ref: ScopeRef, infos: Sequence[DocumentInfo],
                 score += SITE_WEIGHT
         if info.author_roles and wanted:
             role_terms = set(terms(" ".join(info.author_roles)))
-            score += ROLE_WEIGHT * _share(wanted, role_terms)
+            # "the Labour and Co-op councillor's post": the post's author, whatever else describes it
+            share = 1.0 if authors & role_terms else _share(wanted, role_terms)
+            score += ROLE_WEIGHT * share
         if year:
             years = _years(info)
             if year in years:
