@@ -701,6 +701,15 @@ def test_who_said_that_names_the_speaker_or_says_the_post_names_no_author(rag_ob
     jowell = rag_obj.answer("Why is mutual ownership good for staff, according to the news report?")
     speaker = rag_obj.answer("Who said that?", history=[jowell])
     assert speaker.found and "Jowell" in speaker.citations[0].quote
+    # the writer's own words about Maude ("Mr Maude misses the point..."): not Maude's
+    writer = rag_obj.answer("What does the Left Foot Forward article say a mutual model in the public "
+                            "sector is about?")
+    assert writer.found and "Mr Maude misses the point" in writer.citations[0].quote
+    author = rag_obj.answer("Who said that?", history=[writer])
+    assert not author.found and author.lead.endswith("doesn't say who wrote it."), author.text
+    union = rag_obj.answer("What did UNISON's General Secretary say about the Tory plans?")
+    voiced = rag_obj.answer("Who said that?", history=[union])  # the quote says whose it is
+    assert voiced.found and "General Secretary" in voiced.citations[0].quote
 
 
 def test_a_standalone_question_is_not_merged_with_the_previous_one(rag_obj):

@@ -93,7 +93,7 @@ def in_first_person(text: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _speech_cues(text: str) -> tuple[bool, bool]:
+def speech_cues(text: str) -> tuple[bool, bool]:
     """(a pronoun speaks in it, it opens with a quotation mark), cached: every question that names a
     person asks this of the same candidate sentences."""
     return bool(_PRONOUN_SPEAKS.search(text)), bool(_OPENS_QUOTE.match(text))
@@ -106,7 +106,7 @@ def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequen
 
     ``earlier(sentence)`` returns the sentences before it in its post, nearest last.
     """
-    pronoun, continues = _speech_cues(sentence.text)
+    pronoun, continues = speech_cues(sentence.text)
     if not (pronoun or continues):
         return False
     before = list(earlier(sentence))[-REFERENCE_BACK:]

@@ -15,7 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answering.answerability import confidence, features
-from rag.answering.attribution import REFERENCE_BACK, in_first_person, names_person_by_name
+from rag.answering.attribution import (
+    REFERENCE_BACK,
+    in_first_person,
+    names_person_by_name,
+    speaks,
+    speech_cues,
+)
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
 from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
 from rag.answering.comparison import COMPARISON_WORDS, compare, compared_posts, per_post
@@ -39,6 +45,7 @@ from rag.answering.evidence import (
 from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
 from rag.answering.scope import implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
+from rag.lexical import terms
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
 from rag.text import fold_whitespace
@@ -284,15 +291,20 @@ class ExtractiveBackend:
             return None
         first = min(quoted, key=lambda c: said.find(fold_whitespace(c.sentence.text)))
         wrote = bool(re.search(r"\b(wrote|writes)\b", request.question, re.IGNORECASE))
-        window = [] if wrote else store.sentence_window(first.row, REFERENCE_BACK, 0)
+        quoting = first.row in quotation_introducers_in(store, [first.doc_id])  # "“We want...": the pledge's
+        # someone else's words: a quotation, "he said", or a person named as speaking in the sentence
+        text = first.sentence.text
+        voiced = (quoting or any(speech_cues(text)) or bool(_QUOTATION.search(text))
+                  or _names_speaker(first.sentence))
+        window = store.sentence_window(first.row, REFERENCE_BACK, 0) if voiced and not wrote else []
         by_row = {c.row: c for c in scored}
         for sentence in reversed(window):
             if names_person_by_name(sentence):
                 known = by_row.get(sentence.row)
                 return known or Candidate(sentence, 0.0, 0.0, 0.0, 0.0, True, 0)
-        quoting = first.row in quotation_introducers_in(store, [first.doc_id])  # "“We want...": the pledge's
-        if not (wrote or (in_first_person(first.sentence.text) and not quoting)):
+        if voiced and not wrote and not (in_first_person(first.sentence.text) and not quoting):
             return None  # "UNISON's General Secretary was forthright...": the quote itself says whose
+        # the author's own words: "As a Councillor I...", or "Mr Maude misses the point..." (of him)
         author = replace(analyse("Who wrote the post?"), post_attribute="author")  # the author's own words
         return self._about_post(answer_about_post(author, store, first.doc_id), store, request.passages)
 
@@ -458,3 +470,18 @@ def _quoted_in(sentence: str, said: str) -> bool:
     """Whether a sentence (of a few words at least) was quoted in ``said``."""
     text = fold_whitespace(sentence)
     return len(text) >= 20 and text in said
+
+
+_QUOTATION = re.compile(r"[\"“][^\"”]{25,}")
+"""Words quoted in a sentence, longer than a scare-quoted term ("mutualisation")."""
+
+
+def _names_speaker(sentence: Sentence) -> bool:
+    """Whether a person the sentence names by name speaks in it ("Osborne cited...", "said Jowell")."""
+    for span in sentence.entities:
+        if span.label != "PERSON":
+            continue
+        stems = terms(sentence.text[span.start - sentence.start:span.end - sentence.start])
+        if stems and speaks(sentence.text, stems[-1]):
+            return True
+    return False
