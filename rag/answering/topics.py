@@ -24,6 +24,9 @@ _NOUN_BEFORE = lexicon(
     "for in with by from between among without")
 _LEXICON = FRAME_NOUNS | FRAME_VERBS | EVALUATIVE_NOUNS | STOPWORDS | WH_WORDS
 MIN_TOPIC_LENGTH = 4
+_PARTICLE = lexicon("to towards toward against into away back up down off")
+"""Words that make an -ing word before them a verb of motion or attitude ("warming to", "turning
+against"), not a noun."""
 
 
 def _near_lexicon_word(word: str) -> bool:
@@ -79,6 +82,9 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
         if "adv" in classes and positions and all(i in ends and not _noun_place(lowered, i, after_noun=False)
                                                   for i in positions):
             continue  # "against mutual service delivery altogether?": an adverb closing its clause
+        if "verb" in classes and low.endswith("ing") and positions and all(
+                i + 1 < len(lowered) and lowered[i + 1] in _PARTICLE for i in positions):
+            continue  # "the public warming to organisations": a verb and its particle, not a topic
         if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes, ends)
                                         for i in positions):
             continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
