@@ -178,9 +178,10 @@ def test_odd_questions_never_raise(question):
     ("Would the councillor back a mutual in some circumstances?", ["circumstances"], []),
     ("Could mutualisation be a route to cuts?", ["route"], []),
     ("Is Barnet a football club?", ["football"], ["football"]),  # a topic inside the description
-    # "warming to" is a verb and its particle; "global warming" a topic
+    # "warming to" is a verb and its particle; "the housing to let" and "the training of staff" topics
     ("Why was the public warming to organisations with values?", ["warming"], []),
-    ("What does the councillor say about global warming?", ["warming"], ["warming"]),
+    ("What did the minister say about the housing to let?", ["housing"], ["housing"]),
+    ("What does UNISON say about the training of staff?", ["training"], ["training"]),
 ])
 def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
         question: str, unknown: list[str], topics: list[str]) -> None:

@@ -25,8 +25,9 @@ _NOUN_BEFORE = lexicon(
 _LEXICON = FRAME_NOUNS | FRAME_VERBS | EVALUATIVE_NOUNS | STOPWORDS | WH_WORDS
 MIN_TOPIC_LENGTH = 4
 _PARTICLE = lexicon("to towards toward against into away back up down off")
+_DETERMINER = lexicon("the a an this that these those his her their its our my your")
 """Words that make an -ing word before them a verb of motion or attitude ("warming to", "turning
-against"), not a noun."""
+against"), not a noun, unless a determiner comes before it ("the housing to let")."""
 
 
 def _near_lexicon_word(word: str) -> bool:
@@ -83,7 +84,8 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
                                                   for i in positions):
             continue  # "against mutual service delivery altogether?": an adverb closing its clause
         if "verb" in classes and low.endswith("ing") and positions and all(
-                i + 1 < len(lowered) and lowered[i + 1] in _PARTICLE for i in positions):
+                i + 1 < len(lowered) and lowered[i + 1] in _PARTICLE
+                and not (i > 0 and lowered[i - 1] in _DETERMINER) for i in positions):
             continue  # "the public warming to organisations": a verb and its particle, not a topic
         if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes, ends)
                                         for i in positions):
