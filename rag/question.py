@@ -54,7 +54,11 @@ STOPWORDS = lexicon(
     "could should would will shall may might must s t don't doesn't didn't isn't aren't wasn't weren't "
     "up down out off again further once ever even still instead rather themselves itself himself herself "
     "ourselves yourself whether while although though because since via per etc else anything "
-    "something nothing everything anyone someone")
+    "something nothing everything anyone someone ought cannot can't won't couldn't shouldn't wouldn't "
+    "hasn't haven't hadn't mustn't needn't shan't mightn't")
+STOPWORDS = STOPWORDS | {w.replace("'", "’") for w in STOPWORDS if "'" in w}
+"""Function words, the modals "ought" and "cannot" and negated auxiliaries among them, with either
+apostrophe: they say nothing of a question's topic."""
 
 FRAME_VERBS = lexicon(
     "say said says saying think thinks thought believe believes believed argue argues argued arguing "
@@ -232,7 +236,15 @@ _REASON = re.compile(
     r"was|were) the (main |key |chief |principal )?(reason|reasons|cause|causes|rationale|motive|motives|"
     r"motivation|justification|grounds|explanation)\b|\bwhat (made|makes|led|leads|caused|causes|drove|"
     r"drives|prompted|prompts|motivated|motivates)\b|\bwhat explains\b|\bfor what purpose\b|\breasons? "
-    r"(for|why|behind)\b", re.IGNORECASE)
+    r"(for|why|behind)\b|\bwhat (main |key |chief |principal |other )?(reason|reasons|rationale|motive|"
+    r"motives|motivation|justification|grounds|explanation)\s+(does|do|did|is|are|was|were|has|have|had|"
+    r"would|will|can|could)\b|^\s*(and\s+|but\s+|so\s+)?(how|on what (basis|grounds))\s+(does|do|did|"
+    r"would|can|could)\s+.{1,80}?\s+(argue|show|explain|make the case|claim)\s+(that|why)\b|"
+    r"^\s*(and\s+|but\s+|so\s+)?(how|on what (basis|grounds))\s+(does|do|did|would|can|could)\s+.{1,80}?\s+"
+    r"(justify|defend|excuse)\b",
+    re.IGNORECASE)
+"""A question asking for a reason: "why", "what is the reason", "what reasons does X give", and how
+someone argues that a claim holds or justifies a course ("How does the post argue that...")."""
 _DEFINITION = re.compile(
     r"^\s*(what|who)\s+(is|are|was|were)\s+(a |an |the )?(?P<term>[\w'’\-]+(\s+[\w'’\-]+){0,3})"
     r"\s*(,\s*(as|in|according to|for)\b[^?]*)?\?*\s*$"

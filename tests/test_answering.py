@@ -125,6 +125,9 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     # the same kind of question about what a post does discuss is answered
     assert rag_obj.answer("How did UNISON's General Secretary respond when the Tories offered support for "
                           "co-operative delivery of public services?").found
+    # named twice by surname, and the post goes on about him ("He said...", "He told..."): no passing mention
+    osborne = rag_obj.answer("How does George Osborne justify letting public sector workers set up mutuals?")
+    assert osborne.found and "this is a power shift to public sector workers" in quoted(osborne)
 
 
 def test_a_site_asked_for_its_view_is_its_post_speaking(rag_obj):
@@ -529,6 +532,18 @@ def test_a_pronoun_speaks_for_the_first_person_named_before_it(rag_obj):
     assert not hutton.found and "Will Hutton" in hutton.lead and "no view" in hutton.lead
     jowell = rag_obj.answer("What did Tessa Jowell say about Sure Start?")
     assert jowell.found and "Sure Start" in " ".join(c.quote for c in jowell.citations)
+
+
+
+def test_a_view_of_someone_the_holders_words_never_name_is_refused(rag_obj):
+    """Tessa Jowell speaks in the post that reports George Osborne's plan, but never of him or it: her
+    view of it is not in the posts, however close her words on mutuals are."""
+    osborne = rag_obj.answer("What did Tessa Jowell think of George Osborne's mutual public services plan?")
+    assert not osborne.found
+    assert osborne.lead == "The posts give Tessa Jowell's views, but none on George Osborne."
+    # her view of what she does speak of is answered
+    lewis = rag_obj.answer("What did Tessa Jowell think of John Lewis?")
+    assert lewis.found and "john lewis" in quoted(lewis)
 
 
 def test_a_posts_address_comes_from_its_own_link_line(rag_obj):

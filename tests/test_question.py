@@ -42,6 +42,13 @@ pytestmark = pytest.mark.unit
     ("Which people in the posts are linked to the Co-operative Party?", AnswerType.LIST),
     ("What news prompted the councillor to write?", AnswerType.POST),
     ("What role did Tessa Jowell see for government in mutualism?", AnswerType.STANCE),
+    # the grounds someone gives for a claim or a course are a reason, not a view
+    ("What reason does the minister give for thinking the public wants mutuals?", AnswerType.REASON),
+    ("What justification did the union offer?", AnswerType.REASON),
+    ("How does the post argue that co-operation needs no outsourcing?", AnswerType.REASON),
+    ("How did the shadow chancellor justify the plan?", AnswerType.REASON),
+    ("How does the councillor feel about user groups?", AnswerType.STANCE),
+    ("What cause did the Co-operative Party champion?", AnswerType.FACT),
 ])
 def test_answer_type(question, kind):
     assert analyse(question).answer_type == kind
@@ -413,3 +420,15 @@ def test_a_summary_opener_or_mainly_asks_for_the_gist_of_a_named_post(question, 
     analysis = analyse(question)
     assert analysis.answer_type == kind
     assert not {"nutshell", "short", "briefly", "mainly"} & {w.lower() for w in analysis.focus}  # no topic
+
+
+@pytest.mark.parametrize("question,word", [
+    ("Where does the councillor think the focus for mutuals ought to be?", "ought"),
+    ("Why won't councils and shouldn't workers take the offer?", "won't"),
+    ("Why can’t the union back the plan?", "can’t"),
+])
+def test_modals_and_negated_auxiliaries_are_no_topic(question, word):
+    """"ought", "won't", "can’t" shape the question; a post need not use them to answer it."""
+    focus = [w.lower() for w in analyse(question).focus]
+    assert word.lower().replace("’", "'") not in [w.replace("’", "'") for w in focus]
+    assert focus  # the topic words stay

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
-from rag.answering.predicate import derived, undescribed, unsaid
+from rag.answering.predicate import derived, is_person_name, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
@@ -209,11 +209,19 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             return Verdict(False, f"The posts mention {asked_set.phrase}, but don't say which.",
                            (f"which {asked_set.phrase}",))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
-    if analysis.holder and not summary and not attributed(store, ranked, best, analysis.holder, query):
+    voiced = attributed(store, ranked, best, analysis.holder, query) if analysis.holder and not summary \
+        else []
+    if analysis.holder and not summary and not voiced:
         holder = analysis.holder
         if mentioned(holder, store, query) and not _names_site(holder, store):
             lead = f"The posts mention {holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
+    # 4b. ... of another person ("What did Tessa Jowell think of George Osborne's plan?"): the holder's
+    # words, or those just around them, name that person
+    if voiced and analysis.holder and analysis.answer_type == AnswerType.STANCE:
+        for other in unvoiced_names(analysis, analysis.holder, voiced, store, query):
+            return Verdict(False, f"The posts give {analysis.holder}'s views, but none on {other}.",
+                           (f"{analysis.holder}'s view of {other}",))
     # 5. weak evidence (a summary of a named post, or of all of them, or a comparison of named posts with
     # no topic of its own, needs none; nor does "What else?", which asks for more of the same)
     compared_posts = analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)
@@ -239,14 +247,16 @@ def _compares_posts(analysis: QuestionAnalysis, store: AnswerStore) -> bool:
 
 
 def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate, holder: str,
-               query: QueryTerms) -> bool:
-    """Whether a relevant sentence gives the holder's words or view: the holder (or "he", "she",
-    "they" for them) speaks in it ("Osborne cited...", "He told...: “...”", "said Jowell")."""
+               query: QueryTerms) -> list[Sentence]:
+    """The relevant sentences that give the holder's words or view (empty when none does): the holder
+    (or "he", "she", "they" for them) speaks in them ("Osborne cited...", "He told...: “...”",
+    "said Jowell")."""
     key = [query.corrected.get(t, t) for t in terms(holder)[-1:]] or [""]
 
     def earlier(sentence: Sentence) -> list[Sentence]:
         return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
 
+    found: list[Sentence] = []
     for cand in ranked[:12]:
         if cand.relevance < min(best.relevance - ATTRIBUTION_WINDOW, ATTRIBUTION_FLOOR):
             break
@@ -254,8 +264,28 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
             # "Osborne cited...", or "..., she said, adding that..." right after Jowell is named
             said = about(store, cand, k) and speaks(cand.sentence.text, k)
             if said or voiced_by(cand.sentence, k, earlier):
-                return True
-    return False
+                found.append(cand.sentence)
+                break
+    return found
+
+
+def unvoiced_names(analysis: QuestionAnalysis, holder: str, voiced: Sequence[Sentence], store: AnswerStore,
+                   query: QueryTerms) -> list[str]:
+    """The other people the question names (full names: "George Osborne") that none of the holder's
+    sentences, nor the sentence either side of one, names by surname: the holder's view of them is
+    not in the posts, however close their other words are."""
+    own = {query.corrected.get(t, t) for t in terms(holder)}
+    out = []
+    for name in analysis.entities:
+        if name == holder or not is_person_name(name):
+            continue
+        surname = [query.corrected.get(t, t) for t in terms(name.split()[-1])]
+        if not surname or surname[-1] in own:
+            continue
+        near = (s for v in voiced for s in store.sentence_window(v.row, 1, 1))
+        if not any(surname[-1] in terms(s.text) for s in near):
+            out.append(name)
+    return out
 
 
 def paraphrased(analysis: QuestionAnalysis, query: QueryTerms) -> set[str]:

@@ -72,7 +72,8 @@ def _run_after(tokens: list[str], start: int) -> list[str]:
         classes = word_classes(low)
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
         if run and classes and (("noun" not in classes and "adj" not in classes)
-                                or ("verb" in classes and low.endswith("s") and not _ends_phrase(after))):
+                                or ("verb" in classes and low.endswith("s") and not _ends_phrase(after)
+                                    and not _named_doer(tokens[i + 1:]))):
             break
         run.append(tokens[i])
         if _plural(low) and (tokens[i][:1].islower() or not _continues(after)):
@@ -90,6 +91,19 @@ def _ends_phrase(word: str) -> bool:
     classes = word_classes(low)
     return "verb" in classes and not low.endswith("s") and bool(lemmas(low, "verb") - {low}) \
         and low not in _DETERMINER
+
+
+def _named_doer(tokens: list[str]) -> bool:
+    """Whether the words open a clause of a named doer and a past verb ("Francis Maude announced"):
+    the -s word before them is the noun the clause qualifies ("the projects Francis Maude
+    announced"), not a verb ("uses GPS devices")."""
+    names = 0
+    while names < len(tokens) and tokens[names][:1].isupper():
+        names += 1
+    if not names or names == len(tokens):
+        return False
+    verb = tokens[names].lower()
+    return verb not in STOPWORDS and "verb" in word_classes(verb) and _ends_phrase(verb)
 
 
 def _continues(word: str) -> bool:

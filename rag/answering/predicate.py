@@ -157,20 +157,54 @@ def quotes_it(naming: list[Sentence], store: AnswerStore) -> bool:
 
 
 def passing_mentions(subject: str, store: AnswerStore, corrected: dict[str, str]) -> list[Sentence] | None:
-    """The sentences naming a subject (by its rarest word the posts use) when there are at most
-    ``PASSING_MENTIONS`` of them and none introduces a quotation of it; None otherwise, or when the
-    posts never use any of its words (the other checks say so)."""
+    """The sentences naming a subject (by its rarest word the posts use, or a person by surname) when
+    they and the sentences going on about a person ("He said...") number at most ``PASSING_MENTIONS``
+    and none introduces a quotation of it; None otherwise, or when the posts never use any of its
+    words (the other checks say so)."""
     vocab = store.vocabulary()
     known = [t for t in (corrected.get(t, t) for t in terms(subject)) if t in vocab]
     if not known:
         return None
     idf = store.term_idf(known)
     rarest = max(known, key=lambda t: idf.get(t, 0.0))
+    person = is_person_name(subject)
+    surname = [t for t in (corrected.get(t, t) for t in terms(subject.split()[-1])) if t in vocab]
+    if person and surname:  # "Osborne cited...": a person is named again by surname alone
+        rarest = surname[-1]
     rows, _ = store.search_lexical(rarest, MENTION_CHUNKS)
     naming = [s for s in store.sentences_in_chunks(rows.tolist()) if rarest in terms(without_links(s.text))]
-    if not naming or len({s.row for s in naming}) > PASSING_MENTIONS or quotes_it(naming, store):
+    if not naming:
+        return None
+    mentions = {s.row for s in naming}
+    if person:  # "He said...", "He told...": the post goes on about the person named
+        mentions |= {s.row for named in naming for s in _continuing(named, store)}
+    if len(mentions) > PASSING_MENTIONS or quotes_it(naming, store):
         return None
     return naming
+
+
+_PERSONAL = re.compile(r"^\W*(?:he|she|his|her)\b", re.IGNORECASE)
+"""A sentence that opens on a personal pronoun goes on about the person the one before named."""
+CONTINUING = 3
+
+
+def is_person_name(subject: str) -> bool:
+    """Whether the subject is a name of two or more capitalised words ("George Osborne"), which a
+    following "he" or "she" may stand for; a thing of a person's ("Francis Maude's pilot mutuals")
+    is not."""
+    words = subject.split()
+    return len(words) >= 2 and all(w[:1].isupper() and not _possessive(w) for w in words)
+
+
+def _continuing(named: Sentence, store: AnswerStore) -> list[Sentence]:
+    """The sentences right after ``named`` that open on "he", "she", "his" or "her" (up to
+    ``CONTINUING``), stopping at the first that does not: a light stand-in for coreference."""
+    found = []
+    for near in store.sentence_window(named.row, 0, CONTINUING)[1:]:
+        if not _PERSONAL.match(near.text):
+            break
+        found.append(near)
+    return found
 
 
 def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None, *,
