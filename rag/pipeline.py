@@ -38,6 +38,7 @@ from rag.lexical import with_other_names
 from rag.question import QuestionAnalysis, analyse, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings, load_settings
+from rag.truecase import truecase
 from rag.types import (
     MAX_PASSAGES,
     Answer,
@@ -237,6 +238,7 @@ class RAG:
     def _request(self, question: Any, history: Any, k: int | None, *, analysed: bool) -> GenerationRequest:
         text = mend_question_word(clean_question(question, self.settings.max_question_chars))
         index = self.current_index()
+        text = truecase(text, index)  # "what did will hutton's commission..." read with its names' capitals
         text = spell_out(text, index)  # "the CDA" the posts call "the Co-operative Development Agency"
         turns = as_turns(history)
         analysis: QuestionAnalysis | None = None

@@ -462,7 +462,10 @@ _AFTER_NOUN = re.compile(r"\s*(?:about|on|titled|called|named|entitled|headlined
                          r"published|posted|written|dated|appeared|came|come|say|says|said|think|thinks|argue|"
                          r"argues|see|sees|mean|means|claim|claims|make|makes|describe|describes|suggest|"
                          r"suggests|conclude|concludes|call|calls|accuse|accuses|have|has|had|was|is|do|did|"
-                         r"does|first|compare|agree|differ)\b|[?.!,;]|$)", re.IGNORECASE)
+                         r"does|first|compare|agree|agrees|differ|differs|disagree|disagrees|feel|feels|felt|view|"
+                         r"views|viewed|regard|regards|treat|treats|react|reacts|reacted|respond|responds|"
+                         r"responded|stand|stands|write|writes|wrote|talk|talks|talked)\b|[?.!,;]|$)",
+                         re.IGNORECASE)
 _TITLE_AFTER_NOUN = re.compile(r"\s+(?P<words>[\"“'‘]?[A-Z][\w'’\-]*(?:\s+[\w'’\-,]+){0,12}?[\"”'’?]?)"
                                r"\s*(?=\b(?:published|posted|written|dated|appeared|came|say|says|said)\b|"
                                r"[?.!]|$)")
@@ -675,6 +678,9 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
         return tuple(_possessor(paired.group(g), entities) for g in ("a", "b"))
     named = [e for e in entities if e.lower() not in ("posts", "post")]
     named = [e for e in named if not any(e != o and re.search(rf"\b{re.escape(e)}\b", o) for o in named)]
+    # a name inside a reference to a post stands for that post ("the UNISON blogger from 2012")
+    named = [next((s.phrase for s in scopes if re.search(rf"\b{re.escape(e)}\b", s.phrase)), e)
+             for e in named]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
     for pattern in (rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)"

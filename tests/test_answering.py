@@ -90,6 +90,26 @@ def test_an_acronym_the_posts_spell_out_is_read_as_their_name(rag_obj):
     assert what.found and "abolished the co-operative development agency" in quoted(what)
 
 
+@pytest.mark.parametrize("question", [
+    "What did Will Hutton's Commission on Ownership end up recommending?",
+    "Who was the UNISON General Secretary who called the Tory plans a ploy to break up public services?",
+    "What did Tessa Jowell think of George Osborne's mutual public services plan?",
+])
+def test_a_question_typed_in_lower_case_reads_the_names_the_posts_capitalise(rag_obj, question):
+    """Typed without capitals, a question keeps the names it gives: it is refused as its cased form
+    is, by the same message."""
+    cased = rag_obj.answer(question)
+    lower = rag_obj.answer(question.lower())
+    assert not cased.found and not lower.found
+    assert lower.lead == cased.lead
+
+
+def test_a_lower_case_question_is_answered_from_the_post_it_names(rag_obj):
+    answer = rag_obj.answer("how many pilot mutual projects did maude wheel out, according to the left foot "
+                            "forward piece?")
+    assert answer.found and "a dozen pilot mutual projects" in quoted(answer)
+
+
 def test_what_is_true_now_is_not_answered_from_posts_dated_years_ago(rag_obj):
     """The posts are dated 2010 to 2012: Herbert Morrison is Hackney's *former* Mayor in them, and who
     is Mayor now they cannot say. Asked in the past tense, the posts' own "today" is theirs to tell."""

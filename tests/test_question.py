@@ -218,6 +218,9 @@ def test_which_people_asks_for_people():
     ("Where do the 'Mutual suspicion' councillor and the 2012 UNISON blogger part ways on what role "
      "service users should play?", ("the 'Mutual suspicion' councillor", "the 2012 UNISON blogger")),
     ("Do Osborne and Jowell each call for mutuals?", ("Osborne", "Jowell")),
+    # a name inside a reference to a post stands for the post, which ends before its verb ("feel")
+    ("Compare how Tessa Jowell and the UNISON blogger from 2012 feel about social enterprises.",
+     ("Tessa Jowell", "the UNISON blogger from 2012")),
 ])
 def test_the_sides_of_a_comparison_are_who_holds_each_view(question, sides):
     analysis = analyse(question)
@@ -363,7 +366,8 @@ def test_context_sentences_give_the_sides_and_the_last_sentence_the_answer_type(
                        "worry that mutuals might be run by one part of the community. How do their concerns "
                        "compare?")
     assert analysis.answer_type == AnswerType.COMPARISON  # not "who wrote" the post
-    assert set(analysis.sides) == {"Mutual suspicion", "Left Foot Forward"}  # "Mutual" alone is no side
+    # "Mutual" alone is no side; the site's name stands for its writer's post
+    assert set(analysis.sides) == {"Mutual suspicion", "the Left Foot Forward writer"}
     pledge = analyse("Labour's 2010 pledge talked about handing communities the power to run services. How "
                      "does that sit against the Labour councillor's reservations in 'Mutual suspicion'?")
     assert pledge.answer_type == AnswerType.COMPARISON and len(pledge.sides) == 2
