@@ -148,6 +148,10 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     # named twice by surname, and the post goes on about him ("He said...", "He told..."): no passing mention
     osborne = rag_obj.answer("How does George Osborne justify letting public sector workers set up mutuals?")
     assert osborne.found and "this is a power shift to public sector workers" in quoted(osborne)
+    # a post named as the subject speaks for itself, however few sentences name its site
+    piece = rag_obj.answer("What does the Left Foot Forward piece hold up as examples of Labour's genuinely "
+                           "mutual approach?")
+    assert piece.found
 
 
 def test_a_site_asked_for_its_view_is_its_post_speaking(rag_obj):
@@ -157,6 +161,24 @@ def test_a_site_asked_for_its_view_is_its_post_speaking(rag_obj):
     assert site.found and "landmark announcement by labour/co-operative mp ed balls" in quoted(site)
     balls = rag_obj.answer("What did Ed Balls say in his announcement about co-operative trust schools?")
     assert not balls.found and "Ed Balls" in balls.lead
+
+
+def test_what_came_of_a_name_named_in_passing_is_refused(rag_obj):
+    """Amendment 42.1 is named once, as what the NEC opposed: how the vote on it went, the posts never
+    say; what came of a decision the posts do report on is answered."""
+    vote = rag_obj.answer("What was the result of the vote on Amendment 42.1 at UNISON's National Delegate "
+                          "Conference?")
+    assert not vote.found
+    assert vote.lead == "The posts mention Amendment 42.1 only in passing, and don't say what came of it."
+    assert rag_obj.answer("What was the effect of the coalition's decision to axe the fund?").found
+
+
+def test_what_a_thing_is_called_needs_a_name_beside_it(rag_obj):
+    """"a Cabinet Office publication in March", in a sentence with other names ("Labour Groups"):
+    none of them is the publication's, so its name is not in the posts."""
+    called = rag_obj.answer("What was the Cabinet Office publication from March 2010 that backed Labour's "
+                            "mutualisation pledge called?")
+    assert not called.found and called.lead.endswith("but give no name for it.")
 
 
 def test_what_a_name_named_in_passing_is_about_is_refused(rag_obj):

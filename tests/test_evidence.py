@@ -146,6 +146,8 @@ def test_other_questions_ask_for_no_set_members(question):
     ("In Keck and Mithouard two importers claimed it was unlawful.", True),
     ("They axed the project set up by the last government to support local pubs.", True),  # described
     ("They axed the project.", False),
+    # an enumeration of kinds of people says who, not which projects
+    ("The projects give power to all of us – as residents, service users, carers and staff.", False),
     ("Some Labour projects went ahead, and UNISON engaged.", False),  # which side they are on, not which
     ("UNISON seeks to push pilot projects in a positive direction.", False),  # a verb and its object
 ])
@@ -182,3 +184,19 @@ def test_the_subject_of_a_fact_question_does_not_depend_on_the_hash_seed():
         assert out.returncode == 0, out.stderr
         seen.add(out.stdout.strip())
     assert seen == {"['plagu', 'stick']"}
+
+
+@pytest.mark.parametrize("text,named", [
+    ("This was backed up by a Cabinet Office publication in March and based upon a pledge from 115 local "
+     "Labour Groups;", False),  # names in the sentence, none the publication's
+    ("It was set out in a Cabinet Office publication, Building Britain's Future, in March.", True),
+    ("It was set out in a publication called “Our Future” in March.", True),
+    ("Neutrophils move toward the site in a process called chemotaxis.", True),  # named in lower case
+    ("The Woodberry Down estate is run by a TMO.", True),  # the name before the noun
+])
+def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
+    from rag.answering.checks import _named_beside
+
+    question = "What was the Cabinet Office publication from March that backed the pledge called?"
+    noun = "estate" if "estate" in text else "process" if "process" in text else "publication"
+    assert _named_beside(text, noun, question) is named

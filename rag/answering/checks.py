@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
-from rag.answering.predicate import derived, is_person_name, undescribed, unsaid
+from rag.answering.predicate import derived, is_person_name, outcome_unsaid, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
@@ -34,6 +34,45 @@ NOTHING_ASKED = "The question names nothing to look for: ask about a person, a t
 """The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
 _NAME_OF = re.compile(r"\bnames? of (?:the |a |an )?(?P<what>[^?,;]+)", re.IGNORECASE)
 """The thing whose name a question asks for ("What is the name of the housing estate run by...")."""
+
+
+def _head_noun(phrase: str) -> str:
+    """The last word of a noun phrase before its first function word, in lower case ("publication" of
+    "Cabinet Office publication from March that..."); "" for a name or a phrase without one."""
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", phrase):
+        if word.lower() in STOPWORDS:
+            break
+        words.append(word)
+    return words[-1].lower() if words and words[-1].islower() else ""
+
+
+def _speaks_of(text: str, noun: str) -> bool:
+    return re.search(rf"\b{re.escape(noun)}s?\b", text, re.IGNORECASE) is not None
+
+
+_NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "known", "entitled", "titled"})
+NAME_BESIDE_WORDS = 6
+"""How near (in words, after the noun; half as many before it) a thing's name stands to the noun."""
+
+
+def _named_beside(text: str, noun: str, question: str) -> bool:
+    """Whether a name the question does not give stands beside ``noun`` in the sentence: capitalised
+    or quoted words just after it ("the estate, Woodberry Down,", "a publication called 'Our
+    Future'"), any word it is called ("a process called chemotaxis"), or capitalised words just
+    before it ("the Woodberry Down estate")."""
+    given = set(terms(question))
+    for m in re.finditer(rf"\b{re.escape(noun)}s?\b", text, re.IGNORECASE):
+        after = re.findall(r"[\w'’-]+|[\"“‘]", text[m.end():])[:NAME_BESIDE_WORDS]
+        before = re.findall(r"[\w'’-]+", text[:m.start()])[-(NAME_BESIDE_WORDS // 2):]
+        if any(w.lower() in _NAMING_WORDS for w in after[:3]):
+            return True  # "a process called chemotaxis": named, in whatever case
+        for word in [*after, *before]:
+            if word in "\"“‘":
+                return True
+            if word[:1].isupper() and any(t not in given for t in terms(word)):
+                return True
+    return False
 
 
 def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
@@ -165,6 +204,11 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if head:  # "the name of the UNISON General Secretary": a name in a sentence about him
             typed = [c for c in typed
                      if head[-1] in c.terms and 2 * sum(t in c.terms for t in head) >= len(head)]
+        called_what = CALLED.search(analysis.text) if wanted == FactType.NAME else None
+        kind = _head_noun(called_what.group("what")) if called_what else ""
+        if kind:  # "What was the publication called?": a sentence speaking of it gives its name beside it
+            typed = [c for c in typed if not _speaks_of(c.sentence.text, kind) or
+                     _named_beside(c.sentence.text, kind, analysis.text)]
         title_of = _WHO_IS.match(analysis.text) if wanted == FactType.PERSON and not head else None
         title = _named_thing(title_of.group("title"), query) if title_of else []
         if title_of and title:  # "Who is the General Secretary of UNISON?": a name beside the whole title
@@ -194,6 +238,10 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if asked is not None:
             return Verdict(False, f"The posts mention {asked.subject} only in passing, and say nothing on "
                                   f"“{asked.predicate}”.", (asked.predicate,))
+        outcome = outcome_unsaid(analysis.text, store, query.corrected)
+        if outcome is not None:
+            return Verdict(False, f"The posts mention {outcome} only in passing, and don't say what came of "
+                                  f"it.", (f"what came of {outcome}",))
         thing = undescribed(analysis.text, store, query.corrected)
         if thing is not None:
             return Verdict(False, f"The posts mention {thing} only in passing, and don't say what it is "

@@ -158,6 +158,17 @@ def set_question(text: str) -> SetQuestion | None:
     return SetQuestion(" ".join(run), head, _singular(low))
 
 
+def _people(enumeration: str) -> bool:
+    """Whether every item of an enumeration is a kind of people ("residents, service users, carers and
+    staff"): they name who, not which things of a set."""
+    items = [i.split()[-1].lower() for i in re.split(r",\s*|\s+(?:and|or)\s+", enumeration) if i.split()]
+    return bool(items) and all(w in _ABSTRACT or w in _PEOPLE for w in items)
+
+
+_PEOPLE = lexicon("carers parents pupils teachers nurses doctors tenants councillors taxpayers consumers "
+                  "communities families")
+
+
 def mentions_set(sentence_terms: frozenset[str] | set[str], asked: SetQuestion) -> bool:
     """Whether a sentence speaks of the set (uses its head noun, in any number)."""
     return bool(set(terms(asked.head)) & sentence_terms)
@@ -166,7 +177,8 @@ def mentions_set(sentence_terms: frozenset[str] | set[str], asked: SetQuestion) 
 def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool:
     """Whether the sentence names members of the set (see the module's docstring)."""
     text = sentence.text
-    if sentence.role == SentenceRole.LEAD_IN or _ENUMERATION.search(text):
+    if sentence.role == SentenceRole.LEAD_IN or any(not _people(m.group()) or asked.head.lower() in _ABSTRACT
+                                                    for m in _ENUMERATION.finditer(text)):
         return True
     forms = "|".join(re.escape(w) for w in sorted({asked.head.lower(), *asked.singular}))
     if re.search(rf"\b(?:{forms})\b\s*(?:\([^)]*\)\s*)?,?\s*(?:such as|including|like|namely|e\.g\.|for "

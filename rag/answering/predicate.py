@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
-from rag.question import FRAME_VERBS, STOPWORDS, lexicon
+from rag.question import FRAME_VERBS, SCOPE_NOUNS, STOPWORDS, lexicon
 from rag.text import without_links
 from rag.types import Sentence
 from rag.wordclass import is_base_verb, word_classes
@@ -129,6 +129,8 @@ def open_question(text: str) -> OpenQuestion | None:
     if re.fullmatch(r"(?:(?:all\s+)?(?:the|these|those)\s+)?(?:posts|articles|blogs|pieces|authors|writers|"
                     r"bloggers)", subject, re.IGNORECASE):
         return None  # "How do the posts link...": the collection, asked what it says
+    if subject.lower().split()[-1].rstrip("'’s") in SCOPE_NOUNS:
+        return None  # "What does the Left Foot Forward piece hold up...": a post, asked what it says
     return OpenQuestion(subject=subject, verb=verb, predicate=rest[tokens[verb_at].start():].strip(),
                         yes_no=yes_no)
 
@@ -256,3 +258,38 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
             if _DESCRIBED.match(sentence.text[found.end():]):
                 return None
     return subject
+
+
+_OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:what|how)\s+(?:was|is|were|are|has\s+been)\s+the\s+"
+                      r"(?:final\s+|eventual\s+|actual\s+)?(?P<noun>result|results|outcome|outcomes|fate|upshot|"
+                      r"verdict|effect|effects|impact|consequence|consequences|reception)\s+(?:of|for|from)\s+)"
+                      r"(?P<subject>[^?]+?)\s*\?*\s*$")
+"""What came of something ("What was the result of the vote on Amendment 42.1?")."""
+_SETTLED = lexicon("passed pass carried defeated rejected approved adopted won lost succeeded failed "
+                   "resulted led outcome result results fell agreed")
+"""Words a sentence saying what came of something would use."""
+
+
+def outcome_unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None) -> str | None:
+    """The subject of "What was the result (outcome, fate, effect...) of X?" when the posts name X
+    only in passing and neither the sentences naming it nor those either side say what came of it
+    (the asked noun, a word derived from it, or "passed", "defeated", "won"...): "Amendment 42.1" of
+    "the vote on Amendment 42.1", named once as what the NEC opposed (the subject's first name, or the
+    whole subject). None otherwise."""
+    m = _OUTCOME.match(question)
+    if m is None:
+        return None
+    subject = m.group("subject").strip()
+    naming = passing_mentions(subject, store, corrected or {})
+    if naming is None:
+        return None
+    noun = terms(m.group("noun"))
+    settled = set(terms(" ".join(_SETTLED)))
+    for sentence in naming:
+        for near in store.sentence_window(sentence.row, 1, 1):
+            said = set(terms(without_links(near.text)))
+            if said & settled or any(derived(v, t) for v in noun for t in said):
+                return None
+    # "Amendment 42.1", not "the vote on"
+    name = re.search(r"[A-Z][\w.'’-]*(?:\s+[A-Z0-9][\w.'’-]*)*", subject)
+    return name.group().rstrip(".") if name else subject
