@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 COMPARISON_WORDS = 150
 """Word budget of a comparison of named sides, shared between them: each side's view takes about as
 many words as a short stance answer, as several distinct points (not one sentence and its ties)."""
-_ASKED_ON = re.compile(r"\b(?:on|about|over|regarding|whether|as to|(?:agree|disagree|accept|think|believe|say|"
-                       r"argue|claim|see)\s+that)\s+")
+_ASKED_ON = re.compile(r"\b(?:on|about|over|regarding|whether|as to|(?:agree|disagree|accept|think|believe|"
+                       r"say|argue|claim|see)\s+that)\s+")
 """Where, after the last side's name, what is compared begins: "How do X and Y differ on whether a
 mutual represents all its users?" compares the sides on "whether a mutual represents all its users";
 "Do X and Y agree that councils are already co-operative?" on "councils are already co-operative"."""
