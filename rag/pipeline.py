@@ -238,12 +238,12 @@ class RAG:
     def _request(self, question: Any, history: Any, k: int | None, *, analysed: bool) -> GenerationRequest:
         text = mend_question_word(clean_question(question, self.settings.max_question_chars))
         index = self.current_index()
-        text = truecase(text, index)  # "what did will hutton's commission..." read with its names' capitals
         text = spell_out(text, index)  # "the CDA" the posts call "the Co-operative Development Agency"
         turns = as_turns(history)
         analysis: QuestionAnalysis | None = None
         if analysed or any(t.role == "user" for t in turns):
-            query, analysis = read_in_context(text, turns)
+            # "what did will hutton's commission..." is read with its names' capitals, asked as typed
+            query, analysis = read_in_context(truecase(text, index), turns)
         else:  # retrieval alone: a question with nothing before it is searched as it stands
             query = text
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
