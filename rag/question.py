@@ -132,14 +132,17 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"programme|program|agency|institution|team|club|society|association|network)\b",
          FactType.ORGANISATION),
         (CALLED.pattern, FactType.NAME),
-        (r"\b(what|which) (is|was|are|were) the names? of (the|a|an|this|that|its|his|her|their) "
-         r"(?!(person|man|"
+        (r"\b(?:(what|which) (is|was|are|were)|what['’]?s) the titles? of (the|a|an|this|that|its|his|her|"
+         r"their) (?!([\w'’-]+\s+){0,4}(post|article|blog|piece|entry|letter)s?\b)", FactType.NAME),
+        (r"\b(?:(what|which) (is|was|are|were)|what['’]?s) the names? of (the|a|an|this|that|its|his|her|"
+         r"their) (?!(person|man|"
          r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder|president|king|queen|"
          r"general|head|boss|director|manager|player|coach|captain|owner|singer|writer|actor|actress|artist|"
          r"scientist|inventor|first|last)\b)", FactType.NAME),
         (r"^\s*(who|whom|whose)\b|\b(who|whom)\s+(is|was|were|are|did|does|do|will|would|should|could|"
-         r"can)\b|\bwhat (is|was) the name of\b|\bwhat is (his|her|their) name\b|\bname of the (person|man|"
-         r"woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|founder)\b|\b(what|which) "
+         r"can)\b|\bwhat(?: is| was|['’]?s) the name of\b|\bwhat is (his|her|their) name\b|"
+         r"\bname of the (person|man|woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|"
+         r"founder)\b|\b(what|which) "
          r"(people|persons|men|women|politicians|ministers|mps|leaders|individuals)\b", FactType.PERSON),
     ))
 
@@ -306,7 +309,7 @@ _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, Fact
 _NEVER = re.compile(r"(?!)")
 _STRICT: dict[FactType, re.Pattern[str]] = {
     FactType.NAME: re.compile(r"."),
-    FactType.PERSON: re.compile(r"\b(what|which) (is|was|are|were) the names? of\b|"
+    FactType.PERSON: re.compile(r"\b(?:(what|which) (is|was|are|were)|what['’]?s) the names? of\b|"
                                 r"^\s*who (is|was|are|were) (the|a|an|[A-Z][\w'’.-]*('s|’s)) |"
                                 r"\bname the (person|man|woman|minister|leader|chair|secretary|author)\b",
                                 re.IGNORECASE),
@@ -765,6 +768,10 @@ _AFTER_QUESTION_WORD = frozenset({"many", "much", "long", "often", "far", "kind"
                                   "type", "types"})
 
 
+_CLIPPED = lexicon("whats whos wheres hows whens whys")
+"""A question word and "is" typed without the apostrophe."""
+
+
 def mend_question_word(question: str) -> str:
     """A question whose opening question word has a typo ("Whta did...", "Hwo many...") with the word
     mended: one swap, insertion, deletion or substitution (optimal string alignment distance 1,
@@ -773,6 +780,8 @@ def mend_question_word(question: str) -> str:
     m = _OPENING_WORD.match(question)
     if not m or m.group(2).lower() in WH_WORDS | AUXILIARIES:
         return question
+    if m.group(2).lower() in _CLIPPED:  # "whats the name of...": "what's", not "what"
+        return question[:m.end(2) - 1] + "'s" + question[m.end(2):]
     # "Wich councel was...?": which, what and whose come before a noun too, in a question that asks
     before_noun = m.group("next").lower() not in AUXILIARIES | _AFTER_QUESTION_WORD
     if before_noun and not question.rstrip().endswith("?"):

@@ -179,6 +179,15 @@ def test_what_a_thing_is_called_needs_a_name_beside_it(rag_obj):
     called = rag_obj.answer("What was the Cabinet Office publication from March 2010 that backed Labour's "
                             "mutualisation pledge called?")
     assert not called.found and called.lead.endswith("but give no name for it.")
+    title = rag_obj.answer("What was the title of the Cabinet Office publication from March that backed "
+                           "Labour's mutualisation pledge?")
+    assert not title.found and title.lead.startswith("The posts mention the Cabinet Office publication")
+    # a role's holder is named beside the role, in whatever case the question writes it
+    role = rag_obj.answer("whats the name of the UNISON general secretary who called Tory co-op plans a ploy "
+                          "to break up public services?")
+    assert not role.found and role.lead.endswith("but don't say who.")
+    chair = rag_obj.answer("What is the name of the chair of the Commission on Ownership?")
+    assert chair.found and "will hutton" in quoted(chair)
 
 
 def test_what_a_name_named_in_passing_is_about_is_refused(rag_obj):

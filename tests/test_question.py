@@ -42,6 +42,7 @@ pytestmark = pytest.mark.unit
     ("Which people in the posts are linked to the Co-operative Party?", AnswerType.LIST),
     ("What news prompted the councillor to write?", AnswerType.POST),
     ("What role did Tessa Jowell see for government in mutualism?", AnswerType.STANCE),
+    ("What was the title of the Cabinet Office publication?", AnswerType.FACT),
     # the grounds someone gives for a claim or a course are a reason, not a view
     ("What reason does the minister give for thinking the public wants mutuals?", AnswerType.REASON),
     ("What justification did the union offer?", AnswerType.REASON),
@@ -55,6 +56,8 @@ def test_answer_type(question, kind):
 
 
 @pytest.mark.parametrize("question,fact_type,strict", [
+    ("What was the title of the Cabinet Office publication from March?", FactType.NAME, True),
+    ("What's the name of the UNISON general secretary?", FactType.NAME, True),
     ("Who chairs the Commission on Ownership?", FactType.PERSON, False),
     ("What is the name of UNISON's General Secretary?", FactType.PERSON, True),
     ("Who was the Norse leader?", FactType.PERSON, True),
@@ -308,6 +311,8 @@ def test_a_side_named_by_what_it_holds_is_its_holder(question, sides):
     ("Hot topics?", "Hot topics?"), ("Wheat prices rose?", "Wheat prices rose?"),
     ("Wich councel was calld EasyCouncil?", "Which councel was calld EasyCouncil?"),  # before a noun
     ("Whet your appetite?", "Whet your appetite?"),  # an English word: no typo
+    ("whats the name of the chair?", "what's the name of the chair?"),  # "is" without its apostrophe
+    ("Wheres the estate?", "Where's the estate?"),
 ])
 def test_a_typo_in_the_opening_question_word_is_mended(typed, mended):
     assert mend_question_word(typed) == mended

@@ -34,6 +34,9 @@ NOTHING_ASKED = "The question names nothing to look for: ask about a person, a t
 """The lead of a refusal of a question without content words ("Why?" with nothing before it)."""
 _NAME_OF = re.compile(r"\bnames? of (?:the |a |an )?(?P<what>[^?,;]+)", re.IGNORECASE)
 """The thing whose name a question asks for ("What is the name of the housing estate run by...")."""
+_TITLE_OF = re.compile(r"\b(?:names?|titles?) of (?:the |a |an )?(?!(?:post|article|blog|piece|entry)s?\b)"
+                       r"(?P<what>[^?,;]+)", re.IGNORECASE)
+"""... or its title ("the title of the Cabinet Office publication"), not a post's."""
 
 
 def _head_noun(phrase: str) -> str:
@@ -48,9 +51,16 @@ def _head_noun(phrase: str) -> str:
 
 
 def _speaks_of(text: str, noun: str) -> bool:
-    return re.search(rf"\b{re.escape(noun)}s?\b", text, re.IGNORECASE) is not None
+    """Whether the text uses the noun or a word built on it ("chaired" for "chair")."""
+    return re.search(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE) is not None
 
 
+_ROLES = frozenset({"secretary", "minister", "chancellor", "leader", "chair", "chairman", "chairwoman",
+                    "mayor", "president", "director", "head", "spokesman", "spokeswoman", "spokesperson",
+                    "councillor", "author", "writer", "blogger", "founder", "editor", "officer", "official",
+                    "mp"})
+"""Roles whose holder a post names beside the role ("UNISON's General Secretary, Dave Prentis"): a
+sentence elsewhere with some other name does not name them."""
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "known", "entitled", "titled"})
 NAME_BESIDE_WORDS = 6
 """How near (in words, after the noun; half as many before it) a thing's name stands to the noun."""
@@ -60,16 +70,17 @@ def _named_beside(text: str, noun: str, question: str) -> bool:
     """Whether a name the question does not give stands beside ``noun`` in the sentence: capitalised
     or quoted words just after it ("the estate, Woodberry Down,", "a publication called 'Our
     Future'"), any word it is called ("a process called chemotaxis"), or capitalised words just
-    before it ("the Woodberry Down estate")."""
+    before it ("the Woodberry Down estate"); a word built on the noun counts as the noun ("chaired
+    by Will Hutton")."""
     given = set(terms(question))
-    for m in re.finditer(rf"\b{re.escape(noun)}s?\b", text, re.IGNORECASE):
+    for m in re.finditer(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE):
         after = re.findall(r"[\w'’-]+|[\"“‘]", text[m.end():])[:NAME_BESIDE_WORDS]
         before = re.findall(r"[\w'’-]+", text[:m.start()])[-(NAME_BESIDE_WORDS // 2):]
         if any(w.lower() in _NAMING_WORDS for w in after[:3]):
             return True  # "a process called chemotaxis": named, in whatever case
+        if any(w in "\"“‘" for w in after[:2]):
+            return True  # a quoted name right after it: the publication "Our Future"
         for word in [*after, *before]:
-            if word in "\"“‘":
-                return True
             if word[:1].isupper() and any(t not in given for t in terms(word)):
                 return True
     return False
@@ -204,10 +215,11 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if head:  # "the name of the UNISON General Secretary": a name in a sentence about him
             typed = [c for c in typed
                      if head[-1] in c.terms and 2 * sum(t in c.terms for t in head) >= len(head)]
-        called_what = CALLED.search(analysis.text) if wanted == FactType.NAME else None
+        called_what = (CALLED.search(analysis.text) or _TITLE_OF.search(analysis.text)) if wanted in (
+            FactType.NAME, FactType.PERSON) else None
         kind = _head_noun(called_what.group("what")) if called_what else ""
         if kind:  # "What was the publication called?": a sentence speaking of it gives its name beside it
-            typed = [c for c in typed if not _speaks_of(c.sentence.text, kind) or
+            typed = [c for c in typed if (not _speaks_of(c.sentence.text, kind) and kind not in _ROLES) or
                      _named_beside(c.sentence.text, kind, analysis.text)]
         title_of = _WHO_IS.match(analysis.text) if wanted == FactType.PERSON and not head else None
         title = _named_thing(title_of.group("title"), query) if title_of else []
@@ -224,7 +236,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             called = CALLED.search(analysis.text) if wanted == FactType.NAME else None
             if called:  # "What is the estate called that...": the estate, not a name of the clause
                 named = f"{called.group('the').strip()} {called.group('what')}"
-            if named and wanted == FactType.PERSON:  # a role or a body, whose holder goes unnamed
+            elif kind and called_what is not None:  # "the title of the Cabinet Office publication..."
+                named = f"the {called_what.group('what').strip()}"
+            if named and (wanted == FactType.PERSON or kind in _ROLES):  # a role, whose holder goes unnamed
                 lead = f"The posts mention {named}, but don't say who."
             else:
                 lead = (f"The posts mention {named}, but give no {what} for it." if named
