@@ -148,6 +148,15 @@ def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):
     # named twice by surname, and the post goes on about him ("He said...", "He told..."): no passing mention
     osborne = rag_obj.answer("How does George Osborne justify letting public sector workers set up mutuals?")
     assert osborne.found and "this is a power shift to public sector workers" in quoted(osborne)
+    # "when" a subject named once did something the posts never say it did (the commission's
+    # creation is dated, its findings are not; "public" is no form of "publish")
+    findings = rag_obj.answer("When did Will Hutton's Commission on Ownership publish its findings?")
+    assert not findings.found and "only in passing" in findings.lead
+    assert rag_obj.answer("When did Tessa Jowell announce the commission?").found
+    # what a thing named once proposed is not in the posts; what a person the post is about proposed is
+    amendment = rag_obj.answer("What exactly did Amendment 42.1 propose?")
+    assert not amendment.found and "Amendment 42.1 only in passing" in amendment.lead
+    assert rag_obj.answer("What did Osborne propose?").found  # a surname spaCy tags as a person's
     # a post named as the subject speaks for itself, however few sentences name its site
     piece = rag_obj.answer("What does the Left Foot Forward piece hold up as examples of Labour's genuinely "
                            "mutual approach?")

@@ -83,6 +83,7 @@ def test_other_questions_are_not_read_as_open_ones(question):
 def test_a_derived_word_shares_the_verb_stem():
     assert derived("respond", "respons") and derived("perform", "perform")
     assert not derived("achiev", "achiv") and not derived("run", "rung")
+    assert not derived("publish", "public")  # a longer stem shares one more letter
 
 
 def test_two_swapped_letters_are_one_typo():

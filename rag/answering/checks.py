@@ -246,7 +246,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             return Verdict(False, lead, (what,))
     # 3b. what an open question asks of a subject the posts name only in passing
     if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON, AnswerType.STANCE) and wanted in (
-            None, FactType.OTHER):  # a view ("How did X react...") only when asked yes or no of a deed
+            None, FactType.OTHER, FactType.DATE):  # a view ("How did X react...") only when asked yes or no
         asked = unsaid(analysis.text, store, query.corrected,
                        yes_no_only=analysis.answer_type == AnswerType.STANCE)
         if asked is not None:

@@ -24,7 +24,7 @@ from rag.text import without_links
 from rag.types import Sentence
 from rag.wordclass import is_base_verb, word_classes
 
-_OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?P<wh>what|how)\s+(?:exactly\s+|precisely\s+|"
+_OPEN = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?P<wh>what|how|when)\s+(?:exactly\s+|precisely\s+|"
                    r"actually\s+|really\s+)?)?(?P<aux>do|does|did|would|will|could|should|might|can|has|have|had)\s+"
                    r"(?P<rest>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 """What/how + auxiliary + subject + verb, or the yes/no question of the same shape ("Did Amendment
@@ -40,6 +40,10 @@ LIGHT_VERBS = lexicon("do does did make get have take give go happen become come
 """Verbs that say little of their own ("what did the Conservatives do to building societies"): their
 object, not the verb, is what is asked."""
 
+
+_DEEDS = lexicon("publish published propose proposes proposed")
+"""Frame verbs that, of a subject that is not a post ("the commission", "Amendment 42.1"), ask what it
+did: a subject named in passing is not said to have done it unless the verb is near."""
 
 ATTITUDE_VERBS = lexicon(
     "welcome support oppose back like dislike favour favor agree accept reject criticise criticize praise "
@@ -118,7 +122,7 @@ def open_question(text: str) -> OpenQuestion | None:
         return None
     verb = tokens[verb_at].group()
     yes_no = m.group("wh") is None
-    if verb.lower() in LIGHT_VERBS | FRAME_VERBS or (yes_no and verb.lower() in ATTITUDE_VERBS):
+    if verb.lower() in LIGHT_VERBS | (FRAME_VERBS - _DEEDS) or (yes_no and verb.lower() in ATTITUDE_VERBS):
         return None
     subject = rest[: tokens[verb_at].start()].strip()
     subject = re.sub(r"\s+(?:have|has|had|be|been|being)$", "", subject, flags=re.IGNORECASE)
@@ -136,10 +140,13 @@ def open_question(text: str) -> OpenQuestion | None:
 
 
 def derived(verb_term: str, term: str, length: int = 5) -> bool:
-    """Whether two stems share the verb's first ``length`` letters (its whole stem when shorter):
-    "respond" and "respons", "perform" and "perform", "achiev" and "achiev"."""
+    """Whether two stems share the verb's first ``length`` letters (its whole stem when shorter), one
+    more for a stem of seven letters or more: "respond" and "respons", "perform" and "perform",
+    "achiev" and "achiev"; not "publish" and "public"."""
     if len(verb_term) < length:
         return term == verb_term
+    if len(verb_term) >= 7:
+        length += 1
     return term[:length] == verb_term[:length]
 
 
@@ -178,6 +185,9 @@ def passing_mentions(subject: str, store: AnswerStore, corrected: dict[str, str]
     if not naming:
         return None
     mentions = {s.row for s in naming}
+    if not person and len(subject.split()) == 1 and subject[:1].isupper():  # "Osborne", tagged a person
+        person = any(e.label == "PERSON" and rarest in terms(s.text[e.start - s.start:e.end - s.start])
+                     for s in naming for e in s.entities)
     if person:  # "He said...", "He told...": the post goes on about the person named
         mentions |= {s.row for named in naming for s in _continuing(named, store)}
     if len(mentions) > PASSING_MENTIONS or quotes_it(naming, store):
@@ -214,9 +224,9 @@ def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None =
     """The open question, when the posts mention its subject only in passing and none of the sentences
     naming it (or next to them) uses the question's verb or a word derived from it: "What did Herbert
     Morrison achieve as Mayor of Hackney?" over posts that name him once. None otherwise, and with
-    ``yes_no_only`` None for a wh-question."""
+    ``yes_no_only`` None for a wh-question unless its verb is a deed ("propose", "publish")."""
     asked = open_question(question)
-    if asked is None or (yes_no_only and not asked.yes_no):
+    if asked is None or (yes_no_only and not asked.yes_no and asked.verb.lower() not in _DEEDS):
         return None
     naming = passing_mentions(asked.subject, store, corrected or {})
     if naming is None:
