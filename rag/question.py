@@ -337,9 +337,11 @@ _PRONOUN = re.compile(
 _NEGATION = re.compile(r"\b(not|never|no|n't|none|neither|nor|without|cannot|lack|lacks|fail|fails|"
                        r"failed)\b|n't\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-_COUNT_NOUN = re.compile(r"\bhow many\s+(?P<noun>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)\s+(did|does|do|were|was|"
-                         r"are|is|have|has|had|can|could|will|would|should|work|live|attend|took|take)\b",
-                         re.IGNORECASE)
+_COUNT_NOUN = re.compile(r"\bhow many\s+(?!of\b)(?P<noun>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)\s+(did|does|do|"
+                         r"were|was|are|is|have|has|had|can|could|will|would|should|work|live|attend|took|take|at|in|"
+                         r"from|of|on|with|who|that|which)\b", re.IGNORECASE)
+"""The counted noun of "how many": up to its verb, or the preposition or relative word that qualifies it
+("How many staff at the trust took over...": "staff")."""
 
 
 @dataclass(frozen=True, slots=True)

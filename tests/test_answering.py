@@ -131,6 +131,19 @@ def test_who_holds_a_title_needs_a_name_beside_the_whole_title(rag_obj):
     assert not said.found and said.lead.endswith("but don't say who.")
     minister = rag_obj.answer("Who was the Minister for the Cabinet Office?")
     assert minister.found and "tessa jowell" in quoted(minister)
+    owned = rag_obj.answer("Who is UNISON's General Secretary?")  # the title as the question writes it
+    assert owned.lead == "The posts mention UNISON's General Secretary, but don't say who."
+
+
+def test_a_name_given_as_an_example_does_not_speak(rag_obj):
+    """"services such as John Lewis", in the sentence before Jowell's quoted words: Jowell speaks."""
+    lewis = rag_obj.answer("What did John Lewis say about mutuals?")
+    assert not lewis.found
+    assert lewis.lead == "The posts mention John Lewis, but give no view of theirs on this."
+    clegg = rag_obj.answer("What did Nick Clegg say about mutuals?")  # "Cameron and Clegg's ... regime"
+    assert not clegg.found and clegg.lead == "The posts mention Clegg, but never as Nick Clegg."
+    staff = rag_obj.answer("How many staff at Leicester City Primary Care Trust took over services?")
+    assert not staff.found  # the sentence's number counts Reddish Vale's members, not the staff
 
 
 def test_what_a_passing_mention_leaves_unsaid_is_refused(rag_obj):

@@ -10,6 +10,7 @@ import pytest
 from rag.answering.attribution import (
     in_first_person,
     introduces,
+    named_as_example,
     names_person_by_name,
     quotation_introducers,
     speaks,
@@ -104,3 +105,12 @@ def test_a_title_tagged_as_a_person_is_no_name_and_first_person_is_the_writers_v
     assert not names_person_by_name(titled) and names_person_by_name(named)
     assert in_first_person(titled.text) and not in_first_person(named.text)
     assert in_first_person("We want to protect frontline services.")
+
+
+@pytest.mark.parametrize("text,key,example", [
+    ("Tessa Jowell said the sector could learn from services such as John Lewis.", "lewi", True),
+    ("Tessa Jowell said the sector could learn from services such as John Lewis.", "jowel", False),
+    ("John Lewis said so, and other firms like Lewis agree.", "lewi", False),  # once as the speaker
+])
+def test_a_name_given_as_an_example_is_no_speaker(text, key, example):
+    assert named_as_example(text, key) is example

@@ -85,6 +85,10 @@ def test_exact_dates_and_counted_nouns():
     assert not analyse("When did Labour present its plan?").exact_date
     counted = analyse("How many co-operative trust schools were set up?").count_noun
     assert counted == "co-operative trust schools"
+    # a noun qualified by a place or a clause: the noun, not the place
+    staff = analyse("How many staff at Leicester City Primary Care Trust took over services?")
+    assert staff.count_noun == "staff"
+    assert analyse("How many of the 115 groups became councils?").count_noun is None
 
 
 @pytest.mark.parametrize("question,words,year", [

@@ -120,10 +120,30 @@ def voiced_by(sentence: Sentence, key: str, earlier: Callable[[Sentence], Sequen
         return (named and speaks(last.text, key)) or voiced_by(last, key, earlier)
     for prior in reversed(before):
         if key in terms(prior.text):
-            return True
+            return not named_as_example(prior.text, key)
         if names_person(prior):
             return False
     return False
+
+
+_EXAMPLE = re.compile(r"\b(?:such as|like|including|e\.g\.|for example|for instance|as with)\s+$",
+                      re.IGNORECASE)
+
+
+def named_as_example(text: str, key: str) -> bool:
+    """Whether every mention of the name stemming to ``key`` in ``text`` is an example someone gives
+    ("services such as John Lewis"): the name is what is spoken of, not who speaks."""
+    words = list(re.finditer(r"[\w'’]+", text))
+    at = [i for i, w in enumerate(words) if key in terms(w.group())]
+    if not at:
+        return False
+    for i in at:
+        j = i
+        while j > 0 and words[j - 1].group()[:1].isupper() and i - j < 3:  # "John Lewis": from "John"
+            j -= 1
+        if not _EXAMPLE.search(text[max(0, words[j].start() - 30):words[j].start()]):
+            return False
+    return True
 
 
 def _marks(text: str) -> list[bool]:

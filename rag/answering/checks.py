@@ -179,6 +179,12 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     absent = [e for e in analysis.entities
               if not (set(terms(e)) <= scope_terms | frame_terms) and not mentioned(e, store, query)]
     if absent:
+        vocabulary = store.vocabulary()
+        surnames = [a.split()[-1] for a in absent if is_person_name(a) and all(
+            t in vocabulary for t in terms(a.split()[-1]))]
+        if len(absent) == 1 and surnames:  # "Clegg" in "Cameron and Clegg's ramshackle regime"
+            return Verdict(False, f"The posts mention {surnames[0]}, but never as {absent[0]}.",
+                           tuple(absent))
         return Verdict(False, f"The posts don't mention {join_words(absent)}.", tuple(absent))
     # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same
     covered = {t for e in analysis.entities for t in terms(e)} | context_only(analysis)
@@ -276,7 +282,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if analysis.holder and not summary and not voiced:
         holder = analysis.holder
         if mentioned(holder, store, query) and not _names_site(holder, store):
-            lead = f"The posts mention {holder}, but give no view of theirs on this."
+            the = "the " if re.search(rf"\bthe\s+{re.escape(holder)}", analysis.text, re.IGNORECASE) else ""
+            lead = f"The posts mention {the}{holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
     # 4b. ... of another person ("What did Tessa Jowell think of George Osborne's plan?"): the holder's
     # words, or those just around them, name that person
@@ -444,8 +451,13 @@ def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTer
     entity = most_specific_name(analysis, store, query)
     if entity is None:
         return ""
-    found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
-    the = "the " if found and found.group(1) else ""
+    found = re.search(rf"(\bthe\s+|\b[A-Z][\w-]*['’]s\s+)?{re.escape(entity)}", analysis.text)
+    if found is None:
+        found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
+    opener = found.group(1) if found and found.group(1) else ""
+    # "UNISON's General Secretary", "the Commission on Ownership"; a title alone takes "the"
+    the = opener if opener.strip().lower() != "the" and opener else ("the " if opener or (
+        entity.split()[-1].lower() in _ROLES) else "")
     noun = _modifies(entity, analysis.text)
     return f"{the}{entity} {noun}" if noun else f"{the}{entity}"
 

@@ -276,7 +276,7 @@ _OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:what|how)\s+(?:was|is|were|a
                       r"(?P<subject>[^?]+?)\s*\?*\s*$")
 """What came of something ("What was the result of the vote on Amendment 42.1?")."""
 _SETTLED = lexicon("passed pass carried defeated rejected approved adopted won lost succeeded failed "
-                   "resulted led outcome result results fell agreed")
+                   "resulted led outcome result results fell agreed happened became collapsed closed")
 """Words a sentence saying what came of something would use."""
 
 
