@@ -838,3 +838,13 @@ def test_fragment_and_quotation_detection():
     assert not is_fragment("Local libraries and swimming pools should be controlled by local people.")
     assert opens_quotation('He said; "They say Sure Start should be the first.')
     assert not opens_quotation('He said "no" twice.')
+
+
+def test_is_x_against_y_altogether_quotes_the_exception(rag_obj):
+    """The Left Foot Forward writer attacks the plan, but grants that "on one level" it "seems a good
+    idea": asked whether they are against it altogether, the answer quotes both."""
+    answer = rag_obj.answer("Is the Left Foot Forward writer against the coalition's mutuals plan "
+                            "altogether?")
+    assert answer.found
+    text = quoted(answer)
+    assert "on one level the plan seems a good idea" in text and "falls well short" in text

@@ -201,3 +201,25 @@ def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     question = "What was the Cabinet Office publication from March that backed the pledge called?"
     noun = "estate" if "estate" in text else "process" if "process" in text else "publication"
     assert _named_beside(text, noun, question) is named
+
+
+@pytest.mark.parametrize("question,text,takes", [
+    ("Is the writer against the plan altogether?", "On one level the plan seems a good idea.", True),
+    ("Is the writer against the plan altogether?",
+     "It falls well short of a genuine mutual approach.", False),  # speaks ill, not well
+    ("Does the blogger see anything positive at all in it?", "It does have positive potential.", True),
+    ("Does the minister back the plan entirely?", "The risk is that officers outsource it.", True),
+    ("Does the minister back the plan entirely?", "It is a good idea.", False),
+])
+def test_a_question_on_the_extent_of_a_stance_seeks_the_other_side(question, text, takes):
+    from rag.answering.evidence import exception_sought
+
+    side = exception_sought(question)
+    assert side is not None and side.takes(text) is takes
+
+
+def test_other_questions_seek_no_exception():
+    from rag.answering.evidence import exception_sought
+
+    assert exception_sought("Is the writer against the plan?") is None
+    assert exception_sought("Why is the councillor sceptical?") is None

@@ -45,6 +45,57 @@ TYPE_PENALTY = 0.2
 """Subtracted from a sentence lacking a number, date, sum or percentage the question asks for."""
 COUNT_BONUS = 0.1
 """Added when a "how many X" question's X is counted in the sentence ("108 ... schools")."""
+EXCEPTION_BONUS = 0.15
+"""Added, for "Is X against Y altogether?", to a sentence that takes the other side in so many words
+("Where there is genuine demand ... I'm all for it"): the question asks whether there is an exception."""
+_EXTENT = re.compile(r"\b(altogether|entirely|completely|totally|wholly|outright|whatsoever|at all|"
+                     r"in principle|across the board|any good|anything (good|positive|right|useful))\b",
+                     re.IGNORECASE)
+_AGAINST = re.compile(r"\b(against|oppose[sd]?|opposed|reject[s]?|hostile|anti|sceptical|skeptical|"
+                      r"dismiss(es)?|critical)\b", re.IGNORECASE)
+_FAVOURS = re.compile(r"\b(support[s]?|favour[s]?|favor[s]?|in favour|for|back[s]?|welcome[s]?|keen|"
+                      r"positive|good|useful|right|endorse[s]?)\b", re.IGNORECASE)
+_POSITIVE = re.compile(r"\b(good|great|positive|benefit[s]?|beneficial|advantage[s]?|potential|promising|"
+                       r"welcome[sd]?|in favour|all for|successful|fruitful|merit[s]?|useful|worthwhile|"
+                       r"proud|enthusiastic(ally)?|valuable|a good idea|supporter)\b", re.IGNORECASE)
+"""Words that speak well of something (evaluations, not verbs of helping: "set up to support")."""
+_NEGATIVE = re.compile(r"\b(bad|wrong|risk[s]?|danger(s|ous)?|threat[s]?|sceptical|skeptical|suspicio(n|us)|"
+                       r"cynical|cynicism|cautious|oppose[sd]?|reject(s|ed)?|resist|daft|faux|misery|worse|"
+                       r"harmful|damaging|problem[s]?|concern[s]?|flaw(s|ed)?|disingenuous|ploy|stooges?|"
+                       r"short of|ramshackle|false)\b", re.IGNORECASE)
+"""Words that speak ill of something."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoughtSide:
+    """The side a question about the extent of a stance asks after, as word cues of it and of the
+    other side."""
+
+    sought: re.Pattern[str]
+    other: re.Pattern[str]
+
+    def takes(self, text: str) -> bool:
+        """Whether a sentence takes the sought side: more of its cues than of the other side's ("On
+        one level the plan seems a good idea", not "falls well short of a genuine mutual approach")."""
+        return len(self.sought.findall(text)) > len(self.other.findall(text))
+
+
+def exception_sought(text: str) -> SoughtSide | None:
+    """The side a question about the extent of a stance asks after: "Is X against Y altogether?" and
+    "Does X see anything positive at all?" ask for any favourable word, "Does X back Y entirely?" for
+    any reservation; None for other questions. The cues are a small polarity lexicon, in the manner
+    of Hu & Liu's opinion lexicon ("Mining and summarizing customer reviews", KDD 2004)."""
+    if not _EXTENT.search(text):
+        return None
+    if _AGAINST.search(text):
+        return SoughtSide(_POSITIVE, _NEGATIVE)
+    if re.search(r"\b(at all|anything|any good|whatsoever)\b", text, re.IGNORECASE) and _FAVOURS.search(text):
+        return SoughtSide(_POSITIVE, _NEGATIVE)  # "anything positive at all": whether there is any
+    if _FAVOURS.search(text):
+        return SoughtSide(_NEGATIVE, _POSITIVE)  # "back it entirely": whether there are reservations
+    return None
+
+
 QUESTION_PENALTY = 0.1
 """Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
 CAUSAL_BONUS = 0.1
@@ -361,6 +412,8 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     q_pairs = query.pairs
     wanted = analysis.fact_type if analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     reason = analysis.answer_type == AnswerType.REASON
+    exception = exception_sought(analysis.text) if analysis.answer_type in (
+        AnswerType.STANCE, AnswerType.FACT) else None
 
     def coverage(have: frozenset[str]) -> float:
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
@@ -410,6 +463,8 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             relevance -= QUESTION_PENALTY
         if reason and _CAUSAL.search(sent.text):
             relevance += CAUSAL_BONUS
+        if exception is not None and exception.takes(sent.text):
+            relevance += EXCEPTION_BONUS
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))

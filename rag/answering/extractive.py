@@ -34,10 +34,14 @@ from rag.answering.compose import (
     compose_fact,
     compose_several,
     compose_summary,
+    merge,
+    words_of,
 )
 from rag.answering.evidence import (
     Candidate,
     QueryTerms,
+    SoughtSide,
+    exception_sought,
     query_terms,
     quotation_introducers_in,
     score_sentences,
@@ -226,6 +230,9 @@ class ExtractiveBackend:
             around = self._around(request, assessment, ranked[0]) if ranked else []
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
+            side = exception_sought(analysis.text)
+            if side is not None and units:  # "Is X against Y altogether?": the stance, and any exception
+                units = _with_exception(units, side, [*ranked, *around], composer)
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if said:
@@ -485,3 +492,29 @@ def _names_speaker(sentence: Sentence) -> bool:
         if stems and speaks(sentence.text, stems[-1]):
             return True
     return False
+
+
+EXCEPTION_WORDS = 150
+"""An answer to "Is X against Y altogether?" runs to this many words with its exception."""
+
+
+def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Candidate],
+                    composer: Composer) -> list[Unit]:
+    """``units`` with the best sentence of their first post that takes the side the question asks
+    after ("Where there is genuine demand ... I'm all for it" for "Is the councillor against mutuals
+    altogether?"), when none of them does: in place of the last unit if the answer would run past
+    ``EXCEPTION_WORDS``."""
+    if any(side.takes(s.text) for u in units for s in u.sentences):
+        return units
+    doc = units[0].doc_id
+    taken = {r for u in units for r in u.rows()}
+    best = max((c for c in candidates if c.doc_id == doc and c.row not in taken and c.sentence.role.quotable
+                and side.takes(c.sentence.text)), key=lambda c: c.relevance, default=None)
+    if best is None:
+        return units
+    unit = composer.expand(best.sentence, best.relevance, whole_list=False)
+    kept = list(units)
+    while len(kept) > 1 and words_of([*kept, unit]) > EXCEPTION_WORDS:
+        kept.pop()
+    return merge([*kept, unit])
+
