@@ -140,7 +140,8 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
          r"general|head|boss|director|manager|player|coach|captain|owner|singer|writer|actor|actress|artist|"
          r"scientist|inventor|first|last)\b)", FactType.NAME),
         (r"^\s*(who|whom|whose)\b|\b(who|whom)\s+(is|was|were|are|did|does|do|will|would|should|could|"
-         r"can)\b|\bwhat(?: is| was|['’]?s) the name of\b|\bwhat is (his|her|their) name\b|"
+         r"can)\b|\bwhat(?: is| was|['’]?s) the name of\b(?!\s+(?:where|when|what|which|how)\b)|"
+         r"\bwhat is (his|her|their) name\b|"
          r"\bname of the (person|man|woman|minister|leader|chair|chairman|chairwoman|secretary|mayor|author|"
          r"founder)\b|\b(what|which) "
          r"(people|persons|men|women|politicians|ministers|mps|leaders|individuals)\b", FactType.PERSON),
@@ -337,11 +338,13 @@ _PRONOUN = re.compile(
 _NEGATION = re.compile(r"\b(not|never|no|n't|none|neither|nor|without|cannot|lack|lacks|fail|fails|"
                        r"failed)\b|n't\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-_COUNT_NOUN = re.compile(r"\bhow many\s+(?!of\b)(?P<noun>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)\s+(did|does|do|"
-                         r"were|was|are|is|have|has|had|can|could|will|would|should|work|live|attend|took|take|at|in|"
-                         r"from|of|on|with|who|that|which)\b", re.IGNORECASE)
-"""The counted noun of "how many": up to its verb, or the preposition or relative word that qualifies it
-("How many staff at the trust took over...": "staff")."""
+_COUNT_NOUN = re.compile(r"\bhow many\s+(?P<noun>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)\s+(did|does|do|were|was|"
+                         r"are|is|have|has|had|can|could|will|would|should|work|live|attend|took|take)\b",
+                         re.IGNORECASE)
+"""The counted noun of "how many": up to its verb."""
+_COUNT_QUALIFIED = re.compile(r"\bhow many\s+(?!of\b)(?P<noun>[\w'’\-]+)\s+(?:at|in|from|of|on|with|who|that|"
+                              r"which)\b", re.IGNORECASE)
+"""... or one word before what qualifies it ("How many staff at the trust took over...": "staff")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -862,7 +865,7 @@ def analyse(question: str) -> QuestionAnalysis:
         answer_type, sides = AnswerType.COMPARISON, (both.group("a"), both.group("b"))
     if answer_type == AnswerType.COMPARISON and len(sides) >= 2:
         scope = None  # two sides compared: neither restricts the answer
-    count = _COUNT_NOUN.search(text)
+    count = _COUNT_NOUN.search(text) or _COUNT_QUALIFIED.search(text)
     follow_up = bool(_FOLLOW_OPENER.search(text)) or (
         bool(_PRONOUN.search(text)) and not entities and scope is None and len(focus) <= 1)
     return QuestionAnalysis(

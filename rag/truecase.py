@@ -43,10 +43,10 @@ class CaseStore(Protocol):
 
 
 def caseless(text: str) -> bool:
-    """Whether a question was typed without capitals: none past its first letter (a lone "I" aside)."""
+    """Whether a question was typed without capitals, its first letter included (a lone "I" aside):
+    "How old are the gravestones?" is written with care, and its lower-case words are meant so."""
     words = _WORD.findall(text)
-    return not any(ch.isupper() for w in words[1:] if w != "I" for ch in w) and any(
-        ch.isalpha() for ch in text)
+    return bool(words) and not any(ch.isupper() for w in words if w != "I" for ch in w)
 
 
 def case_forms(sentences: Sequence[Sentence],

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.acronyms import expansion_in
 from rag.answering.attribution import speaker_keys, speaks, voiced_by
 from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
@@ -50,6 +51,13 @@ def _head_noun(phrase: str) -> str:
     return words[-1].lower() if words and words[-1].islower() else ""
 
 
+def _names_new_person(sentence: Sentence, question: str) -> bool:
+    """Whether spaCy found a person's name in the sentence that the question does not give."""
+    given = set(terms(question))
+    return any(e.label == "PERSON" and any(t not in given for t in terms(
+        sentence.text[e.start - sentence.start:e.end - sentence.start])) for e in sentence.entities)
+
+
 def _speaks_of(text: str, noun: str) -> bool:
     """Whether the text uses the noun or a word built on it ("chaired" for "chair")."""
     return re.search(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE) is not None
@@ -63,19 +71,23 @@ _ROLES = frozenset({"secretary", "minister", "chancellor", "leader", "chair", "c
 sentence elsewhere with some other name does not name them."""
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "known", "entitled", "titled"})
 NAME_BESIDE_WORDS = 6
-"""How near (in words, after the noun; half as many before it) a thing's name stands to the noun."""
+"""How near (in words, before or after the noun) a thing's name stands to it ("The Quasiturbine is a
+uniflow rotary steam engine")."""
 
 
 def _named_beside(text: str, noun: str, question: str) -> bool:
     """Whether a name the question does not give stands beside ``noun`` in the sentence: capitalised
     or quoted words just after it ("the estate, Woodberry Down,", "a publication called 'Our
     Future'"), any word it is called ("a process called chemotaxis"), or capitalised words just
-    before it ("the Woodberry Down estate"); a word built on the noun counts as the noun ("chaired
-    by Will Hutton")."""
+    before it ("the Woodberry Down estate", "The Quasiturbine is a ... engine"); a word built on the
+    noun counts as the noun ("chaired by Will Hutton"), and the spelt-out form of an acronym the
+    question gives is no new name ("Tenant Management Organisation" for "TMO")."""
     given = set(terms(question))
+    for acronym in re.findall(r"\b[A-Z]{2,6}\b", question):
+        given |= set(terms(expansion_in(text, acronym) or ""))
     for m in re.finditer(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE):
         after = re.findall(r"[\w'’-]+|[\"“‘]", text[m.end():])[:NAME_BESIDE_WORDS]
-        before = re.findall(r"[\w'’-]+", text[:m.start()])[-(NAME_BESIDE_WORDS // 2):]
+        before = re.findall(r"[\w'’-]+", text[:m.start()])[-NAME_BESIDE_WORDS:]
         if any(w.lower() in _NAMING_WORDS for w in after[:3]):
             return True  # "a process called chemotaxis": named, in whatever case
         if any(w in "\"“‘" for w in after[:2]):
@@ -225,8 +237,9 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             FactType.NAME, FactType.PERSON) else None
         kind = _head_noun(called_what.group("what")) if called_what else ""
         if kind:  # "What was the publication called?": a sentence speaking of it gives its name beside it
-            typed = [c for c in typed if (not _speaks_of(c.sentence.text, kind) and kind not in _ROLES) or
-                     _named_beside(c.sentence.text, kind, analysis.text)]
+            typed = [c for c in typed if _named_beside(c.sentence.text, kind, analysis.text) or (
+                not _speaks_of(c.sentence.text, kind) and (kind not in _ROLES or _names_new_person(
+                    c.sentence, analysis.text)))]
         title_of = _WHO_IS.match(analysis.text) if wanted == FactType.PERSON and not head else None
         title = _named_thing(title_of.group("title"), query) if title_of else []
         if title_of and title:  # "Who is the General Secretary of UNISON?": a name beside the whole title

@@ -42,8 +42,9 @@ object, not the verb, is what is asked."""
 
 
 _DEEDS = lexicon("publish published propose proposes proposed")
-"""Frame verbs that, of a subject that is not a post ("the commission", "Amendment 42.1"), ask what it
-did: a subject named in passing is not said to have done it unless the verb is near."""
+"""Frame verbs that, of a subject that is neither a post nor a person ("the commission", "Amendment
+42.1"), ask what it did: a subject named in passing is not said to have done it unless the verb is
+near. What a person published or proposed, a post may report in other words ("wrote a book")."""
 
 ATTITUDE_VERBS = lexicon(
     "welcome support oppose back like dislike favour favor agree accept reject criticise criticize praise "
@@ -122,7 +123,8 @@ def open_question(text: str) -> OpenQuestion | None:
         return None
     verb = tokens[verb_at].group()
     yes_no = m.group("wh") is None
-    if verb.lower() in LIGHT_VERBS | (FRAME_VERBS - _DEEDS) or (yes_no and verb.lower() in ATTITUDE_VERBS):
+    deeds = _DEEDS if not is_person_name(rest[: tokens[verb_at].start()].strip()) else frozenset()
+    if verb.lower() in LIGHT_VERBS | (FRAME_VERBS - deeds) or (yes_no and verb.lower() in ATTITUDE_VERBS):
         return None
     subject = rest[: tokens[verb_at].start()].strip()
     subject = re.sub(r"\s+(?:have|has|had|be|been|being)$", "", subject, flags=re.IGNORECASE)
@@ -272,9 +274,10 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
 
 _OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:what|how)\s+(?:was|is|were|are|has\s+been)\s+the\s+"
                       r"(?:final\s+|eventual\s+|actual\s+)?(?P<noun>result|results|outcome|outcomes|fate|upshot|"
-                      r"verdict|effect|effects|impact|consequence|consequences|reception)\s+(?:of|for|from)\s+)"
+                      r"verdict)\s+(?:of|for|from)\s+)"
                       r"(?P<subject>[^?]+?)\s*\?*\s*$")
-"""What came of something ("What was the result of the vote on Amendment 42.1?")."""
+"""What came of something ("What was the result of the vote on Amendment 42.1?"); not its effect, which
+a sentence may give in any words ("hit the region hard")."""
 _SETTLED = lexicon("passed pass carried defeated rejected approved adopted won lost succeeded failed "
                    "resulted led outcome result results fell agreed happened became collapsed closed")
 """Words a sentence saying what came of something would use."""
