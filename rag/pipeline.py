@@ -35,7 +35,7 @@ from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
-from rag.question import QuestionAnalysis, analyse, mend_question_word, read_after
+from rag.question import QuestionAnalysis, analyse, mend_cue_words, mend_question_word, read_after
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.truecase import truecase
@@ -236,7 +236,7 @@ class RAG:
         return self._request(question, history, k, analysed=True)
 
     def _request(self, question: Any, history: Any, k: int | None, *, analysed: bool) -> GenerationRequest:
-        text = mend_question_word(clean_question(question, self.settings.max_question_chars))
+        text = mend_cue_words(mend_question_word(clean_question(question, self.settings.max_question_chars)))
         index = self.current_index()
         text = spell_out(text, index)  # "the CDA" the posts call "the Co-operative Development Agency"
         turns = as_turns(history)

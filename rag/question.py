@@ -808,6 +808,36 @@ def mend_question_word(question: str) -> str:
     return question
 
 
+CUE_WORDS = ("difference", "differences", "different", "differ", "differs", "compare", "compared",
+             "comparison", "contrast", "similarities", "similar", "summarise", "summarize", "summary",
+             "reason", "reasons", "because", "argument", "arguments", "opinion", "disagree", "agree")
+"""Words that say what kind of answer a question wants ("Whats the diffrence between..."): a typo in
+one loses the answer type."""
+_CUE_TYPO = re.compile(r"\b[A-Za-z]{5,}\b")
+
+
+def mend_cue_words(question: str) -> str:
+    """The question with a misspelt answer-type word mended ("diffrence", "comapre", "sumarise"):
+    one edit (optimal string alignment distance 1, rapidfuzz) from a word of ``CUE_WORDS``, with the
+    same first letter, and no English word of its own (WordNet's lists). Other words stay: the
+    posts' vocabulary mends those (``rag.answering.evidence``)."""
+    from rapidfuzz.distance import OSA
+
+    from rag.wordclass import word_classes
+
+    def mend(m: re.Match[str]) -> str:
+        typed = m.group()
+        low = typed.lower()
+        if low in CUE_WORDS or word_classes(low):
+            return typed
+        for word in CUE_WORDS:
+            if word[0] == low[0] and abs(len(word) - len(low)) <= 1 and OSA.distance(low, word) == 1:
+                return word.capitalize() if typed[0].isupper() else word
+        return typed
+
+    return _CUE_TYPO.sub(mend, question)
+
+
 @lru_cache(maxsize=4096)
 def asked_sentence(text: str) -> str:
     """The sentence that asks, when a question of several sentences sets out its context first

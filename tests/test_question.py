@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import MENTIONS, analyse, find_entities, in_context, mend_question_word, question_parts
+from rag.question import (
+    MENTIONS,
+    analyse,
+    find_entities,
+    in_context,
+    mend_cue_words,
+    mend_question_word,
+    question_parts,
+)
 from rag.types import AnswerType, FactType
 
 pytestmark = pytest.mark.unit
@@ -445,3 +453,18 @@ def test_modals_and_negated_auxiliaries_are_no_topic(question, word):
     focus = [w.lower() for w in analyse(question).focus]
     assert word.lower().replace("’", "'") not in [w.replace("’", "'") for w in focus]
     assert focus  # the topic words stay
+
+
+@pytest.mark.parametrize(("typed", "mended", "kind"), [
+    ("Whats the diffrence between the councillor's view and Osborne's?",
+     "Whats the difference between the councillor's view and Osborne's?", AnswerType.COMPARISON),
+    ("sumarise the UNISON post", "summarise the UNISON post", AnswerType.SUMMARY),
+    ("What are the reasns the councillor gives?", "What are the reasons the councillor gives?",
+     AnswerType.REASON),
+    ("Did Osborne differ from Maude?", "Did Osborne differ from Maude?", None),  # spelt right: as typed
+    ("Who is Reason Smith?", "Who is Reason Smith?", None),
+])
+def test_a_misspelt_answer_type_word_is_mended(typed, mended, kind):
+    assert mend_cue_words(typed) == mended
+    if kind is not None:
+        assert analyse(mend_cue_words(typed)).answer_type == kind
