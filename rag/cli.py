@@ -251,8 +251,26 @@ def serve(index_dir: Path | None, corpus_dir: Path | None, backend: str | None, 
     from rag.app import serve as run_app
 
     cfg = _settings(index_dir=index_dir, corpus_dir=corpus_dir, auth=auth)
+    _port_free(host, port)  # before the model loads: a busy port is said at once
     rag = _open(cfg, backend)
-    run_app(rag, host=host, port=port, auth=cfg.credentials, share=share)
+    try:
+        run_app(rag, host=host, port=port, auth=cfg.credentials, share=share)
+    except OSError as exc:  # taken meanwhile, or refused by the system
+        click.secho(f"Error: cannot serve on {host}:{port}: {exc}. Pass another --port.", fg="red", err=True)
+        sys.exit(1)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Exit with a clear message when ``host:port`` is already taken (another ``rag serve``?)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            click.secho(f"Error: port {port} on {host} is already in use (another `rag serve`?). Stop it, "
+                        f"or pass another --port.", fg="red", err=True)
+            sys.exit(1)
 
 
 def main() -> None:

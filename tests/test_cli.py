@@ -128,3 +128,22 @@ def test_serve_refuses_a_malformed_login_before_starting(how, tmp_path, monkeypa
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "user:password" in result.output
     assert "secret-without-colon" not in result.output and not (tmp_path / "idx").exists()
+
+
+def test_serve_on_a_busy_port_says_so_before_loading_anything(tmp_path):
+    """A second `rag serve` on a port in use: one clear line naming --port, no traceback, no index
+    built."""
+    import socket
+
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "idx"), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "idx").exists()
