@@ -194,6 +194,7 @@ def test_the_subject_of_a_fact_question_does_not_depend_on_the_hash_seed():
     ("It was set out in a publication called “Our Future” in March.", True),
     ("Neutrophils move toward the site in a process called chemotaxis.", True),  # named in lower case
     ("The Woodberry Down estate is run by a TMO.", True),  # the name before the noun
+    ("It was set out in a Cabinet Office publication in March.", False),  # a month dates it, names it not
 ])
 def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     from rag.answering.checks import _named_beside

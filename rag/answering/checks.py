@@ -69,6 +69,10 @@ _ROLES = frozenset({"secretary", "minister", "chancellor", "leader", "chair", "c
                     "mp"})
 """Roles whose holder a post names beside the role ("UNISON's General Secretary, Dave Prentis"): a
 sentence elsewhere with some other name does not name them."""
+_CALENDAR = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                       "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+                       "friday", "saturday", "sunday"})
+"""Capitalised words that date a thing rather than name it ("a publication in March")."""
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "known", "entitled", "titled"})
 NAME_BESIDE_WORDS = 6
 """How near (in words, before or after the noun) a thing's name stands to it ("The Quasiturbine is a
@@ -93,7 +97,8 @@ def _named_beside(text: str, noun: str, question: str) -> bool:
         if any(w in "\"“‘" for w in after[:2]):
             return True  # a quoted name right after it: the publication "Our Future"
         for word in [*after, *before]:
-            if word[:1].isupper() and any(t not in given for t in terms(word)):
+            if word[:1].isupper() and word.lower() not in _CALENDAR and any(
+                    t not in given for t in terms(word)):
                 return True
     return False
 
