@@ -848,3 +848,11 @@ def test_is_x_against_y_altogether_quotes_the_exception(rag_obj):
     assert answer.found
     text = quoted(answer)
     assert "on one level the plan seems a good idea" in text and "falls well short" in text
+
+
+def test_a_holders_view_leaves_out_someone_elses_quotation_nearby(rag_obj):
+    """The Labour pledge is quoted a few sentences before UNISON's General Secretary speaks: asked what
+    he said, the answer quotes him, not the pledge."""
+    answer = rag_obj.answer("What did UNISON's General Secretary say about Tory co-operatives?")
+    assert answer.found and "another ploy to break up public services" in quoted(answer)
+    assert "labour councils will draw on co-operative values" not in quoted(answer)

@@ -228,6 +228,11 @@ class ExtractiveBackend:
                                     around=around)
         elif analysis.wants_several:
             around = self._around(request, assessment, ranked[0]) if ranked else []
+            if analysis.holder and ranked:  # "What did X say...": not the words of someone X is not
+                foreign = _foreign_quotations(store, [*ranked, *around], analysis.holder)
+                ranked = [ranked[0], *(c for c in ranked[1:] if c.row not in foreign)]
+                around = [c for c in around if c.row not in foreign]
+                composer = Composer(store, ranked)
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
             side = exception_sought(analysis.text)
@@ -517,4 +522,14 @@ def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Ca
     while len(kept) > 1 and words_of([*kept, unit]) > EXCEPTION_WORDS:
         kept.pop()
     return merge([*kept, unit])
+
+
+def _foreign_quotations(store: AnswerStore, candidates: Sequence[Candidate], holder: str) -> set[int]:
+    """The rows of candidates inside a quotation that its introducing sentence gives as someone
+    else's words than the holder's (the Labour pledge, quoted over four paragraphs, when the question
+    asks what UNISON's General Secretary said): they are near the holder's words, not theirs."""
+    key = terms(holder)[-1:] or [""]
+    introducers = quotation_introducers_in(store, {c.doc_id for c in candidates})
+    return {c.row for c in candidates if (intro := introducers.get(c.row)) is not None
+            and key[0] not in terms(intro.text) and key[0] not in c.terms}
 
