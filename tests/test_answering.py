@@ -856,3 +856,12 @@ def test_a_holders_view_leaves_out_someone_elses_quotation_nearby(rag_obj):
     answer = rag_obj.answer("What did UNISON's General Secretary say about Tory co-operatives?")
     assert answer.found and "another ploy to break up public services" in quoted(answer)
     assert "labour councils will draw on co-operative values" not in quoted(answer)
+
+
+def test_a_summary_of_a_post_two_posts_fit_says_which_it_is(rag_obj):
+    """Both UNISON-minded posts speak of UNISON; the summary is of the closer one, and says so."""
+    answer = rag_obj.answer("what's the gist of the UNISON post?")
+    assert answer.found
+    assert answer.lead.startswith("“the UNISON post” fits more than one post. This is The perils of mutuals")
+    assert "(Mutual Benefit? fits too)" in answer.lead
+    assert "fits more than one" not in rag_obj.answer("Summarise the 2012 UNISON post.").lead

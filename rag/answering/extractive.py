@@ -23,7 +23,7 @@ from rag.answering.attribution import (
     speech_cues,
 )
 from rag.answering.base import Draft, DraftSection, GenerationRequest, QuoteSpan
-from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, paraphrased
+from rag.answering.checks import REFUSAL_MESSAGE, RELEVANCE_FLOOR, Verdict, check, join_words, paraphrased
 from rag.answering.comparison import COMPARISON_WORDS, compare, compared_posts, per_post
 from rag.answering.compose import (
     FACT_WORDS,
@@ -47,7 +47,7 @@ from rag.answering.evidence import (
     score_sentences,
 )
 from rag.answering.post_questions import PostAnswer, answer_about_post, answer_about_posts
-from rag.answering.scope import implicit_scope, resolve_scope
+from rag.answering.scope import close_posts, implicit_scope, resolve_scope
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
@@ -251,6 +251,15 @@ class ExtractiveBackend:
             several = len({u.doc_id for u in units}) > 1
             lead = lead or ("Each post's opening claim, in its own words:" if several
                             else "The post's main points, in its own words:")
+            if kind == AnswerType.SUMMARY and not several and scope_id is None and analysis.scope is not None:
+                # "the UNISON post", which two posts fit: say which is summarised, and what else fits
+                tied = close_posts(analysis.scope, store)
+                shown = units[0].doc_id
+                if shown in tied and len(tied) > 1:
+                    others = join_words([self._label(store, d) for d in tied if d != shown])
+                    fits = "fits" if len(tied) == 2 else "fit"
+                    lead = (f"“{analysis.scope.phrase}” fits more than one post. This is "
+                            f"{self._label(store, shown)}, the closest match ({others} {fits} too). {lead}")
         return self._found(units, store, kind, lead, assessment.verdict.missing, scope_id,
                            assessment.confidence, sectioned)
 

@@ -140,6 +140,17 @@ def tied_posts(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = Fals
     return tied if len(tied) > 1 else []
 
 
+def close_posts(ref: ScopeRef | None, store: AnswerStore) -> list[str]:
+    """The posts a reference names no one of alone ("the UNISON post", when two posts speak of
+    UNISON), best first: those within ``MIN_MARGIN`` of the best, counting the posts' words; [] when
+    one post stands out or none has any evidence."""
+    if ref is None or not ref.words.strip():
+        return []
+    scored = [(doc, score) for doc, score in _ranked(ref, store, by_text=True) if score > 0]
+    close = [doc for doc, score in scored if scored[0][1] - score < MIN_MARGIN]
+    return close if len(close) > 1 else []
+
+
 COLLECTIVE = frozenset({"union", "party", "group", "council", "government", "committee", "branch",
                         "organisation", "organization", "team", "movement", "society", "network"})
 """An author who writes "we as a Union" is a member of it: "the union" in a question names the body."""
