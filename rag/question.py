@@ -418,6 +418,10 @@ _COMPOUND_TAIL = re.compile(
 name Labour, the Tories, UNISON ("Co-operative" keeps its hyphen)."""
 
 
+_NAME_NUMBER = re.compile(r"(?!(?:1[5-9]|20)\d\d$)\d{1,4}(?:\.\d{1,3})?[a-z]?")
+"""A number that ends a name ("42.1", "50", "4"); not a year, which dates what the name names."""
+
+
 def find_entities(text: str) -> list[str]:
     """Names in a question: runs of capitalised words (joined across "of", "on", "for"...), acronyms,
     and quoted phrases. The first word counts only if it is not a question or command word."""
@@ -449,6 +453,10 @@ def find_entities(text: str) -> list[str]:
                     j += 1
                 else:
                     break
+            after = words[end + 1] if end + 1 < len(words) else None
+            if after is not None and _NAME_NUMBER.fullmatch(after.group()) and \
+                    text[words[end].end():after.start()] == " ":
+                end += 1  # "Amendment 42.1", "Super Bowl 50", "Radio 4": the number is part of the name
             span = _COMPOUND_TAIL.sub("", _clean_word(text[words[i].start(): words[end].end()]))
             found.append(span)
             i = end + 1

@@ -865,3 +865,17 @@ def test_a_summary_of_a_post_two_posts_fit_says_which_it_is(rag_obj):
     assert answer.lead.startswith("“the UNISON post” fits more than one post. This is The perils of mutuals")
     assert "(Mutual Benefit? fits too)" in answer.lead
     assert "fits more than one" not in rag_obj.answer("Summarise the 2012 UNISON post.").lead
+
+
+def test_a_follow_up_pronoun_stands_for_the_name_before(rag_obj):
+    """"And when will it report?" after the commission's chair: the commission is named once, its
+    creation dated, its report never; "it" is read as the commission."""
+    chair = rag_obj.answer("Who chairs the Commission on Ownership?")
+    report = rag_obj.answer("And when will it report?", history=[chair])
+    assert not report.found and "Commission on Ownership only in passing" in report.lead
+    funds = rag_obj.answer("And who funds it?", history=[chair])
+    assert funds.found and "co-operative financial services" in quoted(funds)
+    both = rag_obj.answer("Did Amendment 42.1 pass at UNISON's National Delegate Conference, and what "
+                          "exactly did it propose?")
+    assert not both.found
+    assert "The posts mention Amendment 42.1 only in passing, and say nothing on “propose”" in both.lead

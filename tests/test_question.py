@@ -142,6 +142,15 @@ def test_a_compound_adjective_built_on_a_name_names_it(question: str, name: str)
     assert find_entities(question) == [name]
 
 
+@pytest.mark.parametrize("question,names", [
+    ("Did Amendment 42.1 pass at conference?", ["Amendment 42.1"]),
+    ("What did Osborne say on Radio 4?", ["Osborne", "Radio 4"]),
+    ("What happened in March 2010?", ["March"]),  # a year dates the name, it is no part of it
+])
+def test_a_number_ending_a_name_is_part_of_it(question, names):
+    assert find_entities(question) == names
+
+
 def test_comparison_sides_and_the_holder_of_a_view():
     assert analyse("How did George Osborne's view of mutuals compare with Francis Maude's?").sides == (
         "George Osborne", "Francis Maude")

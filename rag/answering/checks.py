@@ -45,8 +45,9 @@ def _head_noun(phrase: str) -> str:
     "Cabinet Office publication from March that..."); "" for a name or a phrase without one."""
     words: list[str] = []
     for word in re.findall(r"[\w'’-]+", phrase):
-        if word.lower() in STOPWORDS:
-            break
+        classes = word_classes(word.lower())
+        if word.lower() in STOPWORDS or (words and "verb" in classes and "noun" not in classes):
+            break  # "the homeless service taken over by...": the head is "service"
         words.append(word)
     return words[-1].lower() if words and words[-1].islower() else ""
 
@@ -271,7 +272,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     # 3b. what an open question asks of a subject the posts name only in passing
     if analysis.answer_type in (AnswerType.FACT, AnswerType.REASON, AnswerType.STANCE) and wanted in (
             None, FactType.OTHER, FactType.DATE):  # a view ("How did X react...") only when asked yes or no
-        asked = unsaid(analysis.text, store, query.corrected,
+        asked = unsaid(_pronoun_resolved(analysis), store, query.corrected,
                        yes_no_only=analysis.answer_type == AnswerType.STANCE)
         if asked is not None:
             return Verdict(False, f"The posts mention {asked.subject} only in passing, and say nothing on "
@@ -316,6 +317,24 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             and not analysis.wants_more and not compared_posts:
         return Verdict(False, REFUSAL_MESSAGE)
     return Verdict(True)
+
+
+_SUBJECT_PRONOUN = re.compile(r"^(?P<head>\s*(?:and\s+|but\s+|so\s+)?(?:(?:what|how|when)\s+(?:exactly\s+|"
+                              r"actually\s+|really\s+)?)?(?:do|does|did|"
+                              r"would|will|could|should|might|can|has|have|had)\s+)(?P<pronoun>it|they|he|she)\b",
+                              re.IGNORECASE)
+
+
+def _pronoun_resolved(analysis: QuestionAnalysis) -> str:
+    """A follow-up's question with its subject pronoun read as the name the conversation is about
+    ("And when will it report?" after a question on the Commission on Ownership: "And when will
+    the Commission on Ownership report?"); the question as it stands otherwise."""
+    m = _SUBJECT_PRONOUN.match(analysis.text)
+    if not (analysis.follow_up and m and analysis.entities):
+        return analysis.text
+    name = analysis.entities[0]
+    the = "" if is_person_name(name) or re.search(r"\d$", name) else "the "  # "Amendment 42.1"
+    return f"{m.group('head')}{the}{name}{analysis.text[m.end():]}"
 
 
 def _names_site(holder: str, store: AnswerStore) -> bool:
