@@ -233,14 +233,26 @@ def unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None =
     naming = passing_mentions(asked.subject, store, corrected or {})
     if naming is None:
         return None
-    verb_terms = terms(asked.verb)
+    verb_terms = terms(asked.verb) + terms(" ".join(_IRREGULAR.get(asked.verb.lower(), ())))
     if not verb_terms:
         return None
+    # "When did Menich serve as President?": a date beside the subject may answer when it did what
+    # the rest of the question names ("President"), in whatever verb; what it did, only by the verb
+    when = question.lstrip().lower().startswith(("when", "and when"))
+    objects = [t for t in terms(asked.predicate) if t not in verb_terms] if when else []
     for sentence in naming:
         for near in store.sentence_window(sentence.row, 1, 1):
-            if any(derived(v, t) for v in verb_terms for t in terms(without_links(near.text))):
+            said = terms(without_links(near.text))
+            if any(derived(v, t) for v in verb_terms for t in said) or any(o in said for o in objects):
                 return None
     return asked
+
+
+_IRREGULAR = {"die": ("death", "dead"), "begin": ("began", "begun", "beginning", "start"),
+              "bear": ("born", "birth"), "marry": ("marriage",), "lead": ("led",), "win": ("won",),
+              "lose": ("lost",), "found": ("founded", "foundation"), "build": ("built",),
+              "fall": ("fell",), "write": ("wrote", "written")}
+"""Forms of a verb that share no stem with it ("the death of Augustus" for "When did Augustus die?")."""
 
 
 _ABOUT = re.compile(r"^\s*(?i:(?:and\s+)?what\s+(?:is|was|are|were)\s+)(?P<subject>[A-Z][^?]*?)"
