@@ -879,3 +879,13 @@ def test_a_follow_up_pronoun_stands_for_the_name_before(rag_obj):
                           "exactly did it propose?")
     assert not both.found
     assert "The posts mention Amendment 42.1 only in passing, and say nothing on “propose”" in both.lead
+
+
+def test_a_follow_up_answered_by_the_last_quotes_says_so(rag_obj):
+    """"And why?" after Osborne's Radio 4 words: his reason is in the passages already quoted, and the
+    answer says so rather than repeating them silently."""
+    said = rag_obj.answer("What did Osborne say on Radio 4's Today programme?")
+    why = rag_obj.answer("And why?", history=[said])
+    assert why.found and why.lead == "The posts say no more on this than the passages already quoted:"
+    chair = rag_obj.answer("Who chairs the Commission on Ownership?")
+    assert rag_obj.answer("And who funds it?", history=[chair]).lead == ""  # something new: no such note

@@ -246,6 +246,10 @@ class ExtractiveBackend:
             return self._refusal(request.passages, Verdict(False, REFUSAL_MESSAGE), kind, scope_id,
                                  assessment.confidence)
         lead = assessment.verdict.lead
+        last = _previous_answer(request.history) if analysis.follow_up and not analysis.wants_more else ""
+        if last and all(_quoted_in(s.text, last) for u in units for s in u.sentences):
+            # "And why?" answered by what the last answer already quoted: say so, not repeat silently
+            lead = lead or "The posts say no more on this than the passages already quoted:"
         if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and not analysis.focus
                                           and scope_id is None):
             several = len({u.doc_id for u in units}) > 1
