@@ -419,7 +419,8 @@ name Labour, the Tories, UNISON ("Co-operative" keeps its hyphen)."""
 
 
 _NAME_NUMBER = re.compile(r"(?!(?:1[5-9]|20)\d\d$)\d{1,4}(?:\.\d{1,3})?[a-z]?")
-"""A number that ends a name ("42.1", "50", "4"); not a year, which dates what the name names."""
+"""A number that ends a one-word name ("42.1", "4"); not a year, which dates what the name names. (A
+longer name's number, "Super Bowl 50", is often left out where the name is used.)"""
 
 
 def find_entities(text: str) -> list[str]:
@@ -454,9 +455,9 @@ def find_entities(text: str) -> list[str]:
                 else:
                     break
             after = words[end + 1] if end + 1 < len(words) else None
-            if after is not None and _NAME_NUMBER.fullmatch(after.group()) and \
+            if end == i and after is not None and _NAME_NUMBER.fullmatch(after.group()) and \
                     text[words[end].end():after.start()] == " ":
-                end += 1  # "Amendment 42.1", "Super Bowl 50", "Radio 4": the number is part of the name
+                end += 1  # "Amendment 42.1", "Radio 4": a one-word name's number is part of it
             span = _COMPOUND_TAIL.sub("", _clean_word(text[words[i].start(): words[end].end()]))
             found.append(span)
             i = end + 1
