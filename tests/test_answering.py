@@ -889,3 +889,11 @@ def test_a_follow_up_answered_by_the_last_quotes_says_so(rag_obj):
     assert why.found and why.lead == "The posts say no more on this than the passages already quoted:"
     chair = rag_obj.answer("Who chairs the Commission on Ownership?")
     assert rag_obj.answer("And who funds it?", history=[chair]).lead == ""  # something new: no such note
+
+
+def test_a_post_referred_to_by_a_person_it_names_is_a_post_naming_them(rag_obj):
+    """"the article attacking Francis Maude's mutuals plan": the Conservatives' 'mutual public
+    services' plan post has the words "mutual" and "plan" in its title, but never names Maude."""
+    answer = rag_obj.answer("Where was the article attacking Francis Maude's mutuals plan first published?")
+    assert answer.found and {c.doc_id for c in answer.citations} == {"002_9aeafe8f51407061"}
+    assert "first appeared on left foot forward" in quoted(answer)

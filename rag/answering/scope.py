@@ -109,7 +109,22 @@ def _ranked(ref: ScopeRef, store: AnswerStore, *, by_text: bool) -> list[tuple[s
         for doc, score in zip(store.chunk_doc_ids(rows.tolist()), scores.tolist(), strict=True):
             if doc:
                 text_scores[doc] = text_scores.get(doc, 0.0) + float(score)
-    return sorted(score_documents(ref, infos, text_scores).items(), key=lambda kv: -kv[1])
+    scored = score_documents(ref, infos, text_scores)
+    titles = [set(terms(info.title)) for info in infos if info.title]
+    named = [n for n in _people_named(ref.phrase) if not any(set(terms(n)) <= t for t in titles)]
+    if named and not ref.quoted:  # "the article attacking Francis Maude's plan": a post naming him
+        naming = set.intersection(*(documents_naming(n, store) for n in named))
+        if naming:
+            scored = {doc: score if doc in naming else 0.0 for doc, score in scored.items()}
+    return sorted(scored.items(), key=lambda kv: -kv[1])
+
+
+def _people_named(phrase: str) -> list[str]:
+    """The full names of people a reference to a post gives ("Francis Maude" in "the article
+    attacking Francis Maude's plan"): two or more capitalised words, the first not opening the
+    phrase as a title's first word would."""
+    found = re.finditer(r"(?<![\w'’])((?:[A-Z][a-z]+\s+)+[A-Z][a-z]+)(?:['’]s)?\b", phrase)
+    return [m.group(1) for m in found if m.start() > 0]
 
 
 def resolve_scope(ref: ScopeRef | None, store: AnswerStore, *, by_text: bool = True) -> ScopeMatch | None:
