@@ -156,8 +156,11 @@ _SUMMARY = re.compile(
     r"([\w'’?-]+\s){0,8}?about\s*\??\s*$|"
     r"\bwhat (the|this|that) ([\w'’?]+\s){0,8}?(post|article|blog|piece|entry|letter)s? (is|was|are|were) "
     r"(\w+\s)?about\b|"
-    r"\bwhat does (the|this|that) (\w+\s){0,8}?(post|article|blog|piece|entry|letter) "
-    r"(\w+\s)?(argue|say|cover|discuss|conclude)\s*\??$", re.IGNORECASE)
+    r"\bwhat (does|did) (the|this|that) ([\w'’?-]+\s){0,8}?(post|article|blog|piece|entry|letter|report|"
+    r"story|column) ([\w'’?-]+\s){0,6}?(argue|say|cover|discuss|conclude|claim|contend|propose|suggest|"
+    r"report|tell us|set out)\s*\??$|"
+    r"^\s*what('s| is| was|s) (the|this|that) (post|article|blog|piece|entry|letter|report|story|column) "
+    r"([\w'’?-]+\s){0,8}?about\s*\??\s*$", re.IGNORECASE)
 _HOW_FAR = r"(?:(?:where|how far|how|to what extent|on what|in what ways?|in which ways?)\s+)?"
 """How a question may open before "do X and Y agree": "Where do...", "To what extent did...", "How do
 X and Y differ on..."."""

@@ -897,3 +897,13 @@ def test_a_post_referred_to_by_a_person_it_names_is_a_post_naming_them(rag_obj):
     answer = rag_obj.answer("Where was the article attacking Francis Maude's mutuals plan first published?")
     assert answer.found and {c.doc_id for c in answer.citations} == {"002_9aeafe8f51407061"}
     assert "first appeared on left foot forward" in quoted(answer)
+
+
+@pytest.mark.parametrize("question,post", [
+    ("What did the 2012 post argue?", "003_7bf250b1bac76943"),
+    ("What did the post from Winchester Vacancies argue?", "004_ed1ab547c62872da"),
+    ("What did the Mutual suspicion post argue?", "000_114af1852879e9fc"),
+])
+def test_what_did_a_post_argue_is_its_summary(rag_obj, question, post):
+    answer = rag_obj.answer(question)
+    assert answer.found and answer.kind == "summary" and {c.doc_id for c in answer.citations} == {post}

@@ -32,6 +32,10 @@ pytestmark = pytest.mark.unit
     ("Summarise the Left Foot Forward article.", AnswerType.SUMMARY),
     ("What is the main argument of the Mutual suspicion post?", AnswerType.SUMMARY),
     ("What is the UNISON post about?", AnswerType.SUMMARY),
+    ("What did the 2012 post argue?", AnswerType.SUMMARY),  # past tense, as readers ask it
+    ("What did the post from Winchester Vacancies say?", AnswerType.SUMMARY),
+    ("whats the post from 2012 about", AnswerType.SUMMARY),
+    ("What did the UNISON post say about outsourcing?", AnswerType.STANCE),  # a topic: a view on it
     ("How did George Osborne's view of mutuals compare with Francis Maude's?", AnswerType.COMPARISON),
     ("How do the different posts disagree about mutualisation?", AnswerType.COMPARISON),
     ("Do the councillor and the UNISON blogger agree on outsourcing?", AnswerType.COMPARISON),
