@@ -907,3 +907,10 @@ def test_a_post_referred_to_by_a_person_it_names_is_a_post_naming_them(rag_obj):
 def test_what_did_a_post_argue_is_its_summary(rag_obj, question, post):
     answer = rag_obj.answer(question)
     assert answer.found and answer.kind == "summary" and {c.doc_id for c in answer.citations} == {post}
+
+
+def test_the_exception_comes_from_the_whole_post_when_retrieval_missed_it(rag_obj):
+    """"Is the councillor against mutuals altogether?": the posts retrieved for it are sceptical; the
+    councillor's own "I'm a mutualist" is found in the post and quoted with them."""
+    answer = rag_obj.answer("Is the councillor against mutuals altogether?")
+    assert answer.found and "i'm a mutualist" in quoted(answer)

@@ -208,9 +208,15 @@ def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     ("Is the writer against the plan altogether?", "On one level the plan seems a good idea.", True),
     ("Is the writer against the plan altogether?",
      "It falls well short of a genuine mutual approach.", False),  # speaks ill, not well
-    ("Does the blogger see anything positive at all in it?", "It does have positive potential.", True),
-    ("Does the minister back the plan entirely?", "The risk is that officers outsource it.", True),
-    ("Does the minister back the plan entirely?", "It is a good idea.", False),
+    ("Does the blogger see anything positive at all in co-operation?",
+     "Co-operation does have positive potential.", True),
+    ("Does the minister back the plan entirely?", "The risk is that officers use the plan to outsource.",
+     True),
+    ("Does the minister back the plan entirely?", "The plan is a good idea.", False),
+    # speaking well of something else is no exception: "good" services, not mutuals
+    ("Is the councillor against mutuals altogether?", "I hope colleagues remember good quality services.",
+     False),
+    ("Is the councillor against mutuals altogether?", "I'm a mutualist, and proud of it.", True),
 ])
 def test_a_question_on_the_extent_of_a_stance_seeks_the_other_side(question, text, takes):
     from rag.answering.evidence import exception_sought

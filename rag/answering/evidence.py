@@ -73,27 +73,46 @@ class SoughtSide:
 
     sought: re.Pattern[str]
     other: re.Pattern[str]
+    about: frozenset[str] = frozenset()  # the stems of what the stance is on: "mutual", "plan"
 
     def takes(self, text: str) -> bool:
-        """Whether a sentence takes the sought side: more of its cues than of the other side's ("On
-        one level the plan seems a good idea", not "falls well short of a genuine mutual approach")."""
-        return len(self.sought.findall(text)) > len(self.other.findall(text))
+        """Whether a sentence takes the sought side on what is asked about: more of its cues than of
+        the other side's ("On one level the plan seems a good idea", not "falls well short of a genuine
+        mutual approach"), and a word of the asked-about thing or one built on it ("mutualist")."""
+        if len(self.sought.findall(text)) <= len(self.other.findall(text)):
+            return False
+        return not self.about or any(t[:5] == a[:5] for t in terms(text) for a in self.about)
 
 
-def exception_sought(text: str) -> SoughtSide | None:
+_STANCE_WORDS = frozenset(terms("against oppose opposed support favour favor back positive good useful right "
+                                "anything altogether entirely completely totally wholly outright whatsoever "
+                                "see think view"))
+
+
+def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
     """The side a question about the extent of a stance asks after: "Is X against Y altogether?" and
     "Does X see anything positive at all?" ask for any favourable word, "Does X back Y entirely?" for
-    any reservation; None for other questions. The cues are a small polarity lexicon, in the manner
+    any reservation; None for other questions. ``holder_words`` (the post or person holding the
+    stance) are no part of what it is on. The cues are a small polarity lexicon, in the manner
     of Hu & Liu's opinion lexicon ("Mining and summarizing customer reviews", KDD 2004)."""
     if not _EXTENT.search(text):
         return None
+    # what the stance is on: the question's words less its holder's ("the councillor who wrote...")
+    about = frozenset(terms(text)) - frozenset(terms(holder_words)) - _STANCE_WORDS
     if _AGAINST.search(text):
-        return SoughtSide(_POSITIVE, _NEGATIVE)
+        return SoughtSide(_POSITIVE, _NEGATIVE, about)
     if re.search(r"\b(at all|anything|any good|whatsoever)\b", text, re.IGNORECASE) and _FAVOURS.search(text):
-        return SoughtSide(_POSITIVE, _NEGATIVE)  # "anything positive at all": whether there is any
+        return SoughtSide(_POSITIVE, _NEGATIVE, about)  # "anything positive at all": whether there is any
     if _FAVOURS.search(text):
-        return SoughtSide(_NEGATIVE, _POSITIVE)  # "back it entirely": whether there are reservations
+        return SoughtSide(_NEGATIVE, _POSITIVE, about)  # "back it entirely": whether there are reservations
     return None
+
+
+def holder_words(analysis: QuestionAnalysis) -> str:
+    """The words naming whoever holds a stance the question asks about: its holder and an author's
+    role words ("the councillor who wrote..."). A post's name stays: its words are often the topic's
+    ("Mutual suspicion" and mutuals)."""
+    return f"{analysis.holder or ''} councillor writer author blogger post article piece blog wrote"
 
 
 QUESTION_PENALTY = 0.1
@@ -412,7 +431,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     q_pairs = query.pairs
     wanted = analysis.fact_type if analysis.answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     reason = analysis.answer_type == AnswerType.REASON
-    exception = exception_sought(analysis.text) if analysis.answer_type in (
+    exception = exception_sought(analysis.text, holder_words(analysis)) if analysis.answer_type in (
         AnswerType.STANCE, AnswerType.FACT) else None
 
     def coverage(have: frozenset[str]) -> float:

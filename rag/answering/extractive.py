@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from rag.answering.answerability import confidence, features
 from rag.answering.attribution import (
     REFERENCE_BACK,
@@ -42,6 +44,7 @@ from rag.answering.evidence import (
     QueryTerms,
     SoughtSide,
     exception_sought,
+    holder_words,
     query_terms,
     quotation_introducers_in,
     score_sentences,
@@ -239,9 +242,10 @@ class ExtractiveBackend:
                 composer = Composer(store, ranked)
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
-            side = exception_sought(analysis.text)
+            side = exception_sought(analysis.text, holder_words(analysis))
             if side is not None and units:  # "Is X against Y altogether?": the stance, and any exception
-                units = _with_exception(units, side, [*ranked, *around], composer)
+                assert request.query_vector is not None
+                units = _with_exception(units, side, [*ranked, *around], composer, request.query_vector)
         else:
             units = compose_fact(composer, ranked, floor, budget=FACT_WORDS)
         if said:
@@ -521,10 +525,11 @@ EXCEPTION_WORDS = 150
 
 
 def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Candidate],
-                    composer: Composer) -> list[Unit]:
+                    composer: Composer, query_vector: np.ndarray) -> list[Unit]:
     """``units`` with the best sentence of their first post that takes the side the question asks
     after ("Where there is genuine demand ... I'm all for it" for "Is the councillor against mutuals
-    altogether?"), when none of them does: in place of the last unit if the answer would run past
+    altogether?"), when none of them does: among the scored candidates, else the post's sentence
+    closest to the question in meaning; in place of the last unit if the answer would run past
     ``EXCEPTION_WORDS``."""
     if any(side.takes(s.text) for u in units for s in u.sentences):
         return units
@@ -532,9 +537,19 @@ def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Ca
     taken = {r for u in units for r in u.rows()}
     best = max((c for c in candidates if c.doc_id == doc and c.row not in taken and c.sentence.role.quotable
                 and side.takes(c.sentence.text)), key=lambda c: c.relevance, default=None)
-    if best is None:
+    sentence = best.sentence if best is not None else None
+    score = best.relevance if best is not None else 0.0
+    if sentence is None:  # not retrieved: the post's own sentences on that side
+        store = composer.store
+        others = [s for s in store.sentences_of_document(doc)
+                  if s.row not in taken and s.role.quotable and side.takes(s.text)]
+        if others:
+            cosines = store.vectors_of([s.row for s in others]) @ np.asarray(query_vector, np.float32)
+            at = int(np.argmax(cosines))
+            sentence, score = others[at], float(cosines[at])
+    if sentence is None:
         return units
-    unit = composer.expand(best.sentence, best.relevance, whole_list=False)
+    unit = composer.expand(sentence, score, whole_list=False)
     kept = list(units)
     while len(kept) > 1 and words_of([*kept, unit]) > EXCEPTION_WORDS:
         kept.pop()
