@@ -840,12 +840,13 @@ def mend_cue_words(question: str) -> str:
     def mend(m: re.Match[str]) -> str:
         typed = m.group()
         low = typed.lower()
-        if low in CUE_WORDS or word_classes(low):
+        if low in CUE_WORDS:
             return typed
-        for word in CUE_WORDS:
-            if word[0] == low[0] and abs(len(word) - len(low)) <= 1 and OSA.distance(low, word) == 1:
-                return word.capitalize() if typed[0].isupper() else word
-        return typed
+        near = next((word for word in CUE_WORDS if word[0] == low[0] and abs(len(word) - len(low)) <= 1
+                     and OSA.distance(low, word) == 1), None)
+        if near is None or word_classes(low):  # only then the word lists: most words are near no cue
+            return typed
+        return near.capitalize() if typed[0].isupper() else near
 
     return _CUE_TYPO.sub(mend, question)
 

@@ -71,10 +71,6 @@ def case_forms(sentences: Sequence[Sentence],
     return forms
 
 
-def _capitalised(form: str) -> bool:
-    return any(ch.isupper() for ch in form)
-
-
 def truecase(question: str, store: CaseStore) -> str:
     """The question with the posts' capitals put back (see the module's docstring); unchanged when
     the retrieved sentences give no capitalised form for its words."""
@@ -95,15 +91,14 @@ def truecase(question: str, store: CaseStore) -> str:
             run = matches[i:i + n]
             if n > 1 and any(question[a.end():b.start()] != " " for a, b in itertools.pairwise(run)):
                 continue  # a run is words with one space between them, as the posts write a name
-            written = [m.group() for m in run]
-            if n == 1 and written[0].lower() in STOPWORDS:
+            key = tuple(lowered[i:i + n])
+            if n == 1 and key[0] in STOPWORDS:
                 continue
-            seen = forms.get(tuple(w.lower() for w in written))
+            seen = forms.get(key)
             if not seen:
                 continue
             form, count = seen.most_common(1)[0]
-            share = count / sum(seen.values())
-            if not _capitalised(form) or share < WORD_SHARE:
+            if form == form.lower() or count / sum(seen.values()) < WORD_SHARE:
                 continue
             out.append(question[last:run[0].start()])
             out.append(form)

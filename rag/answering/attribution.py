@@ -74,8 +74,9 @@ def names_person(sentence: Sentence) -> bool:
     return any(span.label == _PERSON for span in sentence.entities)
 
 
-_TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
-                     "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
+TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
+                    "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
+"""Titles that name a role, not its holder ("Councillor", "the General Secretary")."""
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I’m|I've|I’ve|I'd|I’d)\b|\b(?i:my|me|we|our|us)\b")
 
 
@@ -84,7 +85,7 @@ def names_person_by_name(sentence: Sentence) -> bool:
     (spaCy also tags "Councillor" in "As a Councillor I...")."""
     return any(span.label == _PERSON
                and sentence.text[span.start - sentence.start:span.end - sentence.start].strip().lower()
-               not in _TITLES for span in sentence.entities)
+               not in TITLES for span in sentence.entities)
 
 
 def in_first_person(text: str) -> bool:

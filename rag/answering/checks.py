@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.acronyms import expansion_in
-from rag.answering.attribution import speaker_keys, speaks, voiced_by
-from rag.answering.evidence import Candidate, QueryTerms, counts, mentioned
+from rag.answering.attribution import TITLES, speaker_keys, speaks, voiced_by
+from rag.answering.evidence import CALENDAR_WORD, Candidate, QueryTerms, counts, mentioned
 from rag.answering.instances import mentions_set, names_members, set_question
 from rag.answering.predicate import derived, is_person_name, outcome_unsaid, undescribed, unsaid
 from rag.answering.store import AnswerStore
@@ -59,21 +59,20 @@ def _names_new_person(sentence: Sentence, question: str) -> bool:
         sentence.text[e.start - sentence.start:e.end - sentence.start])) for e in sentence.entities)
 
 
+def _forms_of(noun: str) -> re.Pattern[str]:
+    """The noun or a word built on it ("chaired" for "chair"), in any case."""
+    return re.compile(rf"\b{re.escape(noun)}\w*", re.IGNORECASE)
+
+
 def _speaks_of(text: str, noun: str) -> bool:
-    """Whether the text uses the noun or a word built on it ("chaired" for "chair")."""
-    return re.search(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE) is not None
+    """Whether the text uses the noun or a word built on it."""
+    return _forms_of(noun).search(text) is not None
 
 
-_ROLES = frozenset({"secretary", "minister", "chancellor", "leader", "chair", "chairman", "chairwoman",
-                    "mayor", "president", "director", "head", "spokesman", "spokeswoman", "spokesperson",
-                    "councillor", "author", "writer", "blogger", "founder", "editor", "officer", "official",
-                    "mp"})
+_ROLES = (TITLES - {"member"}) | {"chairwoman", "director", "head", "spokesman", "spokeswoman",
+                                   "spokesperson", "founder", "editor", "officer", "official"}
 """Roles whose holder a post names beside the role ("UNISON's General Secretary, Dave Prentis"): a
 sentence elsewhere with some other name does not name them."""
-_CALENDAR = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
-                       "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
-                       "friday", "saturday", "sunday"})
-"""Capitalised words that date a thing rather than name it ("a publication in March")."""
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "known", "entitled", "titled"})
 NAME_BESIDE_WORDS = 6
 """How near (in words, before or after the noun) a thing's name stands to it ("The Quasiturbine is a
@@ -90,7 +89,7 @@ def _named_beside(text: str, noun: str, question: str) -> bool:
     given = set(terms(question))
     for acronym in re.findall(r"\b[A-Z]{2,6}\b", question):
         given |= set(terms(expansion_in(text, acronym) or ""))
-    for m in re.finditer(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE):
+    for m in _forms_of(noun).finditer(text):
         after = re.findall(r"[\w'’-]+|[\"“‘]", text[m.end():])[:NAME_BESIDE_WORDS]
         before = re.findall(r"[\w'’-]+", text[:m.start()])[-NAME_BESIDE_WORDS:]
         if any(w.lower() in _NAMING_WORDS for w in after[:3]):
@@ -98,7 +97,7 @@ def _named_beside(text: str, noun: str, question: str) -> bool:
         if any(w in "\"“‘" for w in after[:2]):
             return True  # a quoted name right after it: the publication "Our Future"
         for word in [*after, *before]:
-            if word[:1].isupper() and word.lower() not in _CALENDAR and any(
+            if word[:1].isupper() and not CALENDAR_WORD.fullmatch(word) and any(
                     t not in given for t in terms(word)):
                 return True
     return False
@@ -296,20 +295,20 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             return Verdict(False, f"The posts mention {asked_set.phrase}, but don't say which.",
                            (f"which {asked_set.phrase}",))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
-    voiced = attributed(store, ranked, best, analysis.holder, query) if analysis.holder and not summary \
-        else []
-    if analysis.holder and not summary and not voiced:
-        holder = analysis.holder
-        if mentioned(holder, store, query) and not _names_site(holder, store):
+    holder = analysis.holder
+    if holder and not summary:
+        voiced = attributed(store, ranked, best, holder, query)
+        if not voiced and mentioned(holder, store, query) and not _names_site(holder, store):
             the = "the " if re.search(rf"\bthe\s+{re.escape(holder)}", analysis.text, re.IGNORECASE) else ""
             lead = f"The posts mention {the}{holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
-    # 4b. ... of another person ("What did Tessa Jowell think of George Osborne's plan?"): the holder's
-    # words, or those just around them, name that person
-    if voiced and analysis.holder and analysis.answer_type == AnswerType.STANCE:
-        for other in unvoiced_names(analysis, analysis.holder, voiced, store, query):
-            return Verdict(False, f"The posts give {analysis.holder}'s views, but none on {other}.",
-                           (f"{analysis.holder}'s view of {other}",))
+        # 4b. ... of another person ("What did Tessa Jowell think of George Osborne's plan?"): the
+        # holder's words, or those just around them, name that person
+        unnamed = unvoiced_names(analysis, holder, voiced, store, query) if (
+            voiced and analysis.answer_type == AnswerType.STANCE) else []
+        if unnamed:
+            return Verdict(False, f"The posts give {holder}'s views, but none on {unnamed[0]}.",
+                           (f"{holder}'s view of {unnamed[0]}",))
     # 5. weak evidence (a summary of a named post, or of all of them, or a comparison of named posts with
     # no topic of its own, needs none; nor does "What else?", which asks for more of the same)
     compared_posts = analysis.answer_type == AnswerType.COMPARISON and _compares_posts(analysis, store)
@@ -491,10 +490,13 @@ def subject_name(analysis: QuestionAnalysis, store: AnswerStore, query: QueryTer
     found = re.search(rf"(\bthe\s+|\b[A-Z][\w-]*['’]s\s+)?{re.escape(entity)}", analysis.text)
     if found is None:
         found = re.search(rf"(\bthe\s+)?{re.escape(entity)}", analysis.text, re.IGNORECASE)
-    opener = found.group(1) if found and found.group(1) else ""
-    # "UNISON's General Secretary", "the Commission on Ownership"; a title alone takes "the"
-    the = opener if opener.strip().lower() != "the" and opener else ("the " if opener or (
-        entity.split()[-1].lower() in _ROLES) else "")
+    opener = (found.group(1) or "") if found else ""
+    if opener and opener.strip().lower() != "the":
+        the = opener  # "UNISON's General Secretary", as the question writes it
+    elif opener or entity.split()[-1].lower() in _ROLES:
+        the = "the "  # "the Commission on Ownership"; a title alone takes "the"
+    else:
+        the = ""
     noun = _modifies(entity, analysis.text)
     return f"{the}{entity} {noun}" if noun else f"{the}{entity}"
 

@@ -132,6 +132,9 @@ SPELLING_MIN_LENGTH = 4
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+CALENDAR_WORD = re.compile(rf"(?:{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+                           re.IGNORECASE)
+"""A month or a weekday: a capitalised word that dates a thing rather than names it (``fullmatch``)."""
 _TYPE_TEXT: dict[FactType, re.Pattern[str]] = {
     FactType.DATE: re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS}|monday|tuesday|wednesday|thursday|"
                               r"friday|saturday|sunday|yesterday|today|tomorrow|century|decade|spring|summer|autumn|"

@@ -265,9 +265,9 @@ class ExtractiveBackend:
                             else "The post's main points, in its own words:")
             if kind == AnswerType.SUMMARY and not several and scope_id is None and analysis.scope is not None:
                 # "the UNISON post", which two posts fit: say which is summarised, and what else fits
-                tied = close_posts(analysis.scope, store)
+                tied = close_posts(analysis.scope, store)  # [] unless several posts fit
                 shown = units[0].doc_id
-                if shown in tied and len(tied) > 1:
+                if shown in tied:
                     others = join_words([self._label(store, d) for d in tied if d != shown])
                     fits = "fits" if len(tied) == 2 else "fit"
                     lead = (f"“{analysis.scope.phrase}” fits more than one post. This is "

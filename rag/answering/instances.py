@@ -177,8 +177,8 @@ def mentions_set(sentence_terms: frozenset[str] | set[str], asked: SetQuestion) 
 def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool:
     """Whether the sentence names members of the set (see the module's docstring)."""
     text = sentence.text
-    if sentence.role == SentenceRole.LEAD_IN or any(not _people(m.group()) or asked.head.lower() in _ABSTRACT
-                                                    for m in _ENUMERATION.finditer(text)):
+    listed = any(not _people(m.group()) for m in _ENUMERATION.finditer(text))  # not "residents, carers..."
+    if sentence.role == SentenceRole.LEAD_IN or listed:
         return True
     forms = "|".join(re.escape(w) for w in sorted({asked.head.lower(), *asked.singular}))
     if re.search(rf"\b(?:{forms})\b\s*(?:\([^)]*\)\s*)?,?\s*(?:such as|including|like|namely|e\.g\.|for "

@@ -290,13 +290,14 @@ _OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:what|how)\s+(?:was|is|were|a
                       r"(?P<subject>[^?]+?)\s*\?*\s*$")
 """What came of something ("What was the result of the vote on Amendment 42.1?"); not its effect, which
 a sentence may give in any words ("hit the region hard")."""
-_SETTLED = lexicon("passed pass carried defeated rejected approved adopted won lost succeeded failed "
-                   "resulted led outcome result results fell agreed happened became collapsed closed")
-"""Words a sentence saying what came of something would use."""
+_SETTLED = frozenset(terms("passed pass carried defeated rejected approved adopted won lost succeeded "
+                           "failed resulted led outcome result results fell agreed happened became collapsed "
+                           "closed"))
+"""Stems of the words a sentence saying what came of something would use."""
 
 
 def outcome_unsaid(question: str, store: AnswerStore, corrected: dict[str, str] | None = None) -> str | None:
-    """The subject of "What was the result (outcome, fate, effect...) of X?" when the posts name X
+    """The subject of "What was the result (outcome, fate, verdict...) of X?" when the posts name X
     only in passing and neither the sentences naming it nor those either side say what came of it
     (the asked noun, a word derived from it, or "passed", "defeated", "won"...): "Amendment 42.1" of
     "the vote on Amendment 42.1", named once as what the NEC opposed (the subject's first name, or the
@@ -309,11 +310,10 @@ def outcome_unsaid(question: str, store: AnswerStore, corrected: dict[str, str] 
     if naming is None:
         return None
     noun = terms(m.group("noun"))
-    settled = set(terms(" ".join(_SETTLED)))
     for sentence in naming:
         for near in store.sentence_window(sentence.row, 1, 1):
             said = set(terms(without_links(near.text)))
-            if said & settled or any(derived(v, t) for v in noun for t in said):
+            if said & _SETTLED or any(derived(v, t) for v in noun for t in said):
                 return None
     # "Amendment 42.1", not "the vote on"
     name = re.search(r"[A-Z][\w.'’-]*(?:\s+[A-Z0-9][\w.'’-]*)*", subject)
