@@ -275,6 +275,16 @@ def test_each_side_of_a_comparison_is_quoted_on_what_is_compared_not_for_naming_
     assert "should involve the whole community not just one section of it" in quoted(answer), answer.text
 
 
+def test_a_comparison_is_made_on_its_topic_not_on_the_words_that_frame_it(rag_obj):
+    """"idea", "differ" and "view" frame the comparison; the sides are compared on who should run
+    the services: the writer's sentence on who has a say in running them, not the one using "idea"."""
+    answer = rag_obj.answer("How does George Osborne's idea of who would run mutual public services "
+                            "differ from the Left Foot Forward author's idea of what a real public sector "
+                            "mutual is?")
+    assert answer.found and answer.kind == "comparison"
+    assert "all stakeholders having a say" in quoted(answer), answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

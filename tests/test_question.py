@@ -481,3 +481,11 @@ def test_a_misspelt_answer_type_word_is_mended(typed, mended, kind):
     assert mend_cue_words(typed) == mended
     if kind is not None:
         assert analyse(mend_cue_words(typed)).answer_type == kind
+
+
+def test_a_comparisons_topic_keeps_frame_words_that_say_what_is_compared():
+    from rag.answering.comparison import topic_frame
+
+    assert topic_frame(analyse("How do Osborne and Tessa Jowell differ in what they say mutuals offer?")) == [
+        "offer"]
+    assert topic_frame(analyse("How does Osborne's idea of mutuals differ from the writer's view?")) == []

@@ -16,7 +16,7 @@ from rag.answering.evidence import LEXICAL_WEIGHT, Candidate, QueryTerms, score_
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
-from rag.question import QuestionAnalysis, ScopeRef, year_of
+from rag.question import FRAME_NOUNS, QuestionAnalysis, ScopeRef, lexicon, year_of
 
 if TYPE_CHECKING:
     from rag.embedding import QueryEmbedding
@@ -29,6 +29,13 @@ _ASKED_ON = re.compile(r"\b(?:on|about|over|regarding|whether|as to|(?:agree|dis
 """Where, after the last side's name, what is compared begins: "How do X and Y differ on whether a
 mutual represents all its users?" compares the sides on "whether a mutual represents all its users";
 "Do X and Y agree that councils are already co-operative?" on "councils are already co-operative"."""
+_COMPARING = lexicon(
+    "say said says think thinks thought believe believes argue argues claim claims see sees saw view views "
+    "viewed feel feels regard regards consider considers describe describes describing put puts frame "
+    "frames framing compare compares compared comparing contrast contrasts contrasted differ differs "
+    "differed agree agrees agreed disagree disagrees disagreed")
+"""Words that frame a comparison itself ("How do X and Y differ in their view of..."): the sides are
+compared on the other words, not on these."""
 SIDE_CANDIDATES = 6
 """Chunks searched for each side of a comparison, besides the retrieved passages."""
 MAX_SIDES_POSTS = 4
@@ -68,7 +75,7 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
     share = max(COMPARISON_WORDS // len(sides), 30)
     side_terms = {t for s in sides for t in terms(s)}
     # the focus and (down-weighted) frame words: not the sides, nor the command ("contrast X with Y")
-    asked = set(terms(" ".join(analysis.focus + analysis.frame))) - side_terms
+    asked = set(terms(" ".join((*analysis.focus, *topic_frame(analysis))))) - side_terms
     topic = {t: w for t, w in query.weights.items() if t in asked}
     topic_vector = None
     if embedded is not None and searched is not None and topic:
@@ -103,6 +110,13 @@ def compare(analysis: QuestionAnalysis, store: AnswerStore, ranked: Sequence[Can
             units += compose_several(composer, mine, -1.0, budget=share, whole_list=False,
                                      ceiling=round(share * 1.1))
     return merge(units) if len({u.doc_id for u in units}) > 1 else units
+
+
+def topic_frame(analysis: QuestionAnalysis) -> list[str]:
+    """The question's frame words that are part of what is compared: "what they say mutuals offer"
+    compares the sides on "offer", and "their worries" on "worries"; "differ", "view" and "idea" frame
+    the comparison."""
+    return [w for w in analysis.frame if w.lower() not in _COMPARING and w.lower() not in FRAME_NOUNS]
 
 
 def compared_posts(analysis: QuestionAnalysis, store: AnswerStore) -> list[str]:
