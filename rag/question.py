@@ -677,6 +677,22 @@ _EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
 """A question after such a context that asks of the two: "How does each put it?"."""
 
 
+_ROLE_AFTER = r"(?:councillor|writer|author|blogger|columnist|post|article|piece|blog|report)s?"
+"""A noun that, right after a name, makes the name a post's or its author's: "the 'Mutual suspicion'
+councillor", "the Left Foot Forward writer"."""
+
+
+def _with_role(name: str, text: str) -> str:
+    """``name`` with the role noun that follows it in ``text`` (at most one lower-case word between):
+    "the 'Mutual suspicion' councillor" is the councillor who wrote that post, and "the Mutual
+    suspicion councillor" typed without quotes the same; a name with no such noun is itself."""
+    m = re.search(rf"(?:\bthe\s+)?['‘\"“]?{re.escape(name)}['’\"”]?(?:\s+(?P<gap>[a-z]+))?\s+{_ROLE_AFTER}\b",
+                  text)
+    if m is None or (m.group("gap") and m.group("gap") in STOPWORDS | WH_WORDS | AUXILIARIES):
+        return name
+    return m.group().strip()
+
+
 def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str, ...]:
     """What a comparison compares: two posts named, names joined by and/with/to/versus, or the posts
     in general (no sides)."""
@@ -701,6 +717,7 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     # a name inside a reference to a post stands for that post ("the UNISON blogger from 2012")
     named = [next((s.phrase for s in scopes if re.search(rf"\b{re.escape(e)}\b", s.phrase)), e)
              for e in named]
+    named = [_with_role(e, text) for e in named]
     if len(named) >= 2:
         return tuple(dict.fromkeys(named))
     for pattern in (rf"^\s*{_HOW_FAR}(?:do|did|does|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)"

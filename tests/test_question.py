@@ -489,3 +489,15 @@ def test_a_comparisons_topic_keeps_frame_words_that_say_what_is_compared():
     assert topic_frame(analyse("How do Osborne and Tessa Jowell differ in what they say mutuals offer?")) == [
         "offer"]
     assert topic_frame(analyse("How does Osborne's idea of mutuals differ from the writer's view?")) == []
+
+
+@pytest.mark.parametrize("question", [
+    "Compare how the Mutual suspicion councillor and the 2012 UNISON blogger view a council's role.",
+    "Compare how the 'Mutual suspicion' councillor and the 2012 UNISON blogger view a council's role.",
+])
+def test_a_side_named_by_a_post_title_and_its_authors_role_is_that_author(question):
+    """Typed with or without the title's quotes, the side is the councillor who wrote the post, not
+    the word "Mutual"."""
+    sides = analyse(question).sides
+    assert any("suspicion" in s and s.endswith("councillor") for s in sides), sides
+    assert any("UNISON blogger" in s for s in sides), sides
