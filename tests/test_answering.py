@@ -285,6 +285,18 @@ def test_a_comparison_is_made_on_its_topic_not_on_the_words_that_frame_it(rag_ob
     assert "all stakeholders having a say" in quoted(answer), answer.text
 
 
+def test_a_question_asking_for_several_things_is_answered_by_the_posts_list_of_them(rag_obj):
+    """Each of the councillor's three objections scores below a sentence summing up the post, but
+    together they answer "List the councillor's objections": the list is quoted."""
+    answer = rag_obj.answer("List the councillor's objections to handing public services over to "
+                            "service users in 'Mutual suspicion'.")
+    assert answer.found
+    text = quoted(answer)
+    for item in ("has the time, capacity, skills or desire", "tends not to be representative of all users",
+                 "would conflict with the wider democratically arrived at policies"):
+        assert item in text, answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

@@ -347,6 +347,37 @@ def compose_fact(composer: Composer, ranked: Sequence[Candidate], floor: float,
     return merge(chosen)
 
 
+LIST_SUM_RATIO = 1.5
+"""A list in a post answers a question asking for several things when the best sentences of two or
+more of its items, scored on their own, add up to this many times the best single sentence's score."""
+
+
+def list_first(ranked: Sequence[Candidate], composer: Composer, floor: float) -> list[Candidate]:
+    """``ranked`` with the best item of a list first when the list's items together answer better than
+    the best sentence does alone: a question asking for several things ("List the councillor's
+    objections...") is answered by the post's list of them, though each item alone names only one
+    and scores below a sentence that sums them up. Unchanged otherwise."""
+    out = list(ranked)
+    if not out or out[0].sentence.role == SentenceRole.LIST_ITEM:
+        return out
+    lists: dict[int, dict[int, Candidate]] = {}
+    for c in out:
+        if c.sentence.role != SentenceRole.LIST_ITEM or c.relevance < floor:
+            continue
+        lead = composer.lead_in_of(c.sentence)
+        if lead is not None:  # each item (a line) counts once, by its best sentence
+            lists.setdefault(lead.row, {}).setdefault(c.sentence.line, c)
+    scored = [(sum(c.relevance for c in items.values()), items) for items in lists.values()
+              if len(items) >= 2]
+    if not scored:
+        return out
+    total, items = max(scored, key=lambda pair: pair[0])
+    if total < LIST_SUM_RATIO * out[0].relevance:
+        return out
+    top = max(items.values(), key=lambda c: (c.relevance, -c.row))
+    return [top, *(c for c in out if c is not top)]
+
+
 def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
                     budget: int = SEVERAL_WORDS, whole_list: bool = True,
                     around: Sequence[Candidate] = (), list_after: bool = False,

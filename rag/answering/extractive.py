@@ -36,6 +36,7 @@ from rag.answering.compose import (
     compose_fact,
     compose_several,
     compose_summary,
+    list_first,
     merge,
     words_of,
 )
@@ -62,6 +63,8 @@ __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "ref
 
 DEFINITION_WORDS = 100
 """Word budget of a definition: the sentence that defines, and what explains it further."""
+LIST_KINDS = (AnswerType.LIST, AnswerType.REASON)
+"""Answer types a list in a post can answer as a whole (see ``list_first``)."""
 SUMMARY_WORDS = 135
 """Word budget of a post's summary: a fifth or so of a blog post, room for one more point than a
 reason or a view takes (115 words quoted 0.385 of the eval set's summary points, 135 words 0.459,
@@ -239,6 +242,9 @@ class ExtractiveBackend:
                 foreign = _foreign_quotations(store, [*ranked, *around], analysis.holder)
                 ranked = [ranked[0], *(c for c in ranked[1:] if c.row not in foreign)]
                 around = [c for c in around if c.row not in foreign]
+                composer = Composer(store, ranked)
+            if kind in LIST_KINDS:  # "List the councillor's objections": the post's list of them
+                ranked = list_first(ranked, composer, floor)
                 composer = Composer(store, ranked)
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
