@@ -297,6 +297,15 @@ def test_a_question_asking_for_several_things_is_answered_by_the_posts_list_of_t
         assert item in text, answer.text
 
 
+def test_a_set_question_quotes_the_sentence_naming_its_members_by_their_deeds(rag_obj):
+    """"What coalition decisions..." is answered by the decision to axe one fund, to axe another and
+    to reverse a commitment, not by sentences about the coalition in general."""
+    answer = rag_obj.answer("What coalition decisions does the Left Foot Forward piece list as evidence "
+                            "that the government is hostile to mutuals?")
+    assert answer.found
+    assert "to reverse Labour’s commitment to re-mutualise Northern Rock" in quoted(answer), answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

@@ -151,6 +151,9 @@ def test_other_questions_ask_for_no_set_members(question):
     ("The projects give power to all of us – as residents, service users, carers and staff.", False),
     ("Some Labour projects went ahead, and UNISON engaged.", False),  # which side they are on, not which
     ("UNISON seeks to push pilot projects in a positive direction.", False),  # a verb and its object
+    # each project by what it does: parallel infinitives after the set's noun
+    ("Hence the coalition's project to axe the pubs fund, to cut grants and to sell the land.", True),
+    ("Hence the coalition's project to axe the pubs fund.", False),
 ])
 def test_a_sentence_names_members_of_a_set_when_it_lists_introduces_or_names_them(text, named):
     asked = set_question("Which pilot projects did Maude announce, and which organisations?")

@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from rag.answering.attribution import REFERENCE_BACK, introduces, quotation_introducers, voiced_by
+from rag.answering.instances import mentions_set, names_members, set_question
 from rag.answering.store import AnswerStore
 from rag.lexical import other_name_stems, terms
 from rag.question import QuestionAnalysis
@@ -117,6 +118,9 @@ def holder_words(analysis: QuestionAnalysis) -> str:
 
 QUESTION_PENALTY = 0.1
 """Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
+MEMBERS_BONUS = 0.1
+"""Added, for a question asking which members of a set there are ("What coalition decisions..."), to
+a sentence that speaks of the set and names members of it (``instances.names_members``)."""
 CAUSAL_BONUS = 0.1
 """Added, for "why" questions, to a sentence that gives a reason or a consequence in so many words
 ("because", "since", "so that", "the risk is", "would mean"...)."""
@@ -440,6 +444,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
     def coverage(have: frozenset[str]) -> float:
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
 
+    asked_set = set_question(analysis.text) if analysis.answer_type == AnswerType.LIST else None
     introducers = quotation_introducers_in(store, {s.doc_id for s in sentences})
     speakers = _speakers(analysis, query)
     if speakers:
@@ -485,6 +490,9 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             relevance -= QUESTION_PENALTY
         if reason and _CAUSAL.search(sent.text):
             relevance += CAUSAL_BONUS
+        if asked_set is not None and mentions_set(have, asked_set) and names_members(sent, asked_set,
+                                                                                   analysis.text):
+            relevance += MEMBERS_BONUS
         if exception is not None and exception.takes(sent.text):
             relevance += EXCEPTION_BONUS
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,

@@ -184,6 +184,9 @@ def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool
     if re.search(rf"\b(?:{forms})\b\s*(?:\([^)]*\)\s*)?,?\s*(?:such as|including|like|namely|e\.g\.|for "
                  rf"example|for instance|called|named|known as|:)", text, re.IGNORECASE):
         return True
+    if re.search(rf"\b(?:{forms})\s+to\s+\w+[^.;]*?(?:,\s*(?:and\s+)?|\s+and\s+)to\s+\w+", text,
+                 re.IGNORECASE):  # "the coalition's decision to axe the fund..., and to reverse...": each
+        return True  # one, by its deed
     given = set(terms(question))
 
     def new(name: str) -> bool:
