@@ -303,7 +303,7 @@ def test_a_set_question_quotes_the_sentence_naming_its_members_by_their_deeds(ra
     answer = rag_obj.answer("What coalition decisions does the Left Foot Forward piece list as evidence "
                             "that the government is hostile to mutuals?")
     assert answer.found
-    assert "to reverse Labour’s commitment to re-mutualise Northern Rock" in quoted(answer), answer.text
+    assert "re-mutualise northern rock" in quoted(answer), answer.text
 
 
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
