@@ -116,6 +116,9 @@ def test_two_words_the_posts_write_as_one_are_read_as_that_word():
     # a clause of a named doer and a past verb qualifies the noun: "projects" is no verb here
     ("What were the dozen pilot mutual projects Francis Maude announced?", "pilot mutual projects",
      "projects"),
+    # "Which X were among the Y": the members asked for are the Y's
+    ("Which services were among the dozen pilot mutual projects Francis Maude announced?",
+     "pilot mutual projects", "projects"),
 ])
 def test_a_question_asking_which_members_of_a_set_names_the_set(question, phrase, head):
     asked = set_question(question)

@@ -136,7 +136,17 @@ def set_question(text: str) -> SetQuestion | None:
         elif len(tokens) > 3 and tokens[1].lower() in ("are", "were") and tokens[2].lower() == "the":
             start = 3  # "Which were the twelve pilot projects that..."
         run = _run_after(tokens, start)
-        after = tokens[start + len(run)].lower() if start + len(run) < len(tokens) else ""
+        at = start + len(run)
+        after = tokens[at].lower() if at < len(tokens) else ""
+        if len(tokens) > at + 2 and tokens[at].lower() in ("are", "were", "is", "was") \
+                and tokens[at + 1].lower() in ("among", "in", "of"):
+            # "Which services were among the dozen pilot projects...": members of the projects
+            among = at + 2 + (tokens[at + 2].lower() in _DETERMINER)
+            while among < len(tokens) and (tokens[among].lower() in _COUNT or tokens[among][0].isdigit()):
+                among += 1
+            inner = _run_after(tokens, among)
+            if inner and _plural(inner[-1].lower()):
+                run = inner
         if start == 3 and tokens[1].lower() in ("are", "were") and tokens[-1].lower() in _STRANDED:
             return None  # "What were the national elections in 1991 canceled by?": what did it, not which
         if first == "what" and start == 1 and after not in AUXILIARIES:
