@@ -306,6 +306,22 @@ def test_a_set_question_quotes_the_sentence_naming_its_members_by_their_deeds(ra
     assert "re-mutualise northern rock" in quoted(answer), answer.text
 
 
+@pytest.mark.parametrize("question", [
+    "Which council leads the Co-operative Councils network?",  # "Some Labour Councils", "a Co-op Council"
+    "How many residents are members of the Tenant Management Organisation in the councillor's ward, and "
+    "which estate is it?",  # "one of the housing estates in my ward"
+])
+def test_which_one_thing_is_refused_when_the_posts_speak_of_such_a_thing_but_name_none(rag_obj, question):
+    answer = rag_obj.answer(question)
+    assert not answer.found, answer.text
+    assert "don't say which" in answer.text, answer.text
+
+
+def test_which_one_thing_is_answered_when_the_posts_name_it(rag_obj):
+    answer = rag_obj.answer("Which fund for local pubs did the coalition axe?")  # "the fund set up by..."
+    assert answer.found and "mutual buy-outs of local pubs" in quoted(answer), answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

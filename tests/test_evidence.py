@@ -11,7 +11,7 @@ from rag.answering.evidence import (
     holds_answer,
     joined_words,
 )
-from rag.answering.instances import names_members, set_question
+from rag.answering.instances import names_members, names_one, set_question, which_one
 from rag.answering.predicate import derived, open_question
 from rag.question import analyse
 from rag.types import Sentence
@@ -236,3 +236,32 @@ def test_other_questions_seek_no_exception():
 
     assert exception_sought("Is the writer against the plan?") is None
     assert exception_sought("Why is the councillor sceptical?") is None
+
+
+@pytest.mark.parametrize("question,head", [
+    ("Which council leads the Co-operative Councils network?", "council"),
+    ("How many residents are members of the TMO, and which estate is it?", "estate"),
+    ("The 2012 blogger says new providers may sound nicer than which company?", "company"),  # in situ
+    ("In which season did the logo first appear?", "season"),
+    ("Which posts mention UNISON?", None),  # several: a set question
+    ("What is another name for the space in which material is burned?", None),  # a relative "which"
+    ("Much went on arms which exacerbated political tension in which area?", "area"),
+])
+def test_a_question_asking_which_one_thing_names_its_kind(question, head):
+    assert which_one(question) == head
+
+
+@pytest.mark.parametrize("text,picked", [
+    ("A successful TMO runs one of the housing estates in my ward.", False),
+    ("Some Labour Councils are pursuing the goal of becoming a \"Co-operative Council\".", False),
+    ("Orange County is a rapidly developing business center.", True),  # by its name
+    ("The council of Lambeth led the way.", True),  # a name after it
+    ("Barnet Council was nicknamed EasyCouncil.", True),
+    ("The logo first appeared in the 1993–94 season.", True),  # a modifier that says which
+    ("Councils such as Lambeth joined.", True),
+    ("Co-operation need not require the creation of a single co-operative.", None),  # no such thing
+])
+def test_a_sentence_picks_out_one_thing_by_name_modifier_or_description(text, picked):
+    head = "season" if "season" in text else "county" if "County" in text else "estate" if "estate" in text \
+        else "council"
+    assert names_one(sentence(text), head, f"Which {head} leads the Co-operative Councils network?") is picked

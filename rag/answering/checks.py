@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.acronyms import expansion_in
 from rag.answering.attribution import TITLES, speaker_keys, speaks, voiced_by
 from rag.answering.evidence import CALENDAR_WORD, Candidate, QueryTerms, counts, mentioned
-from rag.answering.instances import mentions_set, names_members, set_question
+from rag.answering.instances import mentions_set, names_members, names_one, set_question, which_one
 from rag.answering.predicate import derived, is_person_name, outcome_unsaid, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
@@ -294,6 +294,16 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if not any(names_members(c.sentence, asked_set, analysis.text) for c in window):
             return Verdict(False, f"The posts mention {asked_set.phrase}, but don't say which.",
                            (f"which {asked_set.phrase}",))
+    # 3d. which one thing ("Which council leads the network?", "which estate is it?"), when the best
+    # sentence speaks of such a thing and no sentence near it that does picks one out
+    one = which_one(analysis.text) if listed and asked_set is None else None
+    if one is not None and set(terms(one)) & best.terms:
+        near = max(best.relevance - SET_WINDOW, RELEVANCE_FLOOR)
+        window = [c for c in ranked[:TYPE_CANDIDATES] if c.relevance >= near and set(terms(one)) & c.terms]
+        given = " ".join((analysis.text, *analysis.context))  # "...the TMO, and which estate is it?"
+        picked = {names_one(c.sentence, one, given) for c in window}
+        if True not in picked and False in picked:
+            return Verdict(False, f"The posts don't say which {one} it is.", (f"which {one}",))
     # 4. what a named person said: a sentence where they (or "he", "she" just after) say something
     holder = analysis.holder
     if holder and not summary:

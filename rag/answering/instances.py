@@ -15,11 +15,12 @@ into a list.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.lexical import terms
 from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
-from rag.types import Sentence, SentenceRole
+from rag.types import FactType, Sentence, SentenceRole
 from rag.wordclass import lemmas, word_classes
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
@@ -236,3 +237,99 @@ def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool
         if new(m.group(1)) and new(m.group(2)):
             return True  # two members by name
     return False
+
+
+_NAMING_AFTER = re.compile(
+    r"^(?:\s*,\s*|\s+(?:of|in|at|called|named|known as)\s+|\s+)(?:the\s+)?[\"“'‘]?[A-Z]")
+"""A name right after the noun: "the estate of Kings Park", "author Richard Lindzen"."""
+_INTRODUCING = re.compile(r"^\s*,?\s*(?:such as|including|like|namely|e\.g\.|:)", re.IGNORECASE)
+_UNNAMING_BEFORE = lexicon("a an one any some each every another my his her our their its your no")
+"""Determiners that leave the thing unnamed ("a council", "my ward"): which one is not said."""
+
+
+_NAMES = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
+
+
+def _modifies(text: str, end: int, forms: Sequence[str]) -> bool:
+    """Whether the name ending at ``end`` modifies one of the noun's ``forms`` right after it
+    ("Labour Councils"): of which side they are, not which one."""
+    after = text[end:].lstrip(" \"”'’")
+    return any(after.lower().startswith(f) for f in forms)
+
+
+def which_one(text: str) -> str | None:
+    """The singular head noun of a question asking which one thing it is ("Which council leads the
+    network?", "... and which estate is it?"), or None. Plural heads are ``set_question``'s."""
+    tokens = _WORD.findall(text)
+    for i, token in enumerate(tokens[:-1]):
+        if token.lower() != "which" or tokens[i + 1].lower() in {"of", "one", "ones"} | AUXILIARIES:
+            continue
+        run = _run_after(tokens, i + 1)
+        if not run:
+            continue
+        opening = i == 0 or (i == 1 and tokens[0].lower() in _STRANDED) \
+            or tokens[i - 1].lower() in ("and", "but", "then", "than")
+        if not opening and i + 1 + len(run) < len(tokens):
+            continue  # "arms which exacerbated tension", "the space in which material is burned": relative
+        head = run[-1].lower()
+        if "noun" in word_classes(head) and not _plural(head) and head not in _ABSTRACT \
+                and run[-1][:1].islower():
+            return head
+    return None
+
+
+def names_one(sentence: Sentence, head: str, question: str) -> bool | None:
+    """Whether the sentence picks out one thing of the kind ``head`` names: by a name the question
+    lacks ("Orange County", "IPCC author Richard Lindzen", "the estate of Kings Park"), by a modifier
+    that says which ("scorpion venom", "the 1993–94 season"), or as "the" one described. "One of the
+    housing estates in my ward", "a council" and "Labour Councils" (a side, not one of them) name
+    none: False. A sentence that does not use the noun itself, or only inside a name the question
+    gives ("the NFL Most Valuable Player"), may name one in other words: None."""
+    forms = sorted({head, *lemmas(head, "noun"), head + "s", head + "es"}, key=len, reverse=True)
+    given = set(terms(question))
+
+    def new(word: str) -> bool:
+        return any(t not in given for t in terms(word))
+
+    def unknown(name: str) -> bool:  # a name none of whose words the question gives ("TMO (Tenant...")
+        return bool(terms(name)) and not set(terms(name)) & given
+
+    text = sentence.text
+    mentions = list(re.finditer(rf"\b(?:{'|'.join(re.escape(f) for f in forms)})\b", text, re.IGNORECASE))
+    considered = False
+    for m in mentions:
+        word = m.group()
+        before = [w.strip("\"“”'‘’(),") for w in text[:m.start()].split()]
+        if word[:1].isupper() and before:  # in a name: "Orange County" names one; "Most Valuable Player"
+            if word.lower() == head and before[-1][:1].isupper() and new(before[-1]):  # is the question's
+                return True
+            # "a "Co-operative Council"", "Some Labour Councils": of the kind, none named
+            outer = next((w.lower() for w in reversed(before[-4:]) if not w[:1].isupper()), "")
+            considered = considered or outer in _UNNAMING_BEFORE
+            continue
+        considered = True
+        modifiers: list[str] = []
+        determiner = ""
+        for w in reversed(before[-4:]):
+            low = w.lower()
+            if low in STOPWORDS or low in _UNNAMING_BEFORE or w.endswith(("'s", "’s")):
+                determiner = low
+                break
+            modifiers.append(w)
+        at = len(before) - len(modifiers) - 1
+        one_of = determiner == "the" and at >= 2 and [w.lower() for w in before[at - 2:at]] == ["one", "of"]
+        if determiner in _UNNAMING_BEFORE or one_of:
+            continue  # "one of the housing estates in my ward", "a council": none picked out
+        if word.lower() != head:  # "councils such as Lambeth": several, named
+            if _INTRODUCING.match(text[m.end():]):
+                return True
+            continue
+        if _NAMING_AFTER.match(text[m.end():]):
+            return True
+        if determiner in ("the", "this", "that") or determiner.endswith(("'s", "’s")) \
+                or any(new(w) for w in modifiers):
+            return True
+    if any(e.fact_type in _NAMES and unknown(text[e.start - sentence.start:e.end - sentence.start])
+           and not _modifies(text, e.end - sentence.start, forms) for e in sentence.entities):
+        return None  # "Chivas were suspended...": one named, maybe in other words than the question's
+    return False if considered else None
