@@ -12,9 +12,12 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.acronyms import spell_out
+
+if TYPE_CHECKING:
+    import numpy as np
 from rag.answering import available_backends, create_backend
 from rag.answering.base import AnswerBackend, BackendRun, Draft, DraftSection, GenerationRequest
 from rag.answering.citations import answer_text, quote_citations
@@ -35,7 +38,14 @@ from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
 from rag.index.manifest import ForeignFormatError
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
-from rag.question import QuestionAnalysis, analyse, mend_cue_words, mend_question_word, read_after
+from rag.question import (
+    QuestionAnalysis,
+    analyse,
+    mend_cue_words,
+    mend_question_word,
+    question_parts,
+    read_after,
+)
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.truecase import truecase
@@ -249,13 +259,19 @@ class RAG:
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
         embedded = self.embedder.encode_query_tokens(query)
         vector = embedded.vector
+        parts = question_parts(text) if analysis is not None and not analysis.follow_up else ()
+        part_vectors: tuple[np.ndarray, ...] = ()
+        if len(parts) == 2:  # "..., and who funds it?": each part ranked by its own words
+            part_vectors = tuple(self.embedder.encode_texts([parts[0], read_after(parts[1], parts[0])[0]]))
+
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     fusion=RankFusion.from_settings(self.settings))
         shown = self.settings.k if k is None else passages_shown(k)
         pool = retriever.run(query, vector, max(shown, self.settings.sentence_pool))
         return GenerationRequest(question=text, passages=tuple(pool[:shown]), history=turns,
                                  more_passages=tuple(pool[shown:]), query_vector=vector, store=index,
-                                 analysis=analysis, query=query, query_embedding=embedded)
+                                 analysis=analysis, query=query, query_embedding=embedded,
+                                 part_vectors=part_vectors)
 
     def retrieve(self, question: str, k: int | None = None,
                  history: Sequence[Turn] | None = None) -> list[Passage]:

@@ -759,6 +759,7 @@ def read_after(question: str, previous: str | None) -> tuple[str, QuestionAnalys
     if previous and analysis.follow_up:
         before = analyse(previous)
         if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
+            before = agreeing(before, question)
             return f"{question} {' '.join(subject_words(before))}", in_context(analysis, before)
         return f"{previous} {question}", in_context(analysis, before)
     return question, analysis
@@ -783,6 +784,40 @@ def question_parts(question: str) -> tuple[str, ...]:
     second = m.group("b")
     second = second[0].upper() + second[1:]
     return (first if first.endswith("?") else first + "?", second if second.endswith("?") else second + "?")
+
+
+_THING_PRONOUN = re.compile(r"\b(it|its)\b", re.IGNORECASE)
+_PERSON_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
+_THING_NOUN = lexicon(
+    "commission committee council councils fund trust trusts party agency association organisation "
+    "organization society foundation network union group programme program project scheme plan policy "
+    "pledge report review bill act amendment conference office department ministry service services "
+    "school schools hospital estate company bank cooperative co-operative amendment motion resolution "
+    "clause section article")
+"""Nouns that end the name of a thing, not of a person ("the Commission on Ownership", "Co-operative
+Party")."""
+
+
+def _names_a_thing(name: str) -> bool:
+    """Whether a name is a thing's ("Commission on Ownership", "UNISON", "Amendment 42.1") rather
+    than, as far as its words tell, a person's ("Tessa Jowell")."""
+    words = name.split()
+    return len(words) == 1 or any(w.lower() in STOPWORDS or w.lower() in _THING_NOUN or w.isupper()
+                                  or any(ch.isdigit() for ch in w) for w in words)
+
+
+def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
+    """The previous question with only the names a follow-up's pronoun can stand for: "it" a thing's
+    ("Who chairs the Commission on Ownership that Tessa Jowell announced?" -> "And who funds it?" is
+    about the commission, not Jowell), "he"/"she" a person's. Unchanged when the pronoun fits all or
+    none of them."""
+    wants_thing = bool(_THING_PRONOUN.search(follow_up))
+    if wants_thing == bool(_PERSON_PRONOUN.search(follow_up)) or len(previous.entities) < 2:
+        return previous
+    kept = tuple(e for e in previous.entities if _names_a_thing(e) == wants_thing)
+    from dataclasses import replace
+
+    return replace(previous, entities=kept) if kept else previous
 
 
 def subject_words(analysis: QuestionAnalysis) -> tuple[str, ...]:

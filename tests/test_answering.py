@@ -322,6 +322,17 @@ def test_which_one_thing_is_answered_when_the_posts_name_it(rag_obj):
     assert answer.found and "mutual buy-outs of local pubs" in quoted(answer), answer.text
 
 
+def test_each_part_of_a_compound_question_is_ranked_by_its_own_words(rag_obj):
+    """"...and who funds it?" is searched as its own question about the commission ("it"), not with
+    the first part's words and Tessa Jowell's name."""
+    answer = rag_obj.answer("Who chairs the Commission on Ownership that Tessa Jowell announced, and who "
+                            "funds it?")
+    assert answer.found
+    text = quoted(answer)
+    assert "chaired by will hutton" in text, answer.text
+    assert "funded by co-operative financial services" in text, answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

@@ -13,6 +13,7 @@ from rag.question import (
     mend_cue_words,
     mend_question_word,
     question_parts,
+    read_after,
 )
 from rag.types import AnswerType, FactType
 
@@ -501,3 +502,14 @@ def test_a_side_named_by_a_post_title_and_its_authors_role_is_that_author(questi
     sides = analyse(question).sides
     assert any("suspicion" in s and s.endswith("councillor") for s in sides), sides
     assert any("UNISON blogger" in s for s in sides), sides
+
+
+def test_a_follow_ups_pronoun_borrows_only_the_names_it_can_stand_for():
+    """"it" is the commission, not Tessa Jowell; "she" is Jowell; a pronoun fitting every name (or
+    none of them) borrows them all."""
+    before = "Who chairs the Commission on Ownership that Tessa Jowell announced?"
+    assert read_after("And who funds it?", before)[0] == "And who funds it? Commission on Ownership"
+    assert read_after("And what did she say next?", before)[0].endswith("Tessa Jowell")
+    assert read_after("And who funds them?", before)[0].endswith("Commission on Ownership Tessa Jowell")
+    assert "Amendment 42.1" in read_after(
+        "And what did it propose?", "Did Amendment 42.1 pass at UNISON's National Delegate Conference?")[0]

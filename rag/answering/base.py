@@ -37,6 +37,9 @@ class GenerationRequest:
     query: str | None = None  # what was searched for: the question, read with the previous one if a follow-up
     query_embedding: QueryEmbedding | None = field(default=None, repr=False)
     """``query``'s vector with its token embeddings: a part of it can be pooled without a model pass."""
+    part_vectors: tuple[np.ndarray, ...] = field(default=(), repr=False)
+    """For a compound question ("Who chairs it, and who funds it?"), each part's vector, the second
+    read after the first (``rag.question.question_parts``, ``read_after``); () otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,13 +116,14 @@ class ExtractiveBackend:
         analysis = request.analysis or analyse(request.question)
         if len(parts) == 2 and analysis.answer_type != AnswerType.COMPARISON and not analysis.follow_up:
             first = self._draft_one(replace(request, question=parts[0], analysis=analyse(parts[0]),
-                                            query=parts[0]))
+                                            query=parts[0], query_vector=_part(request, 0)))
             query, second_analysis = read_after(parts[1], parts[0])
             posts = {span.doc_id for span in first.spans or ()}
             # "...and where was it reported?": "it" is what the first answer's post is about
             prefer = posts.pop() if second_analysis.follow_up and len(posts) == 1 else None
             second = self._draft_one(replace(request, question=parts[1], analysis=second_analysis,
-                                             query=query), prefer=prefer)
+                                             query=query, query_vector=_part(request, 1)),
+                                     prefer=prefer)
             if first.found or second.found:
                 return _joined(first, second, parts)
             # neither part is answered: each says what the posts lack
@@ -407,6 +408,12 @@ class ExtractiveBackend:
         lead = verdict.lead or REFUSAL_MESSAGE
         return Draft(text=refusal_text(lead, passages), found=False, spans=(), lead=lead, sections=(),
                      kind=kind.value, missing=verdict.missing, scope=scope_id, confidence=confidence)
+
+
+def _part(request: GenerationRequest, i: int) -> np.ndarray | None:
+    """The vector of part ``i`` of a compound question, if the pipeline embedded its parts; else the
+    whole question's."""
+    return request.part_vectors[i] if len(request.part_vectors) > i else request.query_vector
 
 
 def _joined(first: Draft, second: Draft, parts: Sequence[str]) -> Draft:
