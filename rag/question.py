@@ -23,7 +23,7 @@ The analysis gives:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rag.text import fold_quotes
@@ -735,8 +735,6 @@ def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> Questio
     """A follow-up read with the question before it: it keeps its own answer type, and takes the
     post, names and sides it leaves out from the previous question ("And why?" after "What did the
     UNISON post say about outsourcing?")."""
-    from dataclasses import replace
-
     answer_type = current.answer_type
     fact_type = current.fact_type
     if answer_type == AnswerType.FACT and not current.focus and current.fact_type == FactType.OTHER:
@@ -760,7 +758,11 @@ def read_after(question: str, previous: str | None) -> tuple[str, QuestionAnalys
         before = analyse(previous)
         if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
             before = agreeing(before, question)
-            return f"{question} {' '.join(subject_words(before))}", in_context(analysis, before)
+            borrowed = (*subject_words(before), *referred_to(question, previous))
+            read = in_context(analysis, before)
+            read = replace(read, context=tuple(dict.fromkeys((*read.context, *borrowed))),
+                           focus=tuple(dict.fromkeys((*read.focus, *borrowed))))
+            return f"{question} {' '.join(dict.fromkeys(borrowed))}", read
         return f"{previous} {question}", in_context(analysis, before)
     return question, analysis
 
@@ -806,6 +808,32 @@ def _names_a_thing(name: str) -> bool:
                                   or any(ch.isdigit() for ch in w) for w in words)
 
 
+_DEMONSTRATIVE = re.compile(r"\b(?:those|these|that|this|the same)\s+([A-Za-z][\w'’-]*)", re.IGNORECASE)
+
+
+def referred_to(follow_up: str, previous: str) -> tuple[str, ...]:
+    """What the follow-up's "those schools" or "that fund" is in the previous question, as it words
+    it ("co-operative trust schools"): the noun with the words before it up to a function word;
+    () when the previous question does not use the noun."""
+    found: list[str] = []
+    for m in _DEMONSTRATIVE.finditer(follow_up):
+        noun = m.group(1).lower()
+        words = _WORD.findall(previous)
+        for i, w in enumerate(words):
+            if w.lower().rstrip("s") == noun.rstrip("s"):
+                from rag.wordclass import word_classes
+
+                j = i
+                while j > 0 and words[j - 1].lower() not in STOPWORDS | WH_WORDS | AUXILIARIES | FRAME_VERBS \
+                        and ({"noun", "adj"} & word_classes(words[j - 1].lower())
+                             or not word_classes(words[j - 1].lower())):
+                    j -= 1  # the noun's modifiers: "co-operative trust", not "announcing"
+                if j < i:  # "those schools": "co-operative trust schools", not "schools" alone
+                    found.append(" ".join(words[j:i + 1]))
+                break
+    return tuple(found)
+
+
 def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
     """The previous question with only the names a follow-up's pronoun can stand for: "it" a thing's
     ("Who chairs the Commission on Ownership that Tessa Jowell announced?" -> "And who funds it?" is
@@ -815,8 +843,6 @@ def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
     if wants_thing == bool(_PERSON_PRONOUN.search(follow_up)) or len(previous.entities) < 2:
         return previous
     kept = tuple(e for e in previous.entities if _names_a_thing(e) == wants_thing)
-    from dataclasses import replace
-
     return replace(previous, entities=kept) if kept else previous
 
 
@@ -966,7 +992,8 @@ def analyse(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=text, answer_type=answer_type, fact_type=fact_type, focus=tuple(dict.fromkeys(focus)),
         frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
-        count_noun=count.group("noun") if count else None,
+        count_noun=re.sub(r"^(?:of\s+)?(?:the|those|these|its|their|his|her|our|my|your)\s+", "",
+                          count.group("noun"), flags=re.IGNORECASE) if count else None,
         holder=_holder(text, entities, scopes) if answer_type == AnswerType.STANCE else None,
         strict_type=fact_type in _ALWAYS_STRICT or bool(
             fact_type and _STRICT.get(fact_type, _NEVER).search(core)),

@@ -333,6 +333,15 @@ def test_each_part_of_a_compound_question_is_ranked_by_its_own_words(rag_obj):
     assert "funded by co-operative financial services" in text, answer.text
 
 
+def test_a_follow_up_counting_those_things_counts_what_the_last_question_named(rag_obj):
+    """"those schools" are the co-operative trust schools the last question asked about; the post
+    asked about is the Left Foot Forward piece, whose sentences need not name their site."""
+    first = rag_obj.answer("Who does the Left Foot Forward writer credit with announcing co-operative "
+                           "trust schools?")
+    answer = rag_obj.answer("and how many of those schools were set up?", history=[first])
+    assert answer.found and "108 co-operative trust schools" in quoted(answer), answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

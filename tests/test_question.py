@@ -513,3 +513,11 @@ def test_a_follow_ups_pronoun_borrows_only_the_names_it_can_stand_for():
     assert read_after("And who funds them?", before)[0].endswith("Commission on Ownership Tessa Jowell")
     assert "Amendment 42.1" in read_after(
         "And what did it propose?", "Did Amendment 42.1 pass at UNISON's National Delegate Conference?")[0]
+
+
+def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
+    query, analysis = read_after("and how many of those schools were set up?",
+                                 "Who does the Left Foot Forward writer credit with announcing co-operative "
+                                 "trust schools?")
+    assert "co-operative trust schools" in query and "announcing" not in query
+    assert analysis.count_noun == "schools"  # "of those schools": what is counted

@@ -478,12 +478,11 @@ def most_specific_name(analysis: QuestionAnalysis, store: AnswerStore, query: Qu
     """Of the names the question gives that the posts mention, the one holding the rarest word in the
     posts (the Co-operative Development Agency, not the Conservatives, in "When did the Conservatives
     abolish the Co-operative Development Agency?"); the first on a tie; None when there is none. A name
-    that only says which post is meant ("according to the Left Foot Forward piece") is no subject while
-    another name is given."""
+    that only says which post is meant ("according to the Left Foot Forward piece") is no subject."""
     names = [e for e in analysis.entities if mentioned(e, store, query)]
-    if analysis.scope is not None:
+    if analysis.scope is not None:  # the post's own sentences seldom name its site or its author
         scope = set(terms(analysis.scope.words))
-        names = [e for e in names if not set(terms(e)) <= scope] or names
+        names = [e for e in names if not set(terms(e)) <= scope]
     if len(names) <= 1:
         return names[0] if names else None
     idf = store.term_idf([t for e in names for t in terms(e)])
