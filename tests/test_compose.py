@@ -102,3 +102,27 @@ def test_a_summary_prefers_the_sentences_that_open_paragraphs():
                           line=r // 2) for r in range(6)]
     units = compose_summary(Sentences(sentences), sentences, budget=30)  # type: ignore[arg-type]
     assert [u.first for u in units] == [0, 2, 4]
+
+
+class Titled(Sentences):
+    """Sentences whose vectors are their own, except that sentence 3 says what the title (row 0) does."""
+
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        out = super().vectors_of(rows)
+        for i, row in enumerate(rows):
+            if row == 3:
+                out[i] = 0.0
+                out[i, 0] = 1.0
+        return out
+
+
+def test_a_summary_prefers_the_sentence_closest_to_its_posts_title():
+    """The title method: with all else equal, the sentence saying what the title says is quoted."""
+    from rag.answering.compose import compose_summary
+
+    words = "one two three four five six seven eight nine ten"
+    title = Sentence(row=0, doc_id="d", start=0, end=9, text="The title", role=SentenceRole.TITLE, line=0)
+    body = [Sentence(row=r, doc_id="d", start=100 * r, end=100 * r + len(words), text=f"{words}.", line=1)
+            for r in range(1, 6)]
+    units = compose_summary(Titled([title, *body]), [title, *body], budget=10)  # type: ignore[arg-type]
+    assert [u.first for u in units] == [3]

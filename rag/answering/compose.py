@@ -39,6 +39,8 @@ RUNNER_UP_MARGIN = 0.2
 TIE_MARGIN = 0.1
 """... and a sentence of another post only if it scores within this margin: a near tie between two
 posts is shown rather than decided by a score that cannot tell them apart."""
+TITLE_WEIGHT = 0.2
+"""How much a sentence's cosine to its post's title adds to its centrality in a summary."""
 TOPIC_SENTENCE_BONUS = 0.1
 """How much more a paragraph's first sentence counts in a post's summary (on a 0–1 cosine scale)."""
 QUOTED_PENALTY = 0.1
@@ -466,9 +468,10 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
 def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budget: int = SEVERAL_WORDS,
                     relevance: dict[int, float] | None = None, *, opening: bool = False) -> list[Unit]:
     """An extractive summary of one post: the sentences most central to it (cosine to the centroid
-    of its sentence vectors; Radev et al. 2004), a paragraph's first sentence counting
-    ``TOPIC_SENTENCE_BONUS`` more (topic sentences lead paragraphs: the location method of Edmundson
-    1969) and a sentence inside a quotation of others' words ``QUOTED_PENALTY`` less, chosen by
+    of its sentence vectors; Radev et al. 2004) and closest to its title (``TITLE_WEIGHT`` × cosine:
+    the title method of Edmundson 1969), a paragraph's first sentence counting
+    ``TOPIC_SENTENCE_BONUS`` more (topic sentences lead paragraphs: Edmundson's location method)
+    and a sentence inside a quotation of others' words ``QUOTED_PENALTY`` less, chosen by
     maximal marginal relevance while the word budget allows; quoted in post order.
     With ``opening``, the post's first body sentence (its opening claim, the lead baseline of news
     summarisation) comes first. ``relevance`` (sentence row → score) tilts the choice towards what a
@@ -480,6 +483,9 @@ def compose_summary(store: AnswerStore, doc_sentences: Sequence[Sentence], budge
     centroid = vectors.mean(axis=0)
     norm = float(np.linalg.norm(centroid)) or 1.0
     central = vectors @ (centroid / norm)
+    title = next((s for s in doc_sentences if s.role == SentenceRole.TITLE), None)
+    if title is not None:  # the title method: a title names what its post is about
+        central = central + TITLE_WEIGHT * (vectors @ store.vectors_of([title.row])[0])
     leads = [i == 0 or body[i - 1].line != s.line for i, s in enumerate(body)]
     central = central + np.array([TOPIC_SENTENCE_BONUS if lead else 0.0 for lead in leads], np.float32)
     if relevance:
