@@ -55,10 +55,11 @@ STOPWORDS = lexicon(
     "up down out off again further once ever even still instead rather themselves itself himself herself "
     "ourselves yourself whether while although though because since via per etc else anything "
     "something nothing everything anyone someone ought cannot can't won't couldn't shouldn't wouldn't "
-    "hasn't haven't hadn't mustn't needn't shan't mightn't")
+    "hasn't haven't hadn't mustn't needn't shan't mightn't despite notwithstanding amid amidst among "
+    "amongst beside besides beyond towards toward unlike")
 STOPWORDS = STOPWORDS | {w.replace("'", "’") for w in STOPWORDS if "'" in w}
-"""Function words, the modals "ought" and "cannot" and negated auxiliaries among them, with either
-apostrophe: they say nothing of a question's topic."""
+"""Function words, the modals "ought" and "cannot", negated auxiliaries and prepositions ("despite")
+among them, with either apostrophe: they say nothing of a question's topic."""
 
 FRAME_VERBS = lexicon(
     "say said says saying think thinks thought believe believes believed argue argues argued arguing "

@@ -342,6 +342,20 @@ def test_a_follow_up_counting_those_things_counts_what_the_last_question_named(r
     assert answer.found and "108 co-operative trust schools" in quoted(answer), answer.text
 
 
+@pytest.mark.parametrize("question,phrase", [
+    # the post's date and name say which post; they are no words the answer must hold
+    ("how many local labour groups backed the mutualisation pledge mentioned in the june 2010 post?",
+     "115 local labour groups"),
+    # "in action" and "credit ... with" are wording, not topics the posts lack
+    ("What examples of co-ownership in action did Tessa Jowell point to?", "reddish vale"),
+    ("How many co-operative trust schools and NHS foundation trusts does the Left Foot Forward article "
+     "credit Labour with?", "108 co-operative trust schools"),
+])
+def test_a_questions_incidental_words_do_not_refuse_it(rag_obj, question, phrase):
+    answer = rag_obj.answer(question)
+    assert answer.found and phrase in quoted(answer), answer.text
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

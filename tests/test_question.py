@@ -218,6 +218,12 @@ def test_odd_questions_never_raise(question):
     ("Why was the public warming to organisations with values?", ["warming"], []),
     ("What did the minister say about the housing to let?", ["housing"], ["housing"]),
     ("What does UNISON say about the training of staff?", ["training"], ["training"]),
+    # "in action", "in practice": "in" and a bare singular noun say how, not what about
+    ("What examples of co-ownership in action did Tessa Jowell point to?", ["action"], []),
+    ("What does the councillor say about mutuals in hospitals?", ["hospitals"], ["hospitals"]),
+    # a name after a do-question's base verb is its object: "credit" is the verb
+    ("How many schools does the article credit Labour with?", ["credit"], []),
+    ("What does the article say about the credit crunch?", ["credit"], ["credit"]),
 ])
 def test_a_word_the_posts_never_use_is_a_missing_topic_only_where_a_noun_goes(
         question: str, unknown: list[str], topics: list[str]) -> None:
@@ -521,3 +527,8 @@ def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
                                  "trust schools?")
     assert "co-operative trust schools" in query and "announcing" not in query
     assert analysis.count_noun == "schools"  # "of those schools": what is counted
+
+
+def test_a_preposition_is_no_topic():
+    assert "Despite" not in analyse("Despite all the talk of cynicism, does the blogger see anything good "
+                                    "in co-operation?").focus

@@ -61,7 +61,7 @@ FEATURES: tuple[str, ...] = (
 def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
              store: AnswerStore, ignore: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
     """The evidence, as numbers (question terms in ``ignore``, paraphrases the posts never use, do
-    not count as missing):
+    not count as missing; nor do the names and numbers of the post reference):
 
     - relevance, cosine, lexical, phrase: the best sentence's scores (``rag.answering.evidence``);
     - margin: its lead over the second best;
@@ -79,6 +79,10 @@ def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Can
         return {name: 0.0 for name in FEATURES}
     best = ranked[0]
     second = ranked[1].relevance if len(ranked) > 1 else 0.0
+    # the names and numbers that say which post is meant ("the June 2010 post", "the Left Foot Forward
+    # piece") are no evidence the answer's sentence must hold
+    scope = analysis.scope.words if analysis.scope is not None else ""
+    in_scope = set(terms(scope))
     window = store.sentence_window(best.row, PARAGRAPH, PARAGRAPH)
     paragraph: set[str] = set(best.terms)
     for s in window:
@@ -87,11 +91,11 @@ def features(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Can
     total = sum(weights.values()) or 1.0
     top_idf = max(weights.values(), default=1.0) or 1.0
     missing = {t: w for t, w in weights.items() if t not in paragraph}
-    names = [e for e in analysis.entities if terms(e)]
+    names = [e for e in analysis.entities if terms(e) and not set(terms(e)) <= in_scope]
     names_missing = sum(1 for e in names if not set(terms(e)) <= paragraph)
     sentence_terms = set(best.terms)
     absent = sum(w for t, w in weights.items() if t not in sentence_terms)
-    numbers = [n for n in _NUMBER.findall(analysis.text)]
+    numbers = [n for n in _NUMBER.findall(analysis.text) if n not in scope]
     window_text = " ".join(s.text for s in window) or best.sentence.text
     numbers_missing = sum(1 for n in numbers if n not in window_text)
     degree_q = {m.lower() for m in _DEGREE.findall(analysis.text)}

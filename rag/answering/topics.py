@@ -62,6 +62,7 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
     ends = {i for i, m in enumerate(matches) if not question[m.end():].strip()
             or question[m.end():].lstrip()[0] in ",;:?!."}
     lowered = [fold_quotes(t.lower()) for t in tokens]
+    named = frozenset(i for i, t in enumerate(tokens) if i > 0 and t[:1].isupper())
     heads = _wh_heads(tokens)
     topics: list[str] = []
     years: list[str] = []
@@ -87,7 +88,8 @@ def missing_topics(question: str, unknown: Sequence[str]) -> tuple[list[str], li
                 i + 1 < len(lowered) and lowered[i + 1] in _PARTICLE
                 and not (i > 0 and lowered[i - 1] in _DETERMINER) for i in positions):
             continue  # "the public warming to organisations": a verb and its particle, not a topic
-        if len(classes) > 1 and not any(_noun_place(lowered, i) and not _verb_place(lowered, i, classes, ends)
+        if len(classes) > 1 and not any(_noun_place(lowered, i)
+                                        and not _verb_place(lowered, i, classes, ends, named)
                                         for i in positions):
             continue  # "look into", "pitched as", "what did the pledge promise?": used as a verb here
         topics.append(word)
@@ -102,13 +104,18 @@ _HEDGE = frozenset({"some", "any", "certain", "all", "most", "such", "many", "wh
 def _describes(tokens: Sequence[str], i: int) -> bool:
     """Whether the noun at ``i`` heads a description rather than naming a topic: a predicate after
     "is a" / "be no" (adjectives between: "is no real defence", "could be a route") or the noun of a
-    hedging adjunct ("in some circumstances", "in any case")."""
+    hedging adjunct ("in some circumstances", "in any case") or of "in" before a bare singular noun ("in
+    action", "in practice")."""
     j = i - 1
     while j >= 0 and tokens[j] not in _ARTICLE and "adj" in word_classes(tokens[j]) and i - j <= 3:
         j -= 1
     if j >= 1 and tokens[j] in _ARTICLE and tokens[j - 1] in _COPULA:
         return True
-    return i >= 2 and tokens[i - 1] in _HEDGE and tokens[i - 2] in ("in", "under", "on")
+    if i >= 2 and tokens[i - 1] in _HEDGE and tokens[i - 2] in ("in", "under", "on"):
+        return True
+    # "co-ownership in action", "mutuals in practice": "in" and a bare singular noun, an adverbial
+    return i >= 1 and tokens[i - 1] == "in" and not tokens[i].endswith("s") and (
+        i + 1 == len(tokens) or not ({"noun", "adj"} & word_classes(tokens[i + 1])))
 
 
 def _noun_place(tokens: Sequence[str], i: int, *, after_noun: bool = True) -> bool:
@@ -127,16 +134,19 @@ _DO = frozenset({"do", "does", "did"})
 _OBJECT_START = frozenset({"the", "a", "an", "their", "his", "her", "its", "our", "to", "that"})
 
 
-def _verb_place(tokens: Sequence[str], i: int, classes: set[str], ends: set[int]) -> bool:
+def _verb_place(tokens: Sequence[str], i: int, classes: set[str], ends: set[int],
+                named: frozenset[int] = frozenset()) -> bool:
     """Whether a word that can be a verb stands where the main verb of a do-question goes, in its base
     form: ending a clause, as in "what did the pledge promise?", before its object ("did they promise
     the staff..."), or joined to such a verb ("what did the coalition scrap or reverse, ...").
-    ``ends`` holds the positions of words a punctuation mark or the question's end follows."""
+    ``ends`` holds the positions of words a punctuation mark or the question's end follows, ``named``
+    those of capitalised words inside the question: a name after the word is its object ("does the
+    article credit Labour with...")."""
     if "verb" not in classes or not any(t in _DO for t in tokens[:i]) or not is_base_verb(tokens[i]):
         return False
     if i > 0 and tokens[i - 1] in _OBJECT_START:  # "... the staff a pension?": a noun
         return False
-    if i in ends or i == len(tokens) - 1 or tokens[i + 1] in _OBJECT_START:
+    if i in ends or i == len(tokens) - 1 or tokens[i + 1] in _OBJECT_START or i + 1 in named:
         return True
     return (i + 2 < len(tokens) and tokens[i + 1] in ("or", "and") and is_base_verb(tokens[i + 2])
             and _verb_place(tokens, i + 2, {"verb"}, ends))
