@@ -672,6 +672,26 @@ def _possessor(phrase: str, entities: list[str]) -> str:
 _BOTH = re.compile(r"^\s*(?P<a>[^,.;:?!]{3,80}?)\s+and\s+(?P<b>[^,.;:?!]{3,80}?)\s+(?:both|each)\s+[a-z]",
                    re.IGNORECASE)
 """A context sentence that names two sides first: "X and Y both worry that..."."""
+_BOTH_FIRST = re.compile(r"^\s*both\s+(?P<a>[^,.;:?!]{3,80}?)\s+and\s+(?P<b>[^,.;:?!]{3,80})", re.IGNORECASE)
+"""... or "Both X and Y suggest that...": Y runs up to its verb (``_subject_end``)."""
+
+
+def _subject_end(phrase: str) -> str:
+    """A noun phrase cut before the verb that follows it: "the 2012 UNISON blogger suggest a council"
+    -> "the 2012 UNISON blogger" (the first lower-case word that can be a verb, after a noun or a
+    name, or a function word there, ends it)."""
+    from rag.wordclass import word_classes
+
+    words = phrase.split()
+    seen_head = False
+    for i, word in enumerate(words):
+        low = word.lower()
+        if seen_head and word[:1].islower() and (low in STOPWORDS or "verb" in word_classes(low)):
+            return " ".join(words[:i])
+        seen_head = seen_head or word[:1].isupper() or "noun" in word_classes(low)
+    return phrase.strip()
+
+
 _HOW_MEASURE = re.compile(r"\bhow\s+(?:long|much|many|far|old|big|large|often|tall|high|wide|deep|soon)\b",
                           re.IGNORECASE)
 _EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
@@ -982,9 +1002,10 @@ def analyse(question: str) -> QuestionAnalysis:
         else:
             focus.append(word)
     sides = _sides(text, entities, scopes) if answer_type == AnswerType.COMPARISON else ()
-    both = _BOTH.match(text) if answer_type != AnswerType.COMPARISON and core != text else None
+    context = answer_type != AnswerType.COMPARISON and core != text
+    both = (_BOTH.match(text) or _BOTH_FIRST.match(text)) if context else None
     if both and _EACH.search(core):  # "X and Y both suggest... How does each put it?"
-        answer_type, sides = AnswerType.COMPARISON, (both.group("a"), both.group("b"))
+        answer_type, sides = AnswerType.COMPARISON, (both.group("a"), _subject_end(both.group("b")))
     if answer_type == AnswerType.COMPARISON and len(sides) >= 2:
         scope = None  # two sides compared: neither restricts the answer
     count = _COUNT_NOUN.search(text) or _COUNT_QUALIFIED.search(text)

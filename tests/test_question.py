@@ -532,3 +532,14 @@ def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
 def test_a_preposition_is_no_topic():
     assert "Despite" not in analyse("Despite all the talk of cynicism, does the blogger see anything good "
                                     "in co-operation?").focus
+
+
+@pytest.mark.parametrize("question,sides", [
+    ("Both the 2010 councillor and the 2012 UNISON blogger suggest a council is already a kind of "
+     "co-operative. How does each put it?", ("the 2010 councillor", "the 2012 UNISON blogger")),
+    ("Both the councillor and the Left Foot Forward writer worry that mutuals serve one group. How does "
+     "each put it?", ("the councillor", "the Left Foot Forward writer")),
+])
+def test_a_context_opening_with_both_names_the_sides_a_question_about_each_compares(question, sides):
+    analysis = analyse(question)
+    assert analysis.answer_type == AnswerType.COMPARISON and analysis.sides == sides
