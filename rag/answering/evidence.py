@@ -75,6 +75,7 @@ class SoughtSide:
     sought: re.Pattern[str]
     other: re.Pattern[str]
     about: frozenset[str] = frozenset()  # the stems of what the stance is on: "mutual", "plan"
+    cases: bool = False  # asks whether there are cases against the stance ("against Y altogether?")
 
     def takes(self, text: str) -> bool:
         """Whether a sentence takes the sought side on what is asked about: more of its cues than of
@@ -101,7 +102,7 @@ def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
     # what the stance is on: the question's words less its holder's ("the councillor who wrote...")
     about = frozenset(terms(text)) - frozenset(terms(holder_words)) - _STANCE_WORDS
     if _AGAINST.search(text):
-        return SoughtSide(_POSITIVE, _NEGATIVE, about)
+        return SoughtSide(_POSITIVE, _NEGATIVE, about, cases=True)
     if re.search(r"\b(at all|anything|any good|whatsoever)\b", text, re.IGNORECASE) and _FAVOURS.search(text):
         return SoughtSide(_POSITIVE, _NEGATIVE, about)  # "anything positive at all": whether there is any
     if _FAVOURS.search(text):

@@ -537,29 +537,47 @@ EXCEPTION_WORDS = 150
 """An answer to "Is X against Y altogether?" runs to this many words with its exception."""
 
 
+_CONDITIONAL = re.compile(r"^\s*(?:but\s+|and\s+)?(?:where|when|if|provided|as long as|so long as|unless|"
+                          r"in (?:some|certain) (?:cases|circumstances)|sometimes)\b", re.IGNORECASE)
+"""A sentence opening on the cases it holds for ("Where there is genuine demand for a mutual solution
+... I'm all for it"): what "Is X against Y altogether?" asks after."""
+
+
 def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Candidate],
                     composer: Composer, query_vector: np.ndarray) -> list[Unit]:
     """``units`` with the best sentence of their first post that takes the side the question asks
     after ("Where there is genuine demand ... I'm all for it" for "Is the councillor against mutuals
-    altogether?"), when none of them does: among the scored candidates, else the post's sentence
-    closest to the question in meaning; in place of the last unit if the answer would run past
-    ``EXCEPTION_WORDS``."""
-    if any(side.takes(s.text) for u in units for s in u.sentences):
+    altogether?"): for a question asking whether there are such cases, one naming the cases it holds
+    for (``_CONDITIONAL``) unless the answer has one; else, when none of the units takes that side,
+    any; among the scored candidates, else the post's
+    sentence closest to the question in meaning; in place of the last unit if the answer would run
+    past ``EXCEPTION_WORDS``."""
+    taking = [s for u in units for s in u.sentences if side.takes(s.text)]
+    if taking and (not side.cases or any(_CONDITIONAL.match(s.text) for s in taking)):
         return units
     doc = units[0].doc_id
     taken = {r for u in units for r in u.rows()}
-    best = max((c for c in candidates if c.doc_id == doc and c.row not in taken and c.sentence.role.quotable
-                and side.takes(c.sentence.text)), key=lambda c: c.relevance, default=None)
-    sentence = best.sentence if best is not None else None
-    score = best.relevance if best is not None else 0.0
-    if sentence is None:  # not retrieved: the post's own sentences on that side
-        store = composer.store
+    store = composer.store
+    sentence: Sentence | None = None
+    score = 0.0
+    for conditional in (True,) if taking else (True, False):
+        def fits(text: str, conditional: bool = conditional) -> bool:
+            return side.takes(text) and (not conditional or bool(_CONDITIONAL.match(text)))
+
+        best = max((c for c in candidates if c.doc_id == doc and c.row not in taken
+                    and c.sentence.role.quotable and fits(c.sentence.text)),
+                   key=lambda c: c.relevance, default=None)
+        if best is not None:
+            sentence, score = best.sentence, best.relevance
+            break
+        # not retrieved: the post's own sentences on that side
         others = [s for s in store.sentences_of_document(doc)
-                  if s.row not in taken and s.role.quotable and side.takes(s.text)]
+                  if s.row not in taken and s.role.quotable and fits(s.text)]
         if others:
             cosines = store.vectors_of([s.row for s in others]) @ np.asarray(query_vector, np.float32)
             at = int(np.argmax(cosines))
             sentence, score = others[at], float(cosines[at])
+            break
     if sentence is None:
         return units
     unit = composer.expand(sentence, score, whole_list=False)
