@@ -223,6 +223,10 @@ def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     ("Is the councillor against mutuals altogether?", "I hope colleagues remember good quality services.",
      False),
     ("Is the councillor against mutuals altogether?", "I'm a mutualist, and proud of it.", True),
+    # a concession, or "anything X likes", asks for the favourable point of a critic
+    ("What does the writer concede is attractive about the plan?", "On one level the plan seems a good idea.",
+     True),
+    ("Is there anything the writer actually likes about the plan?", "The plan falls well short.", False),
 ])
 def test_a_question_on_the_extent_of_a_stance_seeks_the_other_side(question, text, takes):
     from rag.answering.evidence import exception_sought

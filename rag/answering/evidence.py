@@ -50,10 +50,14 @@ EXCEPTION_BONUS = 0.15
 """Added, for "Is X against Y altogether?", to a sentence that takes the other side in so many words
 ("Where there is genuine demand ... I'm all for it"): the question asks whether there is an exception."""
 _EXTENT = re.compile(r"\b(altogether|entirely|completely|totally|wholly|outright|whatsoever|at all|"
-                     r"in principle|across the board|any good|anything (good|positive|right|useful))\b",
-                     re.IGNORECASE)
+                     r"in principle|across the board|any good|anything (good|positive|right|useful)|"
+                     r"anything\b[^?]{0,60}\b(likes?|liked|approves?|praises?|admires?|welcomes?))\b|"
+                     r"\b(concedes?|conceded|admits?|admitted|grants?|acknowledges?)\b", re.IGNORECASE)
 _AGAINST = re.compile(r"\b(against|oppose[sd]?|opposed|reject[s]?|hostile|anti|sceptical|skeptical|"
                       r"dismiss(es)?|critical)\b", re.IGNORECASE)
+_CONCEDES = re.compile(r"\b(concedes?|conceded|admits?|admitted|grants?|acknowledges?)\b", re.IGNORECASE)
+"""A concession asks for the favourable point of a critic ("What does the writer concede is
+attractive about the plan?")."""
 _FAVOURS = re.compile(r"\b(support[s]?|favour[s]?|favor[s]?|in favour|for|back[s]?|welcome[s]?|keen|"
                       r"positive|good|useful|right|endorse[s]?)\b", re.IGNORECASE)
 _POSITIVE = re.compile(r"\b(good|great|positive|benefit[s]?|beneficial|advantage[s]?|potential|promising|"
@@ -88,7 +92,8 @@ class SoughtSide:
 
 _STANCE_WORDS = frozenset(terms("against oppose opposed support favour favor back positive good useful right "
                                 "anything altogether entirely completely totally wholly outright whatsoever "
-                                "see think view"))
+                                "see think view like likes actually concede concedes admit grant acknowledge "
+                                "attractive"))
 
 
 def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
@@ -105,6 +110,8 @@ def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
         return SoughtSide(_POSITIVE, _NEGATIVE, about, cases=True)
     if re.search(r"\b(at all|anything|any good|whatsoever)\b", text, re.IGNORECASE) and _FAVOURS.search(text):
         return SoughtSide(_POSITIVE, _NEGATIVE, about)  # "anything positive at all": whether there is any
+    if _CONCEDES.search(text) or re.search(r"\banything\b", text, re.IGNORECASE):
+        return SoughtSide(_POSITIVE, _NEGATIVE, about)  # "What does X concede...", "anything X likes"
     if _FAVOURS.search(text):
         return SoughtSide(_NEGATIVE, _POSITIVE, about)  # "back it entirely": whether there are reservations
     return None
