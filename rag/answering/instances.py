@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.lexical import terms
 from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
@@ -185,11 +186,17 @@ def mentions_set(sentence_terms: frozenset[str] | set[str], asked: SetQuestion) 
     return bool(set(terms(asked.head)) & sentence_terms)
 
 
+@lru_cache(maxsize=8192)
+def _lists_things(text: str) -> bool:
+    """Whether a text enumerates three or more short items other than kinds of people (cached: the
+    enumeration pattern backtracks, and sentences recur across questions)."""
+    return any(not _people(m.group()) for m in _ENUMERATION.finditer(text))
+
+
 def names_members(sentence: Sentence, asked: SetQuestion, question: str) -> bool:
     """Whether the sentence names members of the set (see the module's docstring)."""
     text = sentence.text
-    listed = any(not _people(m.group()) for m in _ENUMERATION.finditer(text))  # not "residents, carers..."
-    if sentence.role == SentenceRole.LEAD_IN or listed:
+    if sentence.role == SentenceRole.LEAD_IN or _lists_things(text):
         return True
     forms = "|".join(re.escape(w) for w in sorted({asked.head.lower(), *asked.singular}))
     if re.search(rf"\b(?:{forms})\b\s*(?:\([^)]*\)\s*)?,?\s*(?:such as|including|like|namely|e\.g\.|for "
