@@ -135,6 +135,10 @@ class FactType(StrEnum):
     OTHER = "other"
 
 
+NAMED_TYPES = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
+"""The fact types that are names of something (not dates, numbers or sums)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerSection:
     """Quotes shown together: one post's quotes (in a comparison or a summary), or all of an answer's.

@@ -25,7 +25,7 @@ from rag.answering.store import AnswerStore
 from rag.lexical import other_name_stems, terms
 from rag.question import QuestionAnalysis
 from rag.text import without_links
-from rag.types import AnswerType, EntitySpan, FactType, Sentence
+from rag.types import NAMED_TYPES, AnswerType, EntitySpan, FactType, Sentence
 from rag.wordclass import word_classes
 
 LEXICAL_WEIGHT = 0.35
@@ -162,7 +162,6 @@ _TYPE_TEXT: dict[FactType, re.Pattern[str]] = {
 }
 _EXACT_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|\d0s|{_MONTHS})\b", re.IGNORECASE)
 """A calendar date, month or year, for "what date" and "which year" (not "yesterday")."""
-_NAMED = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _NUMBER_TOKEN = re.compile(r"^(\d[\d,.½¼¾⅓⅔]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|several|"
@@ -212,7 +211,7 @@ def holds_answer(sentence: Sentence, analysis: QuestionAnalysis, context: str = 
     asked = analysis.text.lower()
     if wanted == FactType.NAME:  # any proper name the question does not already give
         named = [sentence.text[e.start - sentence.start:e.end - sentence.start] for e in sentence.entities
-                 if e.fact_type in _NAMED]
+                 if e.fact_type in NAMED_TYPES]
         named += [m.group(0) for m in _CAPITALISED.finditer(sentence.text[1:])]
         named += [m.group(1) for m in _TERMED.finditer(sentence.text)]  # "a process called chemotaxis"
         given = set(terms(asked))

@@ -549,42 +549,47 @@ def _with_exception(units: list[Unit], side: SoughtSide, candidates: Sequence[Ca
     after ("Where there is genuine demand ... I'm all for it" for "Is the councillor against mutuals
     altogether?"): for a question asking whether there are such cases, one naming the cases it holds
     for (``_CONDITIONAL``) unless the answer has one; else, when none of the units takes that side,
-    any; among the scored candidates, else the post's
-    sentence closest to the question in meaning; in place of the last unit if the answer would run
-    past ``EXCEPTION_WORDS``."""
+    any (``_taking_side``); in place of the last unit if the answer would run past
+    ``EXCEPTION_WORDS``."""
     taking = [s for u in units for s in u.sentences if side.takes(s.text)]
     if taking and (not side.cases or any(_CONDITIONAL.match(s.text) for s in taking)):
         return units
-    doc = units[0].doc_id
     taken = {r for u in units for r in u.rows()}
-    store = composer.store
-    sentence: Sentence | None = None
-    score = 0.0
-    for conditional in (True,) if taking else (True, False):
-        def fits(text: str, conditional: bool = conditional) -> bool:
-            return side.takes(text) and (not conditional or bool(_CONDITIONAL.match(text)))
-
-        best = max((c for c in candidates if c.doc_id == doc and c.row not in taken
-                    and c.sentence.role.quotable and fits(c.sentence.text)),
-                   key=lambda c: c.relevance, default=None)
-        if best is not None:
-            sentence, score = best.sentence, best.relevance
-            break
-        # not retrieved: the post's own sentences on that side
-        others = [s for s in store.sentences_of_document(doc)
-                  if s.row not in taken and s.role.quotable and fits(s.text)]
-        if others:
-            cosines = store.vectors_of([s.row for s in others]) @ np.asarray(query_vector, np.float32)
-            at = int(np.argmax(cosines))
-            sentence, score = others[at], float(cosines[at])
-            break
-    if sentence is None:
+    found = _taking_side(side, units[0].doc_id, taken, candidates, composer.store, query_vector,
+                         conditional=True)
+    if found is None and not taking:
+        found = _taking_side(side, units[0].doc_id, taken, candidates, composer.store, query_vector,
+                             conditional=False)
+    if found is None:
         return units
+    sentence, score = found
     unit = composer.expand(sentence, score, whole_list=False)
     kept = list(units)
     while len(kept) > 1 and words_of([*kept, unit]) > EXCEPTION_WORDS:
         kept.pop()
     return merge([*kept, unit])
+
+
+def _taking_side(side: SoughtSide, doc: str, taken: set[int], candidates: Sequence[Candidate],
+                 store: AnswerStore, query_vector: np.ndarray, *, conditional: bool
+                 ) -> tuple[Sentence, float] | None:
+    """The best sentence of post ``doc`` (outside the rows ``taken``) that takes ``side`` (and, with
+    ``conditional``, opens on the cases it holds for), with its score: the best scored candidate,
+    else the post's sentence closest to the question in meaning; None if there is none."""
+    def fits(text: str) -> bool:
+        return side.takes(text) and (not conditional or bool(_CONDITIONAL.match(text)))
+
+    best = max((c for c in candidates if c.doc_id == doc and c.row not in taken and c.sentence.role.quotable
+                and fits(c.sentence.text)), key=lambda c: c.relevance, default=None)
+    if best is not None:
+        return best.sentence, best.relevance
+    others = [s for s in store.sentences_of_document(doc)  # not retrieved: the post's own sentences
+              if s.row not in taken and s.role.quotable and fits(s.text)]
+    if not others:
+        return None
+    cosines = store.vectors_of([s.row for s in others]) @ np.asarray(query_vector, np.float32)
+    at = int(np.argmax(cosines))
+    return others[at], float(cosines[at])
 
 
 def _foreign_quotations(store: AnswerStore, candidates: Sequence[Candidate], holder: str) -> set[int]:

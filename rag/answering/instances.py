@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from rag.lexical import terms
 from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
-from rag.types import FactType, Sentence, SentenceRole
+from rag.types import NAMED_TYPES, Sentence, SentenceRole
 from rag.wordclass import lemmas, word_classes
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
@@ -254,9 +254,6 @@ _UNNAMING_BEFORE = lexicon("a an one any some each every another my his her our 
 """Determiners that leave the thing unnamed ("a council", "my ward"): which one is not said."""
 
 
-_NAMES = frozenset({FactType.PERSON, FactType.ORGANISATION, FactType.PLACE, FactType.NAME})
-
-
 def _modifies(text: str, end: int, forms: Sequence[str]) -> bool:
     """Whether the name ending at ``end`` modifies one of the noun's ``forms`` right after it
     ("Labour Councils"): of which side they are, not which one."""
@@ -336,7 +333,7 @@ def names_one(sentence: Sentence, head: str, question: str) -> bool | None:
         if determiner in ("the", "this", "that") or determiner.endswith(("'s", "’s")) \
                 or any(new(w) for w in modifiers):
             return True
-    if any(e.fact_type in _NAMES and unknown(text[e.start - sentence.start:e.end - sentence.start])
+    if any(e.fact_type in NAMED_TYPES and unknown(text[e.start - sentence.start:e.end - sentence.start])
            and not _modifies(text, e.end - sentence.start, forms) for e in sentence.entities):
         return None  # "Chivas were suspended...": one named, maybe in other words than the question's
     return False if considered else None
