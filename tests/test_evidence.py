@@ -269,3 +269,24 @@ def test_a_sentence_picks_out_one_thing_by_name_modifier_or_description(text, pi
     head = "season" if "season" in text else "county" if "County" in text else "estate" if "estate" in text \
         else "council"
     assert names_one(sentence(text), head, f"Which {head} leads the Co-operative Councils network?") is picked
+
+
+@pytest.mark.parametrize("text,named", [
+    # the rest of the title is not the name; the name after it is
+    ("As of August 2009, the Chairman of the Board of Trustees is Andrew Alper.", True),
+    ("The Chairman of the Board of Trustees met in August.", False),
+])
+def test_a_holders_name_may_follow_the_rest_of_their_title(text, named):
+    from rag.answering.checks import _named_beside
+
+    assert _named_beside(text, "chairman", "What is the name of the Chairman of the Board of Trustees?") \
+        is named
+
+
+def test_the_title_whose_holder_is_asked_for_ends_before_a_clause():
+    from rag.answering.checks import _head_noun, _named_thing
+    from rag.answering.evidence import QueryTerms
+
+    phrase = "UNISON General Secretary quoted in Mutual Benefit"
+    assert _named_thing(phrase, QueryTerms([], {}, [])) == ["unison", "general", "secretari"]
+    assert _head_noun(phrase) == "secretary"  # a role, though capitalised

@@ -42,14 +42,18 @@ _TITLE_OF = re.compile(r"\b(?:names?|titles?) of (?:the |a |an )?(?!(?:post|arti
 
 def _head_noun(phrase: str) -> str:
     """The last word of a noun phrase before its first function word, in lower case ("publication" of
-    "Cabinet Office publication from March that..."); "" for a name or a phrase without one."""
+    "Cabinet Office publication from March that...", "secretary" of "UNISON General Secretary"); ""
+    for a name or a phrase without one."""
     words: list[str] = []
     for word in re.findall(r"[\w'’-]+", phrase):
         classes = word_classes(word.lower())
         if word.lower() in STOPWORDS or (words and "verb" in classes and "noun" not in classes):
             break  # "the homeless service taken over by...": the head is "service"
         words.append(word)
-    return words[-1].lower() if words and words[-1].islower() else ""
+    if not words:
+        return ""
+    last = words[-1].lower()
+    return last if words[-1].islower() or last in _ROLES else ""  # "the UNISON General Secretary": a role
 
 
 def _names_new_person(sentence: Sentence, question: str) -> bool:
@@ -79,6 +83,11 @@ NAME_BESIDE_WORDS = 6
 uniflow rotary steam engine")."""
 
 
+_TITLE_REST = re.compile(r"(?:\s+(?:of|for)(?:\s+the)?(?:\s+[A-Z][\w'’-]*(?:\s+(?:of|for|and))?)+)"
+                         r"(?:\s+(?:is|was))?")
+"""What follows a title and belongs to it: "of the Board of Trustees", "for the Cabinet Office"."""
+
+
 def _named_beside(text: str, noun: str, question: str) -> bool:
     """Whether a name the question does not give stands beside ``noun`` in the sentence: capitalised
     or quoted words just after it ("the estate, Woodberry Down,", "a publication called 'Our
@@ -90,7 +99,11 @@ def _named_beside(text: str, noun: str, question: str) -> bool:
     for acronym in re.findall(r"\b[A-Z]{2,6}\b", question):
         given |= set(terms(expansion_in(text, acronym) or ""))
     for m in _forms_of(noun).finditer(text):
-        after = re.findall(r"[\w'’-]+|[\"“‘]", text[m.end():])[:NAME_BESIDE_WORDS]
+        # the rest of its title is no name of its own: "the Chairman of the Board of Trustees is
+        # Andrew Alper" names him after "of the Board of Trustees"
+        rest = _TITLE_REST.match(text, m.end())
+        end = rest.end() if rest and all(t in given for t in terms(rest.group())) else m.end()
+        after = re.findall(r"[\w'’-]+|[\"“‘]", text[end:])[:NAME_BESIDE_WORDS]
         before = re.findall(r"[\w'’-]+", text[:m.start()])[-NAME_BESIDE_WORDS:]
         if any(w.lower() in _NAMING_WORDS for w in after[:3]):
             return True  # "a process called chemotaxis": named, in whatever case
@@ -109,8 +122,10 @@ def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
     Cabinet Office"), its head last; none when the phrase does not end in a capitalised title."""
     words: list[str] = []
     for word in re.findall(r"[\w'’-]+", phrase):
-        if word.lower() in STOPWORDS:
-            break
+        classes = word_classes(word.lower())
+        if word.lower() in STOPWORDS or (words and word.islower() and "verb" in classes
+                                         and "noun" not in classes):
+            break  # "UNISON General Secretary quoted in...": the title ends before the clause
         words.append(word)
     # a title ("General Secretary", "Minister"), not a kind of thing: a book is often named without
     # the word "book"; "the man who chairs...": the clause says who
