@@ -290,3 +290,16 @@ def test_the_title_whose_holder_is_asked_for_ends_before_a_clause():
     phrase = "UNISON General Secretary quoted in Mutual Benefit"
     assert _named_thing(phrase, QueryTerms([], {}, [])) == ["unison", "general", "secretari"]
     assert _head_noun(phrase) == "secretary"  # a role, though capitalised
+
+
+@pytest.mark.parametrize("question,verb", [
+    ("And who funds it?", "fund"),
+    ("Who chairs the Commission on Ownership?", "chair"),
+    ("Who said that?", ""),  # a frame verb asks for the speaker, not a deed
+    ("Who is the General Secretary of UNISON?", ""),  # an auxiliary
+    ("Why does the councillor doubt mutuals?", ""),  # not a fact question
+])
+def test_a_question_asking_who_did_something_names_the_deed(question, verb):
+    from rag.answering.evidence import _asked_verb
+
+    assert _asked_verb(analyse(question)) == verb

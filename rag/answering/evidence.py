@@ -21,9 +21,10 @@ import numpy as np
 
 from rag.answering.attribution import REFERENCE_BACK, introduces, quotation_introducers, voiced_by
 from rag.answering.instances import mentions_set, names_members, set_question
+from rag.answering.predicate import LIGHT_VERBS, derived
 from rag.answering.store import AnswerStore
 from rag.lexical import other_name_stems, terms
-from rag.question import QuestionAnalysis
+from rag.question import FRAME_VERBS, STOPWORDS, QuestionAnalysis
 from rag.text import without_links
 from rag.types import NAMED_TYPES, AnswerType, EntitySpan, FactType, Sentence
 from rag.wordclass import word_classes
@@ -126,6 +127,11 @@ def holder_words(analysis: QuestionAnalysis) -> str:
 
 QUESTION_PENALTY = 0.1
 """Subtracted from a sentence that is itself a question (rhetorical questions rarely answer)."""
+VERB_BONUS = 0.1
+"""Added, for a question asking who or what did something ("Who funds it?", "Who chairs the
+commission?"), to a sentence using the question's verb in any form ("Funded by...", "chaired by")."""
+_SUBJECT_QUESTION = re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?(?:who|what)\s+(?P<verb>[a-z]+)\b",
+                               re.IGNORECASE)
 MEMBERS_BONUS = 0.1
 """Added, for a question asking which members of a set there are ("What coalition decisions..."), to
 a sentence that speaks of the set and names members of it (``instances.names_members``)."""
@@ -452,6 +458,7 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         return sum(w for t, w in query.weights.items() if t in have) / total if total else 0.0
 
     asked_set = set_question(analysis.text) if analysis.answer_type == AnswerType.LIST else None
+    verb = _asked_verb(analysis)
     introducers = quotation_introducers_in(store, {s.doc_id for s in sentences})
     speakers = _speakers(analysis, query)
     if speakers:
@@ -497,6 +504,8 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
             relevance -= QUESTION_PENALTY
         if reason and _CAUSAL.search(sent.text):
             relevance += CAUSAL_BONUS
+        if verb and any(derived(verb, t) for t in have):
+            relevance += VERB_BONUS
         if asked_set is not None and mentions_set(have, asked_set) and names_members(sent, asked_set,
                                                                                    analysis.text):
             relevance += MEMBERS_BONUS
@@ -506,6 +515,21 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))
     return out
+
+
+def _asked_verb(analysis: QuestionAnalysis) -> str:
+    """The stem of the verb a fact question asks who or what did ("fund" in "And who funds it?"), or
+    ""; auxiliaries, frame verbs ("say") and light verbs ("make") ask nothing of their own."""
+    if analysis.answer_type != AnswerType.FACT:
+        return ""
+    m = _SUBJECT_QUESTION.match(analysis.text)
+    if m is None:
+        return ""
+    word = m.group("verb").lower()
+    if word in STOPWORDS or word in FRAME_VERBS or word in LIGHT_VERBS or "verb" not in word_classes(word):
+        return ""
+    stems = terms(word)
+    return stems[0] if stems else ""
 
 
 _introducers: WeakKeyDictionary[AnswerStore, dict[str, dict[int, Sentence]]] = WeakKeyDictionary()
