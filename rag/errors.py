@@ -42,6 +42,11 @@ class DocumentNotFoundError(RagError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class IndexLocationError(RagError, ValueError):
+    """The index folder given is a file, or a folder holding other files than an index's: building
+    there would mix the index with them (a corpus folder given as ``--index``, a typo)."""
+
+
 class IndexMismatchError(RagError):
     """The index was built with other settings (model, chunker, format) than those asked for."""
 

@@ -35,6 +35,7 @@ from rag.errors import (
     UnknownBackendError,
 )
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
+from rag.index.builder import check_index_location
 from rag.index.manifest import ForeignFormatError
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
@@ -375,6 +376,7 @@ def open_or_build(cfg: Settings, log: Callable[[str], None], **overrides: Any) -
     try:
         return RAG.open(cfg.index_dir, **overrides)
     except IndexMissingError:
+        check_index_location(Path(cfg.index_dir))  # a file or another folder: say so, build nothing
         log(f"No index in {cfg.index_dir}: building it from {cfg.corpus_dir} first.")
     except ForeignFormatError as exc:  # written by another version: the index is derived data
         log(f"The index in {cfg.index_dir} has format {exc.found}; this version reads format "

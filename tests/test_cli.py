@@ -78,6 +78,17 @@ def test_ask_without_an_index_offers_to_build_it_and_a_bad_corpus_is_a_clear_err
     assert "Corpus folder not found" in out.stderr
 
 
+def test_ask_with_a_file_or_another_folder_as_the_index_says_so_and_writes_nothing(tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes", encoding="utf-8")
+    for index in (folder, folder / "notes.txt"):
+        out = run("ask", "--index", str(index), "Who chairs the commission?")
+        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+        assert "give a new or empty folder" in out.stderr or "is a file" in out.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
 def test_unknown_backend_is_a_clear_error(built_index):
     out = run("ask", "--backend", "nope", "--index", str(built_index), "Who funds the commission?")
     assert out.returncode == 1 and "Traceback" not in out.stderr

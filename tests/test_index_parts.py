@@ -168,3 +168,24 @@ def test_one_pass_chunk_vectors_are_the_word_weighted_mean_of_their_sentences() 
     assert np.allclose(pooled[2], sentences[2])
     with_title = pool_chunk_vectors(sentences, words, [[2]], (sentences[0], 2.0))
     assert np.allclose(with_title[0], np.array([1.0, 0.0, 1.0]) / np.sqrt(2))
+
+
+def test_an_index_folder_holding_other_files_or_a_file_is_refused_before_anything_is_written(
+        tmp_path: Path) -> None:
+    """The corpus folder given as the index, or a file, would mix the index with other files."""
+    from rag.errors import IndexLocationError
+    from rag.index.builder import check_index_location
+
+    check_index_location(tmp_path / "new")  # a new folder: fine
+    (tmp_path / "empty").mkdir()
+    check_index_location(tmp_path / "empty")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "post.md").write_text("A post.", encoding="utf-8")
+    with pytest.raises(IndexLocationError, match="holds other files"):
+        check_index_location(corpus)
+    with pytest.raises(IndexLocationError, match="is a file"):
+        check_index_location(corpus / "post.md")
+    assert sorted(p.name for p in corpus.iterdir()) == ["post.md"]
+    (corpus / MANIFEST).write_text("{}", encoding="utf-8")  # an index's own folder (a manifest): fine
+    check_index_location(corpus)

@@ -23,7 +23,7 @@ from rag.annotate import annotate_many, author_roles
 from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
-from rag.errors import IndexBusyError
+from rag.errors import IndexBusyError, IndexLocationError
 from rag.index import qdrant
 from rag.index.bm25 import bm25_text, write_bm25
 from rag.index.dense import resolve_kind, write_dense
@@ -129,14 +129,16 @@ class IndexBuilder:
 
         ``documents``: index these instead of reading ``settings.corpus_dir`` (ids must be unique).
         ``rebuild``: re-embed everything. Raises ``IndexBusyError`` if another build holds the
-        index, ``CorpusError`` if the corpus holds no readable document, ``StoreUnavailableError`` for
-        the Qdrant store without qdrant-client.
+        index, ``IndexLocationError`` if the index folder is a file or holds other files than an
+        index's, ``CorpusError`` if the corpus holds no readable document, ``StoreUnavailableError``
+        for the Qdrant store without qdrant-client.
         """
         from filelock import FileLock, Timeout
 
         if self.settings.store == ChunkStore.QDRANT:
             qdrant.qdrant_models()  # without qdrant-client, say so before embedding anything
         index_dir = Path(self.settings.index_dir)
+        check_index_location(index_dir)
         created = not index_dir.exists()
         index_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -452,6 +454,28 @@ class IndexBuilder:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.is_file() and path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
+
+
+def _index_file(path: Path) -> bool:
+    """Whether a folder entry is one an index writes (its manifest, lock, generations, temporaries)."""
+    name = path.name
+    return name in (MANIFEST, LOCK, ".gitkeep") or name.startswith(("gen-", ".tmp-gen-", f".{MANIFEST}."))
+
+
+def check_index_location(index_dir: Path) -> None:
+    """Refuse an index folder that would mix the index with other files: a file, or a folder that
+    holds no index but other files (the corpus folder given as the index, a mistyped path to a
+    project folder). A new or empty folder, or an index's own, is fine. Raises
+    ``IndexLocationError``; writes nothing."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexLocationError(f"{index_dir} is a file, not a folder: give a folder for the index.")
+    if index_dir.is_dir() and not (index_dir / MANIFEST).exists():
+        others = sorted(p.name for p in index_dir.iterdir() if not _index_file(p))
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise IndexLocationError(
+                f"{index_dir} holds other files ({shown}) and no index: give a new or empty folder for "
+                "the index. Nothing was written.")
 
 
 def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
