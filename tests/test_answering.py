@@ -340,6 +340,7 @@ def test_a_follow_up_counting_those_things_counts_what_the_last_question_named(r
                            "trust schools?")
     answer = rag_obj.answer("and how many of those schools were set up?", history=[first])
     assert answer.found and "108 co-operative trust schools" in quoted(answer), answer.text
+    assert "say no more" not in answer.text  # the fact is the answer, though quoted before
 
 
 @pytest.mark.parametrize("question,phrase", [
@@ -354,6 +355,13 @@ def test_a_follow_up_counting_those_things_counts_what_the_last_question_named(r
 def test_a_questions_incidental_words_do_not_refuse_it(rag_obj, question, phrase):
     answer = rag_obj.answer(question)
     assert answer.found and phrase in quoted(answer), answer.text
+
+
+def test_a_count_of_the_members_that_did_something_is_refused_when_the_posts_count_only_the_set(rag_obj):
+    """The posts count "a dozen pilot mutual projects", not how many succeeded."""
+    answer = rag_obj.answer("How many of Maude's pilot projects succeeded?")
+    assert not answer.found, answer.text
+    assert "not how many of them succeeded" in answer.text
 
 
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):

@@ -303,3 +303,25 @@ def test_a_question_asking_who_did_something_names_the_deed(question, verb):
     from rag.answering.evidence import _asked_verb
 
     assert _asked_verb(analyse(question)) == verb
+
+
+@pytest.mark.parametrize("question,head,deed", [
+    ("How many of Maude's pilot projects succeeded?", "projects", ("succeed",)),
+    ("and how many of those schools were set up?", "schools", ("set",)),
+    # the relative clause belongs to the set; the deed follows the main verb
+    ("How many of the 115 local Labour Groups that signed the pledge went on to become Co-operative "
+     "Councils?", "Groups", ("co", "oper", "council")),
+])
+def test_a_count_of_some_members_of_a_set_names_the_set_and_their_deed(question, head, deed):
+    from rag.answering.instances import subset_count
+
+    asked = subset_count(question)
+    assert asked is not None and asked.head == head and asked.terms == deed
+
+
+@pytest.mark.parametrize("question", ["How many co-operative trust schools were set up?",
+                                      "How many of them are still running?"])
+def test_other_counts_are_no_subset_counts(question):
+    from rag.answering.instances import subset_count
+
+    assert subset_count(question) is None

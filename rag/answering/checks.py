@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from rag.acronyms import expansion_in
 from rag.answering.attribution import TITLES, speaker_keys, speaks, voiced_by
 from rag.answering.evidence import CALENDAR_WORD, Candidate, QueryTerms, counts, mentioned
-from rag.answering.instances import mentions_set, names_members, names_one, set_question, which_one
+from rag.answering.instances import (
+    mentions_set,
+    names_members,
+    names_one,
+    set_question,
+    subset_count,
+    which_one,
+)
 from rag.answering.predicate import derived, is_person_name, outcome_unsaid, undescribed, unsaid
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
@@ -269,6 +276,12 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         if analysis.count_noun and wanted == FactType.NUMBER:
             typed = [c for c in typed if counts(c.sentence, analysis.count_noun)
                      or not set(terms(analysis.count_noun)) & c.terms]
+        subset = subset_count(analysis.text) if wanted == FactType.NUMBER else None
+        if subset is not None and typed:  # "How many of Maude's pilot projects succeeded?"
+            counted = [c for c in ranked[:TYPE_CANDIDATES] if counts(c.sentence, subset.head)]
+            if counted and not any(derived(p, t) for c in counted for p in subset.terms for t in c.terms):
+                return Verdict(False, f"The posts give a number of {subset.head.lower()}, but not how many "
+                                      f"of them {subset.predicate}.", (f"how many {subset.predicate}",))
         if not typed:
             named = subject_name(analysis, store, query)
             what = _TYPE_WORDS.get(wanted, "answer")

@@ -262,8 +262,10 @@ class ExtractiveBackend:
                                  assessment.confidence)
         lead = assessment.verdict.lead
         last = _previous_answer(request.history) if analysis.follow_up and not analysis.wants_more else ""
-        if last and all(_quoted_in(s.text, last) for u in units for s in u.sentences):
+        repeated = bool(last) and all(_quoted_in(s.text, last) for u in units for s in u.sentences)
+        if repeated and kind != AnswerType.FACT:
             # "And why?" answered by what the last answer already quoted: say so, not repeat silently
+            # (a fact found there, "how many of those schools...", is simply the answer)
             lead = lead or "The posts say no more on this than the passages already quoted:"
         if kind == AnswerType.SUMMARY or (kind == AnswerType.COMPARISON and not analysis.focus
                                           and scope_id is None):

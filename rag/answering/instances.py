@@ -337,3 +337,47 @@ def names_one(sentence: Sentence, head: str, question: str) -> bool | None:
            and not _modifies(text, e.end - sentence.start, forms) for e in sentence.entities):
         return None  # "Chivas were suspended...": one named, maybe in other words than the question's
     return False if considered else None
+
+
+_PARTITIVE = re.compile(r"^\s*(?:(?:and|so|but)\s+)?how many of\s+(?:the|these|those|his|her|their|its|our|"
+                        r"them|[\w'’-]+['’]s)\b\s*(?P<rest>.*?)\s*\?*\s*$", re.IGNORECASE)
+_LIGHT = lexicon("be is are was were been being have has had do does did go goes went gone going get got "
+                 "become becomes became make made come came")
+
+
+@dataclass(frozen=True, slots=True)
+class SubsetCount:
+    """A question counting the members of a set that did something ("How many of Maude's pilot
+    projects succeeded?"): the set's head noun and the terms of what they did."""
+
+    head: str  # "projects"
+    predicate: str  # "succeeded", as written
+    terms: tuple[str, ...]  # ("succeed",)
+
+
+def subset_count(text: str) -> SubsetCount | None:
+    """The set and the deed of "How many of <the set> <did something>?", or None. The deed is what
+    follows the last verb ("went on to become Co-operative Councils": "Co-operative Councils"), that
+    verb included unless it is a light one ("succeeded", "were set up": "set up"); a relative clause
+    on the set ("that signed the pledge") is part of the set, not the deed."""
+    m = _PARTITIVE.match(text)
+    if m is None:
+        return None
+    words = _WORD.findall(m.group("rest"))
+    head_at = next((i for i, w in enumerate(words) if _plural(w.lower())), None)
+    if head_at is None:
+        return None
+    after = words[head_at + 1:]
+    verbs = [i for i, w in enumerate(after) if w[:1].islower() and "verb" in word_classes(w.lower())
+             and w.lower() not in STOPWORDS]
+    if not verbs:
+        return None
+    last = verbs[-1]
+    deed = after[last + 1:] if after[last].lower() in _LIGHT else after[last:]
+    kept = [w for w in deed if w.lower() not in STOPWORDS and w.lower() not in _LIGHT]
+    stems = tuple(t for w in kept for t in terms(w))
+    if not stems:
+        return None
+    # the main verb: the first after a noun ("...the pledge went on to become..."), else all of it
+    main = next((i for i in verbs if i > 0 and "noun" in word_classes(after[i - 1].lower())), 0)
+    return SubsetCount(words[head_at], " ".join(after[main:]), stems)
