@@ -141,7 +141,8 @@ def test_a_name_given_as_an_example_does_not_speak(rag_obj):
     assert not lewis.found
     assert lewis.lead == "The posts mention John Lewis, but give no view of theirs on this."
     clegg = rag_obj.answer("What did Nick Clegg say about mutuals?")  # "Cameron and Clegg's ... regime"
-    assert not clegg.found and clegg.lead == "The posts mention Clegg, but never as Nick Clegg."
+    assert not clegg.found
+    assert clegg.lead == "The posts never mention Nick Clegg; they name a “Clegg” by surname only."
     staff = rag_obj.answer("How many staff at Leicester City Primary Care Trust took over services?")
     assert not staff.found  # the sentence's number counts Reddish Vale's members, not the staff
 

@@ -223,6 +223,8 @@ def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     ("Is the councillor against mutuals altogether?", "I hope colleagues remember good quality services.",
      False),
     ("Is the councillor against mutuals altogether?", "I'm a mutualist, and proud of it.", True),
+    ("Is the writer against mutuals altogether?",
+     "Indeed, the idea of mutual public services is something the party has campaigned for.", True),
     # a concession, or "anything X likes", asks for the favourable point of a critic
     ("What does the writer concede is attractive about the plan?", "On one level the plan seems a good idea.",
      True),

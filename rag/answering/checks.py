@@ -222,7 +222,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
         surnames = [a.split()[-1] for a in absent if is_person_name(a) and all(
             t in vocabulary for t in terms(a.split()[-1]))]
         if len(absent) == 1 and surnames:  # "Clegg" in "Cameron and Clegg's ramshackle regime"
-            return Verdict(False, f"The posts mention {surnames[0]}, but never as {absent[0]}.",
+            return Verdict(False, f"The posts never mention {absent[0]}; they name a “{surnames[0]}” by "
+                                  f"surname only.",
                            tuple(absent))
         return Verdict(False, f"The posts don't mention {join_words(absent)}.", tuple(absent))
     # 2. a topic (a noun) or a year the posts never use, unless the best sentence clearly means the same

@@ -63,7 +63,8 @@ _FAVOURS = re.compile(r"\b(support[s]?|favour[s]?|favor[s]?|in favour|for|back[s
                       r"positive|good|useful|right|endorse[s]?)\b", re.IGNORECASE)
 _POSITIVE = re.compile(r"\b(good|great|positive|benefit[s]?|beneficial|advantage[s]?|potential|promising|"
                        r"welcome[sd]?|in favour|all for|successful|fruitful|merit[s]?|useful|worthwhile|"
-                       r"proud|enthusiastic(ally)?|valuable|a good idea|supporter)\b", re.IGNORECASE)
+                       r"proud|enthusiastic(ally)?|valuable|a good idea|supporter|campaign(ed|s)? for|"
+                       r"champion(ed|s)?)\b", re.IGNORECASE)
 """Words that speak well of something (evaluations, not verbs of helping: "set up to support")."""
 _NEGATIVE = re.compile(r"\b(bad|wrong|risk[s]?|danger(s|ous)?|threat[s]?|sceptical|skeptical|suspicio(n|us)|"
                        r"cynical|cynicism|cautious|oppose[sd]?|reject(s|ed)?|resist|daft|faux|misery|worse|"
