@@ -383,14 +383,15 @@ def list_first(ranked: Sequence[Candidate], composer: Composer, floor: float) ->
 def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: float, *,
                     budget: int = SEVERAL_WORDS, whole_list: bool = True,
                     around: Sequence[Candidate] = (), list_after: bool = False,
-                    ceiling: int = LIST_WORDS) -> list[Unit]:
+                    ceiling: int = LIST_WORDS, all_items: bool = False) -> list[Unit]:
     """Several sentences that together answer, each adding a distinct point (maximal marginal
     relevance over the stored sentence vectors), starting from the best one. The sentences
     ``around`` the best one in its post (scored, whether retrieved or not) stay eligible further below
     the best score, since they explain or continue it. With ``list_after`` (reasons, lists), a list
     introduced within ``LIST_REACH`` sentences after the best one is quoted with it. A sentence scoring
     within ``TIE_MARGIN`` of the best may run the answer up to ``ceiling`` words: a near tie is not left
-    out for its length while shorter, weaker sentences fill the budget."""
+    out for its length while shorter, weaker sentences fill the budget. With ``all_items`` (a list
+    question), a list too long to quote whole is quoted by each item's first sentence."""
     if not ranked:
         return []
     best = ranked[0]
@@ -400,10 +401,16 @@ def compose_several(composer: Composer, ranked: Sequence[Candidate], floor: floa
     used = anchor.words
     lead = composer.lead_in_of(best.sentence) if best.sentence.role == SentenceRole.LIST_ITEM else (
         best.sentence if best.sentence.role == SentenceRole.LEAD_IN else None)
-    if whole_list and lead is not None and options[0].words > LIST_WORDS:  # the list, compactly
-        compact = runs_of([lead, *composer.list_heads(lead)], best.relevance)
-        if sum(u.words for u in compact) <= LIST_WORDS:
-            chosen, used = compact, sum(u.words for u in compact)
+    if whole_list and lead is not None:  # the list, compactly, when it does not fit whole
+        heads = composer.list_heads(lead)
+        # asked for the items themselves, and the best sentence heads one: all the items, compactly,
+        # rather than the first ones in full ("List the councillor's objections...")
+        cut = all_items and best.sentence in heads and not {s.line for s in heads} <= {
+            s.line for s in composer.list_after(lead)}
+        if options[0].words > LIST_WORDS or cut:
+            compact = runs_of([lead, *heads], best.relevance)
+            if sum(u.words for u in compact) <= LIST_WORDS:
+                chosen, used = compact, sum(u.words for u in compact)
     if list_after:  # a list right after the best sentence spells out its points (reasons, conditions...)
         lead = next((c.sentence for c in sorted(around, key=lambda c: c.row)
                      if anchor.last < c.row <= anchor.last + LIST_REACH and c.doc_id == anchor.doc_id

@@ -248,7 +248,8 @@ class ExtractiveBackend:
                 ranked = list_first(ranked, composer, floor)
                 composer = Composer(store, ranked)
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
-                                    around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST))
+                                    around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST),
+                                    all_items=kind == AnswerType.LIST)
             side = exception_sought(analysis.text, holder_words(analysis))
             if side is not None and units:  # "Is X against Y altogether?": the stance, and any exception
                 assert request.query_vector is not None
