@@ -210,6 +210,16 @@ def test_what_a_thing_is_called_is_a_name_beside_its_noun(text, named):
     assert _named_beside(text, noun, question) is named
 
 
+def test_the_extent_of_a_stance_is_on_the_head_of_what_it_is_against():
+    """"against the coalition's mutuals plan altogether": the plan, not mutuals in general."""
+    from rag.answering.evidence import exception_sought
+
+    side = exception_sought("Is the writer against the coalition's mutuals plan altogether?")
+    assert side is not None and side.about == frozenset({"plan"})
+    assert not side.takes("Indeed, mutual public services are something the party has campaigned for.")
+    assert side.takes("On one level the plan seems a good idea.")
+
+
 @pytest.mark.parametrize("question,text,takes", [
     ("Is the writer against the plan altogether?", "On one level the plan seems a good idea.", True),
     ("Is the writer against the plan altogether?",

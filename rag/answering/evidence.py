@@ -108,8 +108,9 @@ def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
         return None
     # what the stance is on: the question's words less its holder's ("the councillor who wrote...")
     about = frozenset(terms(text)) - frozenset(terms(holder_words)) - _STANCE_WORDS
-    if _AGAINST.search(text):
-        return SoughtSide(_POSITIVE, _NEGATIVE, about, cases=True)
+    against = list(_AGAINST.finditer(text))
+    if against:  # "against the coalition's mutuals plan altogether": the plan, not mutuals in general
+        return SoughtSide(_POSITIVE, _NEGATIVE, _head_after(text, against[-1].end()) or about, cases=True)
     if re.search(r"\b(at all|anything|any good|whatsoever)\b", text, re.IGNORECASE) and _FAVOURS.search(text):
         return SoughtSide(_POSITIVE, _NEGATIVE, about)  # "anything positive at all": whether there is any
     if _CONCEDES.search(text) or re.search(r"\banything\b", text, re.IGNORECASE):
@@ -117,6 +118,20 @@ def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
     if _FAVOURS.search(text):
         return SoughtSide(_NEGATIVE, _POSITIVE, about)  # "back it entirely": whether there are reservations
     return None
+
+
+def _head_after(text: str, at: int) -> frozenset[str]:
+    """The stems of the head noun of the noun phrase starting at ``at`` ("plan" of "the coalition's
+    mutuals plan altogether?"): its last word before a function word, an extent word or the end."""
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", text[at:]):
+        if not words and word.lower() == "to":  # "opposed to mutuals"
+            continue
+        if word.lower() in STOPWORDS - {"the", "a", "an"} or _EXTENT.match(word):
+            break
+        words.append(word)
+    content = [w for w in words if w.lower() not in ("the", "a", "an")]
+    return frozenset(terms(content[-1])) if content else frozenset()
 
 
 def holder_words(analysis: QuestionAnalysis) -> str:
