@@ -43,7 +43,7 @@ TITLE_WEIGHT = 0.2
 """How much a sentence's cosine to its post's title adds to its centrality in a summary."""
 TOPIC_SENTENCE_BONUS = 0.1
 """How much more a paragraph's first sentence counts in a post's summary (on a 0–1 cosine scale)."""
-QUOTED_PENALTY = 0.1
+QUOTED_PENALTY = 0.2
 """How much less a sentence counts in a post's summary when it lies inside a quotation the post
 gives (a pledge quoted over four paragraphs): a summary is of the post's own argument."""
 MMR_LAMBDA = 0.7
