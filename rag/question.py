@@ -815,18 +815,21 @@ _THING_NOUN = lexicon(
     "commission committee council councils fund trust trusts party agency association organisation "
     "organization society foundation network union group programme program project scheme plan policy "
     "pledge report review bill act amendment conference office department ministry service services "
-    "school schools hospital estate company bank cooperative co-operative amendment motion resolution "
-    "clause section article")
+    "school schools hospital estate company bank cooperative co-operative motion resolution clause "
+    "section article")
 """Nouns that end the name of a thing, not of a person ("the Commission on Ownership", "Co-operative
 Party")."""
 
 
-def _names_a_thing(name: str) -> bool:
-    """Whether a name is a thing's ("Commission on Ownership", "UNISON", "Amendment 42.1") rather
-    than, as far as its words tell, a person's ("Tessa Jowell")."""
+def _name_kind(name: str) -> str:
+    """"thing" for a name that its words show to be a thing's ("Commission on Ownership", "UNISON",
+    "Amendment 42.1"), "person" for two or three capitalised words with nothing of a thing's
+    ("Tessa Jowell"), "" when its words cannot tell ("Osborne", "Barnet")."""
     words = name.split()
-    return len(words) == 1 or any(w.lower() in STOPWORDS or w.lower() in _THING_NOUN or w.isupper()
-                                  or any(ch.isdigit() for ch in w) for w in words)
+    if any(w.lower() in STOPWORDS or w.lower() in _THING_NOUN or (w.isupper() and len(w) > 1)
+           or any(ch.isdigit() for ch in w) for w in words):
+        return "thing"
+    return "person" if 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words) else ""
 
 
 _DEMONSTRATIVE = re.compile(r"\b(?:those|these|that|this|the same)\s+([A-Za-z][\w'’-]*)", re.IGNORECASE)
@@ -863,7 +866,8 @@ def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
     wants_thing = bool(_THING_PRONOUN.search(follow_up))
     if wants_thing == bool(_PERSON_PRONOUN.search(follow_up)) or len(previous.entities) < 2:
         return previous
-    kept = tuple(e for e in previous.entities if _names_a_thing(e) == wants_thing)
+    wanted = "thing" if wants_thing else "person"
+    kept = tuple(e for e in previous.entities if _name_kind(e) in (wanted, ""))
     return replace(previous, entities=kept) if kept else previous
 
 

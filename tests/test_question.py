@@ -519,6 +519,9 @@ def test_a_follow_ups_pronoun_borrows_only_the_names_it_can_stand_for():
     assert read_after("And who funds them?", before)[0].endswith("Commission on Ownership Tessa Jowell")
     assert "Amendment 42.1" in read_after(
         "And what did it propose?", "Did Amendment 42.1 pass at UNISON's National Delegate Conference?")[0]
+    # a surname alone may be a person's: "he" keeps it
+    assert "Osborne" in read_after("And what did he say next?",
+                                   "What did Osborne and Tessa Jowell say about mutuals?")[0]
 
 
 def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
