@@ -370,6 +370,12 @@ def test_a_count_of_the_members_that_did_something_is_refused_when_the_posts_cou
     assert "not how many of them succeeded" in answer.text
 
 
+def test_a_role_holder_the_posts_never_name_is_refused_in_plain_words(rag_obj):
+    answer = rag_obj.answer("What is the name of UNISON's General Secretary?")
+    assert not answer.found
+    assert answer.lead == "The posts mention UNISON's General Secretary, but don't say who."  # no "the"
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

@@ -290,7 +290,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
             if called:  # "What is the estate called that...": the estate, not a name of the clause
                 named = f"{called.group('the').strip()} {called.group('what')}"
             elif kind and called_what is not None:  # "the title of the Cabinet Office publication..."
-                named = f"the {called_what.group('what').strip()}"
+                what = called_what.group("what").strip()  # "UNISON's General Secretary": no "the"
+                named = what if re.match(r"[\w-]+['’]s\b", what) else f"the {what}"
             if named and (wanted == FactType.PERSON or kind in _ROLES):  # a role, whose holder goes unnamed
                 lead = f"The posts mention {named}, but don't say who."
             else:
