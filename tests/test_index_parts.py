@@ -186,6 +186,8 @@ def test_an_index_folder_holding_other_files_or_a_file_is_refused_before_anythin
         check_index_location(corpus)
     with pytest.raises(IndexLocationError, match="is a file"):
         check_index_location(corpus / "post.md")
+    with pytest.raises(IndexLocationError, match="cannot be a folder"):
+        check_index_location(corpus / "post.md" / "index")
     assert sorted(p.name for p in corpus.iterdir()) == ["post.md"]
     (corpus / MANIFEST).write_text("{}", encoding="utf-8")  # an index's own folder (a manifest): fine
     check_index_location(corpus)

@@ -469,6 +469,10 @@ def check_index_location(index_dir: Path) -> None:
     ``IndexLocationError``; writes nothing."""
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexLocationError(f"{index_dir} is a file, not a folder: give a folder for the index.")
+    blocking = next((p for p in index_dir.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # "notes.txt/index": no folder can be made inside a file
+        raise IndexLocationError(f"{blocking} is a file, so {index_dir} cannot be a folder: give a folder "
+                                 "for the index.")
     if index_dir.is_dir() and not (index_dir / MANIFEST).exists():
         others = sorted(p.name for p in index_dir.iterdir() if not _index_file(p))
         if others:
