@@ -376,6 +376,15 @@ def test_a_role_holder_the_posts_never_name_is_refused_in_plain_words(rag_obj):
     assert answer.lead == "The posts mention UNISON's General Secretary, but don't say who."  # no "the"
 
 
+def test_a_follow_up_whose_answer_was_quoted_before_is_not_refused_for_it(rag_obj):
+    """After "What did Tessa Jowell say about mutuals?", "And what did she announce?" is answered:
+    the last answer's quotes rank lower for a follow-up, but that is no evidence the posts lack it."""
+    first = rag_obj.answer("What did Tessa Jowell say about mutuals?")
+    answer = rag_obj.answer("And what did she announce?", history=[first])
+    assert answer.found, answer.text
+    assert "announced" in quoted(answer)
+
+
 def test_in_a_nutshell_asks_for_the_gist_of_the_post_it_names(rag_obj):
     """"In a nutshell" is no topic the posts lack: the named post is summarised."""
     answer = rag_obj.answer("In a nutshell, what does 'The perils of mutuals and the possibility of "

@@ -186,7 +186,8 @@ class ExtractiveBackend:
             scored = [c for c in scored if not _quoted_in(c.sentence.text, said)]
             if len(sources) == 1 and preferred is None and scope_id is None:  # more from the same post
                 scored = _demoted(scored, lambda c: c.doc_id not in sources, PREFER_MARGIN)
-        elif analysis.follow_up and (last := _previous_answer(request.history)):
+        evidenced = scored  # what the confidence model weighs: a repeat's demotion is no evidence
+        if not analysis.wants_more and analysis.follow_up and (last := _previous_answer(request.history)):
             # "And what will it investigate?" asks something new
             scored = _demoted(scored, lambda c: _quoted_in(c.sentence.text, last), REPEAT_MARGIN)
         if analysis.follow_up and _WHO_SAID.match(analysis.text):  # "Who said that?"
@@ -198,7 +199,7 @@ class ExtractiveBackend:
                 scored = [replace(speaker, relevance=top + 1.0), *(c for c in scored if c.row != speaker.row)]
         ranked = [c for c in scored if c.sentence.role.quotable]
         verdict = check(analysis, query, ranked, store, scope_id)
-        evidence = features(analysis, query, ranked, store)
+        evidence = features(analysis, query, [c for c in evidenced if c.sentence.role.quotable], store)
         likely = confidence(evidence) if estimate else float("nan")
         if verdict.answerable and analysis.answer_type == AnswerType.FACT and not analysis.wants_more \
                 and likely < self.settings.refusal_threshold:
