@@ -839,14 +839,14 @@ def referred_to(follow_up: str, previous: str) -> tuple[str, ...]:
     """What the follow-up's "those schools" or "that fund" is in the previous question, as it words
     it ("co-operative trust schools"): the noun with the words before it up to a function word;
     () when the previous question does not use the noun."""
+    from rag.wordclass import word_classes
+
     found: list[str] = []
+    words = _WORD.findall(previous)
     for m in _DEMONSTRATIVE.finditer(follow_up):
         noun = m.group(1).lower()
-        words = _WORD.findall(previous)
         for i, w in enumerate(words):
             if w.lower().rstrip("s") == noun.rstrip("s"):
-                from rag.wordclass import word_classes
-
                 j = i
                 while j > 0 and words[j - 1].lower() not in STOPWORDS | WH_WORDS | AUXILIARIES | FRAME_VERBS \
                         and ({"noun", "adj"} & word_classes(words[j - 1].lower())

@@ -47,16 +47,25 @@ _TITLE_OF = re.compile(r"\b(?:names?|titles?) of (?:the |a |an )?(?!(?:post|arti
 """... or its title ("the title of the Cabinet Office publication"), not a post's."""
 
 
+def _phrase_words(phrase: str, *, lower_verbs_only: bool) -> list[str]:
+    """The words of a noun phrase up to its first function word or, after its first word, the first
+    word that can only be a verb (with ``lower_verbs_only``, only a lower-case one): the clause after
+    the phrase is no part of it."""
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", phrase):
+        classes = word_classes(word.lower())
+        verb = "verb" in classes and "noun" not in classes and (word.islower() or not lower_verbs_only)
+        if word.lower() in STOPWORDS or (words and verb):
+            break
+        words.append(word)
+    return words
+
+
 def _head_noun(phrase: str) -> str:
     """The last word of a noun phrase before its first function word, in lower case ("publication" of
     "Cabinet Office publication from March that...", "secretary" of "UNISON General Secretary"); ""
     for a name or a phrase without one."""
-    words: list[str] = []
-    for word in re.findall(r"[\w'’-]+", phrase):
-        classes = word_classes(word.lower())
-        if word.lower() in STOPWORDS or (words and "verb" in classes and "noun" not in classes):
-            break  # "the homeless service taken over by...": the head is "service"
-        words.append(word)
+    words = _phrase_words(phrase, lower_verbs_only=False)  # "the homeless service taken over by..."
     if not words:
         return ""
     last = words[-1].lower()
@@ -127,13 +136,7 @@ def _named_thing(phrase: str, query: QueryTerms) -> list[str]:
     """The terms of the title whose holder's name is asked for, up to its first function word ("UNISON
     General Secretary" of "UNISON General Secretary who called..."; "Minister" of "Minister for the
     Cabinet Office"), its head last; none when the phrase does not end in a capitalised title."""
-    words: list[str] = []
-    for word in re.findall(r"[\w'’-]+", phrase):
-        classes = word_classes(word.lower())
-        if word.lower() in STOPWORDS or (words and word.islower() and "verb" in classes
-                                         and "noun" not in classes):
-            break  # "UNISON General Secretary quoted in...": the title ends before the clause
-        words.append(word)
+    words = _phrase_words(phrase, lower_verbs_only=True)  # "UNISON General Secretary quoted in..."
     # a title ("General Secretary", "Minister"), not a kind of thing: a book is often named without
     # the word "book"; "the man who chairs...": the clause says who
     if not words or not words[-1][:1].isupper() or words[-1].lower() in _ANYONE:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.answering.predicate import LIGHT_VERBS
 from rag.lexical import terms
 from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
 from rag.types import NAMED_TYPES, Sentence, SentenceRole
@@ -341,9 +342,6 @@ def names_one(sentence: Sentence, head: str, question: str) -> bool | None:
 
 _PARTITIVE = re.compile(r"^\s*(?:(?:and|so|but)\s+)?how many of\s+(?:the|these|those|his|her|their|its|our|"
                         r"them|[\w'’-]+['’]s)\b\s*(?P<rest>.*?)\s*\?*\s*$", re.IGNORECASE)
-_LIGHT = lexicon("be is are was were been being have has had do does did go goes went gone going get got "
-                 "become becomes became make made come came")
-
 
 @dataclass(frozen=True, slots=True)
 class SubsetCount:
@@ -353,6 +351,12 @@ class SubsetCount:
     head: str  # "projects"
     predicate: str  # "succeeded", as written
     terms: tuple[str, ...]  # ("succeed",)
+
+
+def _light(word: str) -> bool:
+    """An auxiliary or a light verb in any form ("were", "went", "became"): it says no deed."""
+    low = word.lower()
+    return low in AUXILIARIES or bool(({low} | lemmas(low, "verb")) & LIGHT_VERBS)
 
 
 def subset_count(text: str) -> SubsetCount | None:
@@ -373,8 +377,8 @@ def subset_count(text: str) -> SubsetCount | None:
     if not verbs:
         return None
     last = verbs[-1]
-    deed = after[last + 1:] if after[last].lower() in _LIGHT else after[last:]
-    kept = [w for w in deed if w.lower() not in STOPWORDS and w.lower() not in _LIGHT]
+    deed = after[last + 1:] if _light(after[last]) else after[last:]
+    kept = [w for w in deed if w.lower() not in STOPWORDS and not _light(w)]
     stems = tuple(t for w in kept for t in terms(w))
     if not stems:
         return None
