@@ -196,11 +196,15 @@ class EvalReport:
     def lines(self) -> list[str]:
         out = [f"{self.count} questions ({self.kind} format)"]
         for key, value in self.metrics.items():
-            out.append(f"  {key:<34} {value:.3f}" if isinstance(value, float) else f"  {key:<34} {value}")
+            if isinstance(value, float) and math.isnan(value):
+                out.append(f"  {key:<34} n/a")
+            else:
+                out.append(f"  {key:<34} {value:.3f}" if isinstance(value, float) else f"  {key:<34} {value}")
         if self.by_kind:
             out.append(f"  {'kind':<14} {'n':>4} {'points':>7} {'cited':>6} {'words':>6} {'refused':>8}")
             for kind, v in self.by_kind.items():
-                cells = [f"{v.get(key, float('nan')):>{w}.{d}f}" if key in v else " " * w
+                cells = [(f"{'n/a':>{w}}" if math.isnan(v[key]) else f"{v[key]:>{w}.{d}f}") if key in v
+                         else " " * w
                          for key, w, d in (("points", 7, 3), ("cited", 6, 3), ("words", 6, 1),
                                            ("refused", 8, 3))]
                 out.append(f"  {kind:<14} {int(v['n']):>4} " + " ".join(cells))
@@ -287,12 +291,15 @@ def _evaluate_dev(rag: RAG, questions: list[Question], k: int | None, backend: s
     unanswerable = [r for r in rows if not r.answerable]
     m["answerable"] = len(answerable)
     m["unanswerable"] = len(unanswerable)
-    m["points quoted"] = mean([r.points for r in answerable])
-    m["expected phrase quoted"] = mean([r.points == 1 for r in answerable])
-    m["expected post cited"] = mean([r.cited for r in answerable])
-    m["answerable refused"] = mean([not r.found for r in answerable])
-    m["words quoted (answered)"] = mean([r.words for r in rows if r.found])
-    m["unanswerable refused"] = mean([not r.found for r in unanswerable])
+    if answerable:  # a measure over no questions is left out, not shown as NaN
+        m["points quoted"] = mean([r.points for r in answerable])
+        m["expected phrase quoted"] = mean([r.points == 1 for r in answerable])
+        m["expected post cited"] = mean([r.cited for r in answerable])
+        m["answerable refused"] = mean([not r.found for r in answerable])
+    if any(r.found for r in rows):
+        m["words quoted (answered)"] = mean([r.words for r in rows if r.found])
+    if unanswerable:
+        m["unanswerable refused"] = mean([not r.found for r in unanswerable])
     m["quotes verbatim"] = mean(verbatim_ok)
     _add_latency(m, latencies)
     for kind in sorted({r.kind for r in rows}):

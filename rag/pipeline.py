@@ -6,7 +6,6 @@ arithmetic over stored sentence vectors; nothing is re-embedded at query time.
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import unicodedata
@@ -35,8 +34,7 @@ from rag.errors import (
     UnknownBackendError,
 )
 from rag.index import MANIFEST, Index, IndexBuilder, read_manifest
-from rag.index.builder import check_index_location
-from rag.index.manifest import ForeignFormatError
+from rag.index.manifest import ForeignFormatError, check_index_location
 from rag.index.search import RankFusion
 from rag.lexical import with_other_names
 from rag.question import (
@@ -72,7 +70,8 @@ def clean_question(question: Any, max_chars: int) -> str:
         question = ""
     if not isinstance(question, str):
         raise QuestionTypeError(f"The question must be text, not {type(question).__name__}.")
-    question = _TAG.sub(" ", question)
+    if "<" in question or "&" in question:
+        question = _without_markup(question)
     chars = (" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in question)
     text = " ".join("".join(ch for ch in chars if unicodedata.category(ch) not in {"Cf", "Cs", "Co"})
                     .split())
@@ -84,8 +83,16 @@ def clean_question(question: Any, max_chars: int) -> str:
     return text
 
 
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-"""An HTML tag pasted with a question ("<b>Who</b> chairs..."): dropped, its text kept."""
+def _without_markup(question: str) -> str:
+    """HTML pasted with a question ("<b>Who</b> chairs...") as its text: tags and comments dropped,
+    and what script and style elements hold, which is code and no part of the question. A "<" that
+    opens no tag ("5 < 6") stays, and character references ("&amp;") are read."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(question, "html.parser")
+    for element in soup(["script", "style", "noscript", "template"]):
+        element.decompose()
+    return soup.get_text(" ")
 
 
 def passages_shown(k: Any) -> int:

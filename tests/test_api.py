@@ -49,6 +49,22 @@ def test_a_too_long_question_is_a_clear_error_never_a_silent_cut(rag_obj):
 def test_html_tags_in_a_question_are_dropped_and_their_text_kept(rag_obj):
     answer = rag_obj.answer("<script>x</script> <b>Who</b> chairs the independent Commission on Ownership?")
     assert answer.found and "Will Hutton" in answer.citations[0].quote
+    pasted = rag_obj.answer("Who chairs the independent Commission on Ownership? "
+                            "<script>alert('hi')</script>")
+    assert pasted.found and "Will Hutton" in pasted.citations[0].quote, pasted.text
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("question", "cleaned"), [
+    ("<b>Who</b> chairs it?", "Who chairs it?"),
+    ("Who chairs it? <script>alert('hi')</script>", "Who chairs it?"),
+    ("<style>p {color: red}</style>Why?<!-- a comment -->", "Why?"),
+    ("Is 5 < 6 and 7 > 3?", "Is 5 < 6 and 7 > 3?"),
+    ("Mutuals &amp; co-ops?", "Mutuals & co-ops?")])
+def test_markup_pasted_with_a_question_is_read_as_its_text(question, cleaned):
+    from rag.pipeline import clean_question
+
+    assert clean_question(question, 1000) == cleaned
 
 
 @pytest.mark.parametrize("question", [

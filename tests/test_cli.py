@@ -89,6 +89,20 @@ def test_ask_with_a_file_or_another_folder_as_the_index_says_so_and_writes_nothi
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
+def test_status_of_a_folder_that_cannot_hold_an_index_does_not_suggest_building_there(tmp_path):
+    """`rag index --index X` would be refused there, so `rag status` says why instead of suggesting it."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes", encoding="utf-8")
+    for index, why in ((folder, "holds other files"), (folder / "notes.txt", "is a file")):
+        out = run("status", "--index", str(index))
+        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+        assert why in out.stderr and "Build it with" not in out.stderr, out.stderr
+    out = run("status", "--index", str(tmp_path / "new"))
+    assert out.returncode == 1 and f"rag index --index {tmp_path / 'new'}" in out.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"] and not (tmp_path / "new").exists()
+
+
 def test_unknown_backend_is_a_clear_error(built_index):
     out = run("ask", "--backend", "nope", "--index", str(built_index), "Who funds the commission?")
     assert out.returncode == 1 and "Traceback" not in out.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,22 @@ def test_the_dev_format_scores_points_posts_and_refusals() -> None:
     assert report.by_kind["unanswerable"] == {"n": 1, "refused": 1.0}
     assert [(f.question, f.why) for f in report.failures] == [
         ("Why pools?", "points missed ['cost']"), ("Who pays?", "refused an answerable question")]
+
+
+def test_a_measure_over_no_questions_is_left_out_not_shown_as_nan() -> None:
+    rag = StandInRag({"Who runs libraries?": "Libraries should be run by local people.", "Who pays?": None})
+    report = evaluate(rag, [{"question": "Who runs libraries?", "source": "a.txt",  # type: ignore[list-item]
+                             "expected_any": ["local people"]},
+                            {"question": "Who pays?", "answerable": False}])
+    assert "unanswerable refused" in report.metrics and "points quoted" in report.metrics
+    only_answerable = evaluate(rag, [{"question": "Who runs libraries?", "source": "a.txt",  # type: ignore[list-item]
+                                      "expected_any": ["local people"]}])
+    assert "unanswerable refused" not in only_answerable.metrics
+    assert not any(re.search(r"\bnan\b", line) for line in only_answerable.lines())
+    only_refused = evaluate(rag, [{"question": "Who pays?", "answerable": False}])  # type: ignore[list-item]
+    assert "points quoted" not in only_refused.metrics
+    assert "words quoted (answered)" not in only_refused.metrics
+    assert not any(re.search(r"\bnan\b", line) for line in only_refused.lines())
 
 
 def test_a_follow_up_is_asked_after_its_conversation() -> None:

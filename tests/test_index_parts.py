@@ -174,7 +174,7 @@ def test_an_index_folder_holding_other_files_or_a_file_is_refused_before_anythin
         tmp_path: Path) -> None:
     """The corpus folder given as the index, or a file, would mix the index with other files."""
     from rag.errors import IndexLocationError
-    from rag.index.builder import check_index_location
+    from rag.index.manifest import check_index_location
 
     check_index_location(tmp_path / "new")  # a new folder: fine
     (tmp_path / "empty").mkdir()

@@ -23,18 +23,20 @@ from rag.annotate import annotate_many, author_roles
 from rag.chunking import Budget, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.embedding import Embedder
-from rag.errors import IndexBusyError, IndexLocationError
+from rag.errors import IndexBusyError
 from rag.index import qdrant
 from rag.index.bm25 import bm25_text, write_bm25
 from rag.index.dense import resolve_kind, write_dense
 from rag.index.manifest import (
     EMBEDDING_KEYS,
+    LOCK,
     MANIFEST,
     STORE_KEYS,
     BuildSettings,
     Counts,
     ForeignFormatError,
     Manifest,
+    check_index_location,
     read_manifest,
 )
 from rag.index.reader import Index, IndexedDocument
@@ -46,7 +48,6 @@ from rag.settings import ChunkStore, IndexKind, SentenceVectors, Settings, load_
 from rag.text import without_links
 from rag.types import Chunk, Document, IndexReport, Span
 
-LOCK = ".build.lock"
 EMBED_GROUP = 256  # chunks handed to the model per call (it sorts them by length inside)
 
 
@@ -454,32 +455,6 @@ class IndexBuilder:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.is_file() and path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
-
-
-def _index_file(path: Path) -> bool:
-    """Whether a folder entry is one an index writes (its manifest, lock, generations, temporaries)."""
-    name = path.name
-    return name in (MANIFEST, LOCK, ".gitkeep") or name.startswith(("gen-", ".tmp-gen-", f".{MANIFEST}."))
-
-
-def check_index_location(index_dir: Path) -> None:
-    """Refuse an index folder that would mix the index with other files: a file, or a folder that
-    holds no index but other files (the corpus folder given as the index, a mistyped path to a
-    project folder). A new or empty folder, or an index's own, is fine. Raises
-    ``IndexLocationError``; writes nothing."""
-    if index_dir.exists() and not index_dir.is_dir():
-        raise IndexLocationError(f"{index_dir} is a file, not a folder: give a folder for the index.")
-    blocking = next((p for p in index_dir.parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:  # "notes.txt/index": no folder can be made inside a file
-        raise IndexLocationError(f"{blocking} is a file, so {index_dir} cannot be a folder: give a folder "
-                                 "for the index.")
-    if index_dir.is_dir() and not (index_dir / MANIFEST).exists():
-        others = sorted(p.name for p in index_dir.iterdir() if not _index_file(p))
-        if others:
-            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-            raise IndexLocationError(
-                f"{index_dir} holds other files ({shown}) and no index: give a new or empty folder for "
-                "the index. Nothing was written.")
 
 
 def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,

@@ -14,13 +14,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rag.errors import IndexMismatchError
+from rag.errors import IndexLocationError, IndexMismatchError
 from rag.settings import ChunkStore, EmbeddingBackend, IndexKind, SentenceVectors, Settings
 
 FORMAT_VERSION = 3
 """2: sentences carry a role, a line and named-entity spans; documents how their author describes
 themself (``rag.annotate``). 3: a sentence's own vector embeds it without its links."""
 MANIFEST = "manifest.json"
+LOCK = ".build.lock"
+"""Held by the one build that may write the folder at a time."""
 
 
 class BuildSettings(BaseModel):
@@ -142,3 +144,29 @@ def write_atomic(path: Path, data: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _index_file(path: Path) -> bool:
+    """Whether a folder entry is one an index writes (its manifest, lock, generations, temporaries)."""
+    name = path.name
+    return name in (MANIFEST, LOCK, ".gitkeep") or name.startswith(("gen-", ".tmp-gen-", f".{MANIFEST}."))
+
+
+def check_index_location(index_dir: Path) -> None:
+    """Refuse an index folder that would mix the index with other files: a file, or a folder that
+    holds no index but other files (the corpus folder given as the index, a mistyped path to a
+    project folder). A new or empty folder, or an index's own, is fine. Raises
+    ``IndexLocationError``; writes nothing."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexLocationError(f"{index_dir} is a file, not a folder: give a folder for the index.")
+    blocking = next((p for p in index_dir.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # "notes.txt/index": no folder can be made inside a file
+        raise IndexLocationError(f"{blocking} is a file, so {index_dir} cannot be a folder: give a folder "
+                                 "for the index.")
+    if index_dir.is_dir() and not (index_dir / MANIFEST).exists():
+        others = sorted(p.name for p in index_dir.iterdir() if not _index_file(p))
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise IndexLocationError(
+                f"{index_dir} holds other files ({shown}) and no index: give a new or empty folder for "
+                "the index. Nothing was written.")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexMismatchError, IndexMissingError
-from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, read_manifest
+from rag.errors import IndexLocationError, IndexMismatchError, IndexMissingError
+from rag.index.manifest import BUILD_KEYS, BuildSettings, Manifest, check_index_location, read_manifest
 from rag.index.search import (
     ChunkSearch,
     FaissSearch,
@@ -60,6 +60,11 @@ class Index:
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
         if manifest is None or not (index_dir / manifest.generation).is_dir():
+            try:
+                check_index_location(index_dir)
+            except IndexLocationError as exc:  # building there would be refused too: say why
+                raise IndexMissingError(f"No index found in {index_dir}, and none can be built there: {exc}"
+                                        ) from None
             raise IndexMissingError(
                 f"No index found in {index_dir}. Build it with: rag index --index {index_dir}")
         if check:
