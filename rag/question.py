@@ -968,6 +968,24 @@ def asked_sentence(text: str) -> str:
     return sentences[-1] if len(sentences) > 1 else text
 
 
+def _asks_of_post(core: str, scope: ScopeRef) -> bool:
+    """Whether the post a question names is what it asks about ("In a nutshell, what does the perils
+    post say?"), not where to find something else it asks about ("In a nutshell, what did the
+    pledge quoted in the June 2010 post promise?"): nothing but function and frame words comes
+    before the post's name."""
+    at = core.lower().find(scope.phrase.lower())
+    if at < 0:
+        return True
+    before = core[:at]
+    author = re.search(r"\b(?:the )?\w+ (?:who|that) (?:wrote|writes|penned|authored)\s*$", before,
+                       re.IGNORECASE)
+    if author:  # "the councillor who wrote 'Mutual suspicion'": its author, so the post
+        before = before[:author.start()]
+    words = (_clean_word(m.group()).lower() for m in _words(_OPENER.sub("", before)))
+    return all(w in STOPWORDS or w in WH_WORDS or w in AUXILIARIES or w in IMPERATIVES or w in FRAME_VERBS
+               or w in FRAME_NOUNS or len(w) < 2 for w in words)
+
+
 @lru_cache(maxsize=4096)
 def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
@@ -982,7 +1000,7 @@ def analyse(question: str) -> QuestionAnalysis:
     answer_type = _answer_type(core, scope, entities)
     gist = _SUMMARY_OPENER.match(asked_sentence(text)) or _MAINLY.search(core)
     if gist and answer_type in (AnswerType.FACT, AnswerType.STANCE) and scope is not None \
-            and fact_type_of(core) is None:
+            and fact_type_of(core) is None and _asks_of_post(core, scope):
         answer_type = AnswerType.SUMMARY  # "In a nutshell, what does the perils post say?"
     fact_type = fact_type_of(core) if answer_type in (AnswerType.FACT, AnswerType.LIST) else None
     if answer_type == AnswerType.FACT and fact_type is None and re.match(r"^\s*(who|whom|whose)\b", core,

@@ -1026,3 +1026,13 @@ def test_the_exception_names_the_cases_it_holds_for(rag_obj):
     answer = rag_obj.answer("Is the councillor against mutuals altogether?")
     assert answer.found, answer.text
     assert "where there is genuine demand for a mutual solution" in quoted(answer), answer.text
+
+
+def test_what_a_quoted_statement_promised_is_answered_from_the_statement_not_its_introduction(rag_obj):
+    """'...based upon a "pledge" from 115 local Labour Groups;' only says whose words follow: the
+    answer quotes the pledge itself, and a question on one of its points finds that point."""
+    promised = rag_obj.answer("What did the 115 Labour groups promise?")
+    assert promised.found and "protect frontline services" in " ".join(c.quote for c in promised.citations)
+    standards = rag_obj.answer("Which standards must services spending public money meet, according to "
+                               "the Labour groups' pledge?")
+    assert "financial probity" in " ".join(c.quote for c in standards.citations)

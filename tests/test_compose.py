@@ -126,3 +126,22 @@ def test_a_summary_prefers_the_sentence_closest_to_its_posts_title():
             for r in range(1, 6)]
     units = compose_summary(Titled([title, *body]), [title, *body], budget=10)  # type: ignore[arg-type]
     assert [u.first for u in units] == [3]
+
+
+def test_a_sentence_introducing_a_quotation_is_quoted_with_the_quotations_first_paragraph():
+    """'...based upon a "pledge" from 115 local Labour Groups;' says whose words follow, not what they
+    are: quoted, it brings the quotation's first paragraph, though the quotation runs on past it."""
+    texts = ['The plan was based upon a "pledge" from the local groups;',
+             '"We want to protect frontline services.', "We shall do this by giving people real power.",
+             "This will save money.", "We will use whichever models suit.", "They will be run well.",
+             "And they will be fair.", 'That is all."', "The blogger then asks what to make of it."]
+    lines = [0, 1, 1, 1, 2, 2, 2, 2, 3]
+    sentences = [Sentence(row=r, doc_id="d", start=100 * r, end=100 * r + len(t), text=t, line=lines[r])
+                 for r, t in enumerate(texts)]
+    composer = Composer(Sentences(sentences), [])  # type: ignore[arg-type]
+    assert composer.expand(sentences[0], 1.0, whole_list=False).rows() == {0, 1, 2, 3}
+    assert composer.expand(sentences[0], 1.0, whole_list=True).rows() == {0, 1, 2, 3}
+    plain = [Sentence(row=r, doc_id="d", start=100 * r, end=100 * r + len(t), text=t, line=r)
+             for r, t in enumerate(["The groups made a pledge;", "It was short.", "Then came more."])]
+    assert Composer(Sentences(plain), []).expand(  # type: ignore[arg-type]
+        plain[0], 1.0, whole_list=False).rows() == {0, 1}  # no quotation: the next sentence, as before

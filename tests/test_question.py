@@ -456,6 +456,9 @@ def test_how_long_or_how_many_is_the_kind_of_answer_not_the_topic():
     ("What is the councillor who wrote 'Mutual suspicion' mainly arguing?", AnswerType.SUMMARY),
     ("What is the 2012 UNISON blogger mainly saying?", AnswerType.SUMMARY),
     ("What did Osborne mainly say about mutuals?", AnswerType.STANCE),  # a person's view, no post
+    # the post says where the pledge is, and the pledge is what is asked about
+    ("In a nutshell, what did the pledge from the Labour groups quoted in the June 2010 post promise?",
+     AnswerType.FACT),
 ])
 def test_a_summary_opener_or_mainly_asks_for_the_gist_of_a_named_post(question, kind):
     analysis = analyse(question)

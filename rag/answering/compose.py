@@ -289,7 +289,15 @@ class Composer:
             if more:
                 options.append([*base, *more])
         lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
-        if whole_list:
+        first = self.list_after(sentence)[:1] if lead_in and sentence.role != SentenceRole.LIST_ITEM else []
+        anchors: dict[int, Sentence] = {}
+        if first and first[0].role != SentenceRole.LIST_ITEM and opens_quotation(first[0].text):
+            # 'based upon a "pledge" from 115 local Labour Groups;' says whose words follow, not what
+            # they are: the quotation's first paragraph is quoted with it, whether or not it closes there
+            first = [*first, *self.continuation(first[0])]
+            anchors[len(options)] = first[-1]
+            options.append([*base, *first])
+        elif whole_list:
             lead = sentence if lead_in else (self.lead_in_of(sentence)
                                              if sentence.role == SentenceRole.LIST_ITEM else None)
             if lead is not None and lead.row >= sentence.row - 12:
@@ -297,12 +305,12 @@ class Composer:
         if sentence.role == SentenceRole.LIST_ITEM:  # the whole item: its line
             line = [s for s in self.window(sentence.row) if s.line == sentence.line]
             options.append([*base, *line])
-        elif lead_in:
-            options.append([*base, *self.list_after(sentence)[:1]])
+        elif first and not anchors:
+            options.append([*base, *first])
         options.append(base)
         units: list[Unit] = []
-        for parts in options:
-            unit = _unit(self._closing_quotation(parts, sentence), score)
+        for i, parts in enumerate(options):
+            unit = _unit(self._closing_quotation(parts, anchors.get(i, sentence)), score)
             if not any(u.rows() == unit.rows() for u in units):
                 units.append(unit)
         return units
