@@ -124,9 +124,11 @@ _TYPE_PATTERNS: tuple[tuple[re.Pattern[str], FactType], ...] = tuple(
         (r"^\s*(when|until when|since when)\b|\b(what|which) (year|years|date|dates|month|day|decade|century|"
          r"time|period|era)\b|\bin what year\b|\bhow long ago\b|\bwhen (was|were|did|does|do|is|will)\b",
          FactType.DATE),
-        (r"^\s*(where|from where)\b|\b(what|which) (country|countries|city|cities|town|towns|county|area|"
-         r"areas|region|regions|place|places|borough|ward|wards|constituency|nation|continent|location|"
-         r"street|village|district)\b|\bwhere (is|was|were|are|did|does|do)\b", FactType.PLACE),
+        # "which areas of London" asks for places; "which areas of public service", for kinds of service
+        (r"^\s*(where|from where)\b|\b(what|which) (country|countries|city|cities|town|towns|county|"
+         r"areas?(?!\s+of\s+(?-i:[a-z]))|region|regions|place|places|borough|ward|wards|constituency|nation|"
+         r"continent|location|street|village|district)\b|\bwhere (is|was|were|are|did|does|do)\b",
+         FactType.PLACE),
         (r"\b(what|which) (organisation|organization|organisations|organizations|council|councils|party|"
          r"parties|union|unions|company|companies|firm|firms|body|bodies|group|groups|government|"
          r"department|ministry|fund|trust|trusts|charity|charities|newspaper|paper|site|website|"

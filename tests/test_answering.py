@@ -442,6 +442,15 @@ def test_a_sentence_of_context_before_the_question_is_the_askers_framing(rag_obj
     assert not rag_obj.answer(f"{context} What does UNISON say about council workers' pensions?").found
 
 
+def test_a_compound_whose_modifier_the_answer_uses_is_no_missing_topic(rag_obj):
+    """"the expenses scandal": the posts say "post-expenses Britain" and never "scandal"; a possessor
+    ("workers' pensions") is no such modifier."""
+    answer = rag_obj.answer("According to Tessa Jowell, what do people in Britain want after the banking "
+                            "crisis and the expenses scandal?")
+    assert answer.found and "sense of ownership and control" in quoted(answer), answer.text
+    assert not rag_obj.answer("What does UNISON say about changes to council workers' pensions?").found
+
+
 def test_an_adverb_the_posts_never_use_is_no_missing_topic(rag_obj):
     answer = rag_obj.answer("Is the 'Mutual suspicion' councillor against mutual service delivery "
                             "altogether?")

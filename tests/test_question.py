@@ -80,6 +80,8 @@ def test_answer_type(question, kind):
     ("How much did the nationalisation cost taxpayers?", FactType.MONEY, True),
     ("What percentage of workers wanted mutuals?", FactType.PERCENT, True),
     ("Which town is the school in?", FactType.PLACE, True),
+    ("Which area of London is the estate in?", FactType.PLACE, False),
+    ("Which area of public service suits mutuals best?", FactType.OTHER, False),  # a kind, not a place
     ("Where did Osborne set out the plan?", FactType.PLACE, False),
     ("Where is John Lewis headquartered?", FactType.PLACE, True),
     ("Which council's approach was nicknamed EasyCouncil?", FactType.ORGANISATION, False),

@@ -13,6 +13,7 @@ to quote at all.
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,6 +206,24 @@ def join_words(items: Sequence[str], conjunction: str = "or") -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
+def _modifier_used(question: str, word: str, best: Candidate) -> bool:
+    """Whether a noun the posts never use heads a compound whose modifier the best sentence uses
+    ("the expenses scandal" beside "post-expenses Britain"): the posts speak of the thing and only
+    name it otherwise. A question word or function word before it modifies nothing, and a possessor
+    ("workers' pensions") owns the thing rather than naming it."""
+    words = re.findall(r"[\w'’-]+", question)
+    low = word.lower()
+    for before, this in itertools.pairwise(words):
+        if this.lower() != low or before.lower() in STOPWORDS or before.lower() in AUXILIARIES:
+            continue
+        if before.endswith(("'", "’", "'s", "’s")):
+            continue
+        stems = terms(before)
+        if stems and all(t in best.terms for t in stems):
+            return True
+    return False
+
+
 def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candidate],
            store: AnswerStore, scope_id: str | None) -> Verdict:
     """Refuse when the asked-for information is absent, and say what is missing."""
@@ -241,6 +260,7 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     vocabulary = store.vocabulary()
     compared = analysis.answer_type == AnswerType.COMPARISON and len(analysis.sides) >= 2 and all(
         any(t in vocabulary for t in terms(side)) for side in analysis.sides)
+    topics = [t for t in topics if not _modifier_used(analysis.text, t, best)]
     if topics and best.cosine < PARAPHRASE_COSINE and not summary and not compared:
         # a common word is named as a word ("the word “current”"), so the message reads as meant
         word = "word" if len(topics) == 1 else "words"
