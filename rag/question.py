@@ -754,6 +754,13 @@ def _sides(text: str, entities: list[str], scopes: list[ScopeRef]) -> tuple[str,
     return tuple(named)
 
 
+SUBJECT_PRONOUN = re.compile(r"^(?P<head>\s*(?:and\s+|but\s+|so\s+)?(?:(?:what|how|when)\s+(?:exactly\s+|"
+                             r"actually\s+|really\s+)?)?(?:do|does|did|"
+                             r"would|will|could|should|might|can|has|have|had)\s+)(?P<pronoun>it|they|he|she)\b",
+                             re.IGNORECASE)
+"""A question whose subject is a pronoun ("And when will it report?", "What did she announce?")."""
+
+
 def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> QuestionAnalysis:
     """A follow-up read with the question before it: it keeps its own answer type, and takes the
     post, names and sides it leaves out from the previous question ("And why?" after "What did the
@@ -763,7 +770,14 @@ def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> Questio
     if answer_type == AnswerType.FACT and not current.focus and current.fact_type == FactType.OTHER:
         answer_type, fact_type = previous.answer_type, previous.fact_type
     borrowed = previous.focus if not current.focus else subject_words(previous)
-    return replace(current, answer_type=answer_type, fact_type=fact_type,
+    holder = current.holder
+    pronoun = SUBJECT_PRONOUN.match(current.text) if answer_type == AnswerType.STANCE else None
+    if holder is None and pronoun:
+        # "What did it recommend?" after a question on the Commission: the Commission's view is asked
+        unlike = "person" if pronoun.group("pronoun").lower() == "it" else "thing"
+        holder = next((e for e in (previous.holder, *previous.entities) if e and _name_kind(e) != unlike),
+                      None)
+    return replace(current, answer_type=answer_type, fact_type=fact_type, holder=holder,
                    scope=current.scope or previous.scope,
                    entities=current.entities or previous.entities,
                    sides=current.sides or previous.sides,
@@ -828,7 +842,9 @@ def _name_kind(name: str) -> str:
     "Amendment 42.1"), "person" for two or three capitalised words with nothing of a thing's
     ("Tessa Jowell"), "" when its words cannot tell ("Osborne", "Barnet")."""
     words = name.split()
-    if any(w.lower() in STOPWORDS or w.lower() in _THING_NOUN or (w.isupper() and len(w) > 1)
+    # a capitalised function word other than an article is a first name ("Will Hutton")
+    if any((w.lower() in STOPWORDS and (w.islower() or w in ("The", "A", "An"))) or w.lower() in _THING_NOUN
+           or (w.isupper() and len(w) > 1)
            or any(ch.isdigit() for ch in w) for w in words):
         return "thing"
     return "person" if 2 <= len(words) <= 3 and all(w[:1].isupper() for w in words) else ""

@@ -529,6 +529,15 @@ def test_a_follow_ups_pronoun_borrows_only_the_names_it_can_stand_for():
                                    "What did Osborne and Tessa Jowell say about mutuals?")[0]
 
 
+def test_a_follow_ups_view_asked_of_a_pronoun_is_the_view_of_the_name_it_stands_for():
+    """"What did it recommend?" asks the commission's view (a holder whose words the posts must give),
+    not Will Hutton's, whose first name is no function word."""
+    before = "When did Will Hutton's Commission on Ownership publish its report?"
+    assert read_after("What did it recommend?", before)[1].holder == "Commission on Ownership"
+    assert read_after("What did he recommend?", before)[1].holder == "Will Hutton"
+    assert read_after("What did they recommend?", "Who chairs it?")[1].holder is None  # no name before
+
+
 def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
     query, analysis = read_after("and how many of those schools were set up?",
                                  "Who does the Left Foot Forward writer credit with announcing co-operative "

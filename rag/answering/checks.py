@@ -33,7 +33,15 @@ from rag.answering.predicate import derived, is_person_name, outcome_unsaid, und
 from rag.answering.store import AnswerStore
 from rag.answering.topics import missing_topics
 from rag.lexical import terms
-from rag.question import AUXILIARIES, CALLED, FRAME_VERBS, STOPWORDS, QuestionAnalysis, asked_sentence
+from rag.question import (
+    AUXILIARIES,
+    CALLED,
+    FRAME_VERBS,
+    STOPWORDS,
+    SUBJECT_PRONOUN,
+    QuestionAnalysis,
+    asked_sentence,
+)
 from rag.types import AnswerType, FactType, Sentence
 from rag.wordclass import word_classes
 
@@ -381,17 +389,11 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     return Verdict(True)
 
 
-_SUBJECT_PRONOUN = re.compile(r"^(?P<head>\s*(?:and\s+|but\s+|so\s+)?(?:(?:what|how|when)\s+(?:exactly\s+|"
-                              r"actually\s+|really\s+)?)?(?:do|does|did|"
-                              r"would|will|could|should|might|can|has|have|had)\s+)(?P<pronoun>it|they|he|she)\b",
-                              re.IGNORECASE)
-
-
 def _pronoun_resolved(analysis: QuestionAnalysis) -> str:
     """A follow-up's question with its subject pronoun read as the name the conversation is about
     ("And when will it report?" after a question on the Commission on Ownership: "And when will
     the Commission on Ownership report?"); the question as it stands otherwise."""
-    m = _SUBJECT_PRONOUN.match(analysis.text)
+    m = SUBJECT_PRONOUN.match(analysis.text)
     if not (analysis.follow_up and m and analysis.entities):
         return analysis.text
     name = analysis.entities[0]
