@@ -311,6 +311,13 @@ _POLITE = re.compile(
     r"do you know|(?:can|could|may) i (?:ask|know))\s+(?:(?:tell|show) (?:me|us)\s+)?", re.IGNORECASE)
 """A polite frame around the question itself: "Can you give me the gist of...", "Could you tell me who
 chairs...", "I'd like to know why..." ask what "Give me the gist of...", "Who chairs...", "Why..." ask."""
+
+
+def unframed(text: str) -> str:
+    """The question inside a polite frame ("Can you name some of..." -> "name some of...")."""
+    return _POLITE.sub("", text, count=1)
+
+
 _ALWAYS_STRICT = frozenset({FactType.DATE, FactType.NUMBER, FactType.MONEY, FactType.PERCENT})
 """Types an answer must hold: "when" needs a date, "how many" a number."""
 _NEVER = re.compile(r"(?!)")

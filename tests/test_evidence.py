@@ -111,6 +111,8 @@ def test_two_words_the_posts_write_as_one_are_read_as_that_word():
     ("Which twelve pilot mutual projects did Francis Maude announce?", "pilot mutual projects", "projects"),
     ("Which local authorities sent UNISON branches to the meeting?", "local authorities", "authorities"),
     ("Name some of the 115 local Labour Groups that backed the pledge.", "local Labour Groups", "Groups"),
+    ("Can you name some of the dozen pilot mutual projects Francis Maude announced?",  # a polite frame
+     "pilot mutual projects", "projects"),
     ("Which of the councils joined the network?", "councils", "councils"),
     ("Which were the twelve pilot mutual projects that Maude unveiled?", "pilot mutual projects", "projects"),
     # a clause of a named doer and a past verb qualifies the noun: "projects" is no verb here

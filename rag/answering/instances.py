@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from rag.answering.predicate import LIGHT_VERBS
 from rag.lexical import terms
-from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon
+from rag.question import AUXILIARIES, STOPWORDS, WH_WORDS, lexicon, unframed
 from rag.types import NAMED_TYPES, Sentence, SentenceRole
 from rag.wordclass import lemmas, word_classes
 
@@ -127,6 +127,7 @@ def _plural(low: str) -> bool:
 def set_question(text: str) -> SetQuestion | None:
     """The set whose members a question asks for ("Which twelve pilot mutual projects...", "Which of
     the councils...", "Name some of the 115 local Labour Groups..."), or None."""
+    text = unframed(text)  # "Can you name some of..."
     tokens = _WORD.findall(text)
     if not tokens:
         return None
