@@ -69,17 +69,38 @@ def _version(dist: str) -> str:
         return "none"
 
 
+WHOLE_FILE_BYTES = 4 << 20
+"""Files up to this size are fingerprinted by their whole content; larger ones (the weights) by their
+size and their first and last ``EDGE_BYTES``, so a cold start reads a few megabytes, not the model."""
+EDGE_BYTES = 1 << 20
+
+
+def _file_fingerprint(path: Path) -> str:
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as f:
+        if size <= WHOLE_FILE_BYTES:
+            digest.update(f.read())
+        else:
+            digest.update(f.read(EDGE_BYTES))
+            f.seek(size - EDGE_BYTES)
+            digest.update(f.read(EDGE_BYTES))
+    return digest.hexdigest()
+
+
 def export_name(model_dir: Path, backend: EmbeddingBackend) -> str:
     """The cache folder of one model and backend: readable prefix, fingerprint suffix.
 
-    The fingerprint covers the model's files (path, size, modification time), the backend, the
+    The fingerprint covers the model's files by content (not by where they are installed or when, so
+    every clone and virtual environment with the same model shares one export), the backend, the
     export format and the library versions; reading it needs no import of torch or onnxruntime."""
     model_dir = model_dir.resolve()
     files = sorted(
-        (str(p.relative_to(model_dir)), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in model_dir.rglob("*") if p.is_file() and ".git" not in p.parts
+        (p.relative_to(model_dir).as_posix(), _file_fingerprint(p))
+        for p in model_dir.rglob("*")
+        if p.is_file() and ".git" not in p.parts and "__pycache__" not in p.parts
     )
-    key = {"format": EXPORT_FORMAT, "opset": OPSET, "model": str(model_dir), "files": files,
+    key = {"format": EXPORT_FORMAT, "opset": OPSET, "files": files,
            "backend": str(backend), "versions": {d: _version(d) for d in VERSIONED}}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(model_dir.parts[-2:]))[-60:]

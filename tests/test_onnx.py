@@ -280,3 +280,29 @@ def test_loading_the_torch_model_draws_no_progress_bar(capfd) -> None:
     """The CLI's own messages are the only output: no "Loading weights" bar from transformers."""
     Embedder(backend=TORCH).encode_query("warm up")
     assert "Loading weights" not in capfd.readouterr().err
+
+
+@pytest.mark.unit
+def test_the_export_name_follows_the_models_content_not_where_or_when_it_was_installed(tmp_path) -> None:
+    """Each clone installs the model in its own virtual environment: the same files share one export
+    (before, every clone exported its own 87 MB copy); a changed file gets a new one."""
+    import os
+
+    from rag.onnx_export import EDGE_BYTES, WHOLE_FILE_BYTES
+
+    first, second = tmp_path / "venv-a" / "pkg" / "model", tmp_path / "venv-b" / "pkg" / "model"
+    for folder in (first, second):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text('{"hidden_size": 384}', encoding="utf-8")
+        weights = bytes(range(256)) * ((WHOLE_FILE_BYTES + EDGE_BYTES) // 256)  # past the whole-file size
+        (folder / "model.safetensors").write_bytes(weights)
+    os.utime(second / "config.json", ns=(10**18, 10**18))  # installed at another time
+    assert export_name(first, EmbeddingBackend.ONNX) == export_name(second, EmbeddingBackend.ONNX)
+    assert export_name(first, EmbeddingBackend.ONNX) != export_name(first, EmbeddingBackend.ONNX_INT8)
+    (second / "config.json").write_text('{"hidden_size": 768}', encoding="utf-8")
+    assert export_name(first, EmbeddingBackend.ONNX) != export_name(second, EmbeddingBackend.ONNX)
+    before = export_name(first, EmbeddingBackend.ONNX)
+    weights = bytearray((first / "model.safetensors").read_bytes())
+    weights[-1] ^= 0xFF  # the weights' last bytes changed, the size did not
+    (first / "model.safetensors").write_bytes(bytes(weights))
+    assert export_name(first, EmbeddingBackend.ONNX) != before
