@@ -169,7 +169,14 @@ def author_roles(text: str) -> list[str]:
     return found
 
 
-def annotate_many(items: Iterable[tuple[str, Sequence[Span], str | None]]) -> list[list[SentenceAnnotation]]:
-    """``annotate`` for several documents, loading spaCy once."""
+def annotate_many(items: Iterable[tuple[str, Sequence[Span], str | None]], *,
+                  stop: threading.Event | None = None) -> list[list[SentenceAnnotation]]:
+    """``annotate`` for several documents, loading spaCy once. When ``stop`` is set (the build was
+    interrupted), it returns after the document in hand with the annotations so far."""
     nlp = _nlp()
-    return [annotate(text, spans, title=title, nlp=nlp) for text, spans, title in items]
+    out: list[list[SentenceAnnotation]] = []
+    for text, spans, title in items:
+        if stop is not None and stop.is_set():
+            break
+        out.append(annotate(text, spans, title=title, nlp=nlp))
+    return out

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -568,6 +568,39 @@ class HashEmbedder:
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         self.texts.extend(texts)
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, DIM))
+
+
+class InterruptedEmbedder(HashEmbedder):
+    """Ctrl-C while the model embeds."""
+
+    def encode_chunks(self, *args: Any, **kwargs: Any) -> tuple[np.ndarray, list[np.ndarray]]:
+        raise KeyboardInterrupt
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_build_stops_annotating_too_and_writes_no_index(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C during embedding: spaCy, on its own thread, stops after the document in hand instead of
+    annotating the rest of the corpus first (that took 40-50 s on a large rebuild)."""
+    import rag.annotate
+
+    annotated: list[str] = []
+    real = rag.annotate.annotate
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        annotated.append(text)
+        time.sleep(0.01)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(rag.annotate, "annotate", counting)
+    docs = [make_document(f"p{i}", f"Post {i}\nThe council runs pool number {i}. A trust may take it over.",
+                          title=f"Post {i}") for i in range(300)]
+    settings = Settings(corpus_dir=tmp_path / "no-such-corpus", index_dir=tmp_path / "index")
+    with pytest.raises(KeyboardInterrupt):
+        IndexBuilder(settings, embedder=InterruptedEmbedder()).run(documents=docs)
+    assert len(annotated) < len(docs) // 2, len(annotated)
+    assert not (tmp_path / "index" / MANIFEST).exists()  # nothing committed
 
 
 POSTS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -283,14 +284,21 @@ class IndexBuilder:
         self._lap("chunk")
         # Roles and entities need only the text and the sentence spans: spaCy annotates on a second
         # thread while the model embeds (both release the GIL in their native code).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate") as pool:
+        stop = threading.Event()  # set when embedding fails or is interrupted (Ctrl-C): spaCy stops too
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
+        try:
             notes = pool.submit(annotate_many, [(doc.text, [Span(a, b) for a, b in sentences], doc.title)
-                                                for doc, _chunks, sentences, _prefix in plans])
+                                                for doc, _chunks, sentences, _prefix in plans], stop=stop)
             if self.settings.sentence_vectors == SentenceVectors.ONE_PASS:
                 chunk_vecs, sentence_parts = self._encode_one_pass(plans, owners)
             else:
                 chunk_vecs, sentence_parts = self._encode(jobs)
             annotations = notes.result()
+        except BaseException:
+            stop.set()  # the worker returns after the document in hand, not after all of them
+            raise
+        finally:
+            pool.shutdown(wait=True)
         self._lap("embed")  # and annotate, alongside
         dim = chunk_vecs.shape[1]
 
