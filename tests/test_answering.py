@@ -1045,3 +1045,12 @@ def test_what_a_quoted_statement_promised_is_answered_from_the_statement_not_its
     standards = rag_obj.answer("Which standards must services spending public money meet, according to "
                                "the Labour groups' pledge?")
     assert "financial probity" in " ".join(c.quote for c in standards.citations)
+
+
+def test_a_sides_own_words_are_its_view_in_a_comparison(rag_obj):
+    """UNISON's side is what its General Secretary said ("another ploy..."), not the blogger's mention
+    of "the Tory plans which UNISON slated"."""
+    answer = rag_obj.answer("How does UNISON's reaction to the Tory co-operative plans compare with "
+                            "Osborne's account of them?")
+    assert answer.found and answer.kind == "comparison"
+    assert "another ploy to break up public services" in quoted(answer), answer.text

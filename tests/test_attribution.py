@@ -50,6 +50,23 @@ def test_the_pronoun_goes_to_the_nearest_person_named_before_it() -> None:
     assert voiced_by(post[2], "osborn", _earlier(post))
 
 
+def test_the_role_just_named_speaks_for_its_holder() -> None:
+    """"The minister argued..." after Tessa Jowell's words gives her view; "the minister's plan" does not
+    speak."""
+    post = _post("Tessa Jowell said the public sector could learn lessons.", "The scheme opens in May.",
+                 "The minister argued that mutualism cannot be prescribed by government.",
+                 "Critics of the minister's plan were many.", people=[0])
+    assert [voiced_by(s, "jowel", _earlier(post)) for s in post] == [False, False, True, False]
+
+
+def test_an_officer_speaks_for_the_body_named_before_the_title() -> None:
+    assert speaks("When the Tories offered support, UNISON's General Secretary was forthright in his "
+                  "response; “This is another ploy.”", "unison")
+    assert speaks("UNISON's Head of Education said of Tory plans: “They would drive down standards.”",
+                  "unison")
+    assert not speaks("UNISON's branches met on Monday to say nothing new.", "unison")  # no officer
+
+
 def test_a_quotation_after_unattributed_text_is_nobodys() -> None:
     post = _post("Tessa Jowell backed the plan.", "The council met on Monday.", "“It will not work.”",
                  people=[0])

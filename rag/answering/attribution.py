@@ -39,9 +39,12 @@ SPEECH = re.compile(
     r"views|call|plea)\b", re.IGNORECASE)
 """Verbs and nouns that report what someone said or thinks."""
 _PRONOUN_SPEAKS = re.compile(
-    r"\b(?:(?:he|she)\s+(?:said|says|added|adds|told|tells|argued|argues|explained|explains|insisted|"
-    r"insists|warned|warns|continued|continues|went on)|(?:said|says|added|adds)\s+(?:he|she))\b",
+    r"\b(?:(?:he|she|(?<![\w'’] )the (?:minister|chancellor|secretary|mayor|leader|chairman|chair|"
+    r"president|councillor))\s+(?:said|says|added|adds|told|tells|argued|argues|explained|explains|"
+    r"insisted|insists|warned|warns|continued|continues|went on)|(?:said|says|added|adds)\s+(?:he|she))\b",
     re.IGNORECASE)
+"""A speaker named by a pronoun, or by the role just named ("The minister argued that..." after Tessa
+Jowell's words)."""
 _OPENS_QUOTE = re.compile(r"^\s*[\"“‘]")
 _PERSON = "PERSON"
 QUOTATION_BACK = 8
@@ -54,6 +57,14 @@ def speaker_keys(key: str) -> tuple[str, ...]:
     return (key, *other_name_stems(key))
 
 
+TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
+                    "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
+"""Titles that name a role, not its holder ("Councillor", "the General Secretary")."""
+OFFICERS = TITLES | {"head", "spokesperson", "spokesman", "spokeswoman", "officer", "official", "director"}
+"""Roles whose holder speaks for the body named before them ("UNISON's General Secretary", "UNISON's
+Head of Education")."""
+
+
 def speaks(text: str, key: str) -> bool:
     """Whether the person whose name stems to ``key`` (or a pronoun opening the sentence) is the
     speaker of a speech or opinion verb, or of a quotation, in ``text``: within a few words of it."""
@@ -61,8 +72,15 @@ def speaks(text: str, key: str) -> bool:
     stems = [terms(w) for w in words]
     for i, st in enumerate(stems):
         speaker = key in st or (words[i].lower() in _PRONOUNS and i < 3)
-        if not speaker or words[i].lower().endswith(("'s", "’s")):  # "Cameron's Big Society": no speaker
+        if not speaker:
             continue
+        if words[i].lower().endswith(("'s", "’s")):  # "Cameron's Big Society": no speaker, but
+            # "UNISON's General Secretary was forthright in his response": its officer speaks for it
+            officer = next((j for j in range(i + 1, min(i + 4, len(words))) if words[j].lower() in OFFICERS),
+                           None)
+            if officer is None:
+                continue
+            i = officer
         before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
         if any(SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after[:QUOTE_GAP]):
             return True
@@ -74,9 +92,7 @@ def names_person(sentence: Sentence) -> bool:
     return any(span.label == _PERSON for span in sentence.entities)
 
 
-TITLES = frozenset({"councillor", "councilor", "minister", "chancellor", "secretary", "mayor", "leader",
-                    "chairman", "chair", "president", "author", "writer", "blogger", "mp", "member"})
-"""Titles that name a role, not its holder ("Councillor", "the General Secretary")."""
+
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I’m|I've|I’ve|I'd|I’d)\b|\b(?i:my|me|we|our|us)\b")
 
 
