@@ -707,9 +707,10 @@ _EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
 """A question after such a context that asks of the two: "How does each put it?"."""
 
 
-_ROLE_AFTER = r"(?:councillor|writer|author|blogger|columnist|post|article|piece|blog|report)s?"
-"""A noun that, right after a name, makes the name a post's or its author's: "the 'Mutual suspicion'
-councillor", "the Left Foot Forward writer"."""
+_ROLE_AFTER = (r"(?:councillor|writer|author|blogger|columnist|post|article|piece|blog|report|pledge|manifesto|"
+               r"statement|announcement)s?")
+"""A noun that, right after a name, makes the side a post or its author ("the 'Mutual suspicion'
+councillor", "the Left Foot Forward writer"), or a text the name issued ("the Labour pledge")."""
 
 
 def _with_role(name: str, text: str) -> str:

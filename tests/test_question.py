@@ -515,6 +515,12 @@ def test_a_side_named_by_a_post_title_and_its_authors_role_is_that_author(questi
     assert any("UNISON blogger" in s for s in sides), sides
 
 
+def test_a_side_named_by_a_text_it_issued_is_that_text():
+    """"the Labour pledge" is a side of its own, not Labour at large."""
+    sides = analyse("Compare the reasons the Labour pledge and Tessa Jowell give for backing mutuals.").sides
+    assert sides == ("the Labour pledge", "Tessa Jowell")
+
+
 def test_a_follow_ups_pronoun_borrows_only_the_names_it_can_stand_for():
     """"it" is the commission, not Tessa Jowell; "she" is Jowell; a pronoun fitting every name (or
     none of them) borrows them all."""
