@@ -251,7 +251,10 @@ _REASON = re.compile(
     r"would|will|can|could)\b|^\s*(and\s+|but\s+|so\s+)?(how|on what (basis|grounds))\s+(does|do|did|"
     r"would|can|could)\s+.{1,80}?\s+(argue|show|explain|make the case|claim)\s+(that|why)\b|"
     r"^\s*(and\s+|but\s+|so\s+)?(how|on what (basis|grounds))\s+(does|do|did|would|can|could)\s+.{1,80}?\s+"
-    r"(justify|defend|excuse)\b",
+    r"(justify|defend|excuse)\b|"
+    # "What was Osborne's justification for...", "what are their reasons"
+    r"\bwhat (is|are|was|were) (his|her|their|its|[\w.-]+['’]s?) (main |key |chief |principal |stated |real "
+    r"|own )?(reason|reasons|rationale|motive|motives|motivation|justification|grounds|explanation)\b",
     re.IGNORECASE)
 """A question asking for a reason: "why", "what is the reason", "what reasons does X give", and how
 someone argues that a claim holds or justifies a course ("How does the post argue that...")."""
@@ -707,8 +710,8 @@ _EACH = re.compile(r"\b(each|both|the two|either)\b", re.IGNORECASE)
 """A question after such a context that asks of the two: "How does each put it?"."""
 
 
-_ROLE_AFTER = (r"(?:councillor|writer|author|blogger|columnist|post|article|piece|blog|report|pledge|manifesto|"
-               r"statement|announcement)s?")
+_ROLE_AFTER = (r"(?:councillor|writer|author|blogger|columnist|post|article|piece|blog|report|pledge|"
+               r"manifesto|statement|announcement)s?")
 """A noun that, right after a name, makes the side a post or its author ("the 'Mutual suspicion'
 councillor", "the Left Foot Forward writer"), or a text the name issued ("the Labour pledge")."""
 

@@ -61,6 +61,8 @@ pytestmark = pytest.mark.unit
     ("What justification did the union offer?", AnswerType.REASON),
     ("How does the post argue that co-operation needs no outsourcing?", AnswerType.REASON),
     ("How did the shadow chancellor justify the plan?", AnswerType.REASON),
+    ("What was Osborne's justification for letting workers set up mutuals?", AnswerType.REASON),
+    ("What are their reasons?", AnswerType.REASON),
     ("How does the councillor feel about user groups?", AnswerType.STANCE),
     ("What cause did the Co-operative Party champion?", AnswerType.FACT),
 ])
