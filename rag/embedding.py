@@ -255,9 +255,16 @@ class Embedder:
     def encode_query_tokens(self, text: str) -> QueryEmbedding:
         """One question's vector (equal to ``encode_query``) and, from the same model pass, its token
         embeddings, from which a part of the question can be pooled."""
-        tokens, offsets = self.token_embeddings([text])[0]
-        vector = normalise(tokens.mean(axis=0, keepdims=True))[0]
-        return QueryEmbedding(vector, tokens, tuple((int(a), int(b)) for a, b in offsets))
+        return self.encode_query_and_texts(text, ())[0]
+
+    def encode_query_and_texts(self, text: str, others: Sequence[str]) -> tuple[QueryEmbedding, np.ndarray]:
+        """``encode_query_tokens(text)`` and the vectors of ``others`` (shape (len(others), dim)), from
+        one model pass: a compound question and its parts cost one call, not two."""
+        embedded = self.token_embeddings([text, *others])
+        tokens, offsets = embedded[0]
+        pooled = normalise(np.stack([t.mean(axis=0) for t, _ in embedded]))
+        query = QueryEmbedding(pooled[0], tokens, tuple((int(a), int(b)) for a, b in offsets))
+        return query, pooled[1:]
 
     def encode_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Normalised vectors of texts (the same as ``model.encode``)."""

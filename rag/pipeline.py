@@ -265,12 +265,12 @@ class RAG:
         else:  # retrieval alone: a question with nothing before it is searched as it stands
             query = text
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
-        embedded = self.embedder.encode_query_tokens(query)
-        vector = embedded.vector
         parts = question_parts(text) if analysis is not None and not analysis.follow_up else ()
-        part_vectors: tuple[np.ndarray, ...] = ()
-        if len(parts) == 2:  # "..., and who funds it?": each part ranked by its own words
-            part_vectors = tuple(self.embedder.encode_texts([parts[0], read_after(parts[1], parts[0])[0]]))
+        # "..., and who funds it?": each part is ranked by its own words, embedded in the same pass
+        part_texts = [parts[0], read_after(parts[1], parts[0])[0]] if len(parts) == 2 else []
+        embedded, others = self.embedder.encode_query_and_texts(query, part_texts)
+        vector = embedded.vector
+        part_vectors: tuple[np.ndarray, ...] = tuple(others)
 
         retriever = HybridRetriever(index, candidates=self.settings.candidates,
                                     fusion=RankFusion.from_settings(self.settings))

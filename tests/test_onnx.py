@@ -193,6 +193,11 @@ def test_a_question_and_its_tokens_come_from_one_pass_with_the_same_vector(backe
     assert part is not None and float(part @ alone) > 0.8 > float(part @ other)
     assert float(part @ alone) > float(embedded.vector @ alone)
     assert embedded.pooled([(0, 0)]) is None
+    # a compound question's parts, in the same pass: each the vector it would have alone
+    parts = ["Who chairs the Commission on Ownership?", "Who funds it? Commission on Ownership"]
+    together, vectors = model.encode_query_and_texts(text, parts)
+    assert np.allclose(together.vector, embedded.vector, atol=1e-5) and vectors.shape == (2, len(alone))
+    assert np.allclose(vectors, model.encode_texts(parts), atol=1e-5)
 
 
 def test_an_onnx_index_answers_with_the_expected_quote(onnx_index, onnx_embedder) -> None:
