@@ -1015,6 +1015,16 @@ def _asks_of_post(core: str, scope: ScopeRef) -> bool:
                or w in FRAME_NOUNS or len(w) < 2 for w in words)
 
 
+def _counted(noun: str) -> str | None:
+    """The noun "how many" counts, without its determiner ("of those schools": "schools"); None for a
+    pronoun ("how many of each", "of them"), which counts what the conversation is about."""
+    noun = re.sub(r"^(?:of\s+)?(?:the|those|these|its|their|his|her|our|my|your)\s+", "", noun,
+                  flags=re.IGNORECASE)
+    if re.fullmatch(r"(?:of\s+)?(?:each|them|these|those|it|all|both|either|every one)", noun, re.IGNORECASE):
+        return None
+    return noun
+
+
 @lru_cache(maxsize=4096)
 def analyse(question: str) -> QuestionAnalysis:
     """The analysis of one question (see ``QuestionAnalysis``). Never raises; an empty or odd
@@ -1065,8 +1075,7 @@ def analyse(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=text, answer_type=answer_type, fact_type=fact_type, focus=tuple(dict.fromkeys(focus)),
         frame=tuple(dict.fromkeys(frame)), entities=tuple(entities), scope=scope, sides=sides,
-        count_noun=re.sub(r"^(?:of\s+)?(?:the|those|these|its|their|his|her|our|my|your)\s+", "",
-                          count.group("noun"), flags=re.IGNORECASE) if count else None,
+        count_noun=_counted(count.group("noun")) if count else None,
         holder=_holder(text, entities, scopes) if answer_type == AnswerType.STANCE else None,
         strict_type=fact_type in _ALWAYS_STRICT or bool(
             fact_type and _STRICT.get(fact_type, _NEVER).search(core)),

@@ -106,6 +106,9 @@ def test_exact_dates_and_counted_nouns():
     staff = analyse("How many staff at Leicester City Primary Care Trust took over services?")
     assert staff.count_noun == "staff"
     assert analyse("How many of the 115 groups became councils?").count_noun is None
+    # a pronoun counts what the conversation is about: no noun of its own
+    assert analyse("how many of each were set up?").count_noun is None
+    assert analyse("How many of them were there?").count_noun is None
 
 
 @pytest.mark.parametrize("question,words,year", [
