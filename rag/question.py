@@ -295,7 +295,7 @@ _PLURAL_ASKED = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?|examples?|"
     r"varieties|categories)\s+of(?:\s+[\w'’-]+){1,3}?|(?:[\w'’-]+\s+){0,2}?(?!(?:was|has|does|is)\b)"
     r"(?P<noun>people|men|women|"
-    r"children|[a-z][\w'’-]*[^su\W]s)(?:\s+(?:in|of|from|at|on)\s+(?:the\s+)?[\w'’-]+)?)\s+"
+    r"children|[a-z][\w'’-]*[^su\W]s)(?:\s+(?:in|of|from|at|on)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,2}?)?)\s+"
     r"(?-i:do|does|did|are|were|have|has|had|can|could|would|should|will|might|must)\b", re.IGNORECASE)
 """A wh-phrase asking for things in the plural ("What problems does...", "Which kinds of service model
 did..."): a list, whatever verb follows ("see", "raise", "say")."""
