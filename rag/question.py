@@ -983,12 +983,22 @@ def mend_cue_words(question: str) -> str:
     return _CUE_TYPO.sub(mend, question)
 
 
+KNOWN_CONTEXT = re.compile(
+    r"^\s*(?:i|we)\s+(?:know|understand|realise|realize|gather|get|see|appreciate)\b[^?]{3,200}?,\s*"
+    r"(?:but|and|so)\s+(?=(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|"
+    r"could|has|have|had|will|would|should)\b)", re.IGNORECASE)
+"""What the asker says they know, before the question itself: "I know X, but did Y...?"."""
+
+
 @lru_cache(maxsize=4096)
 def asked_sentence(text: str) -> str:
     """The sentence that asks, when a question of several sentences sets out its context first
     ("Labour's 2010 pledge talked about... How does that sit against the councillor's
     reservations?"): the last sentence, when it alone ends in a question mark; else the whole text.
     Sentences are blingfire's (https://github.com/microsoft/BlingFire)."""
+    known = KNOWN_CONTEXT.match(text)
+    if known:  # "I know the coalition reversed it, but did Northern Rock ever...?"
+        return text[known.end():]
     if text.count("?") != 1 or not text.rstrip().endswith("?") or not re.search(r"[.!:;]\s", text):
         return text  # one sentence: nothing to split
     import blingfire
@@ -1064,8 +1074,10 @@ def analyse(question: str) -> QuestionAnalysis:
             focus.append(word)
     sides = _sides(text, entities, scopes) if answer_type == AnswerType.COMPARISON else ()
     context = answer_type != AnswerType.COMPARISON and core != text
-    both = (_BOTH.match(text) or _BOTH_FIRST.match(text)) if context else None
-    if both and _EACH.search(core):  # "X and Y both suggest... How does each put it?"
+    unsided = answer_type == AnswerType.COMPARISON and len(sides) < 2 and core != text
+    both = (_BOTH.match(text) or _BOTH_FIRST.match(text)) if context or unsided else None
+    # "X and Y both suggest... How does each put it?", "... Do they agree that...?"
+    if both and (unsided or _EACH.search(core)):
         answer_type, sides = AnswerType.COMPARISON, (both.group("a"), _subject_end(both.group("b")))
     if answer_type == AnswerType.COMPARISON and len(sides) >= 2:
         scope = None  # two sides compared: neither restricts the answer

@@ -1054,3 +1054,11 @@ def test_a_sides_own_words_are_its_view_in_a_comparison(rag_obj):
                             "Osborne's account of them?")
     assert answer.found and answer.kind == "comparison"
     assert "another ploy to break up public services" in quoted(answer), answer.text
+
+
+def test_what_the_asker_says_they_know_is_not_the_question(rag_obj):
+    """"I know X, but did Y...?" asks whether Y: the posts name Northern Rock only as a commitment
+    reversed, and never say what became of it."""
+    answer = rag_obj.answer("I know the coalition reversed Labour's commitment on Northern Rock, but did "
+                            "Northern Rock ever end up re-mutualised?")
+    assert not answer.found and "Northern Rock" in answer.text

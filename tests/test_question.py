@@ -399,6 +399,9 @@ def test_polite_frames_and_possessives_do_not_change_what_is_asked(question, kin
     ("Who chairs the Commission on Ownership?", "Who chairs the Commission on Ownership?"),
     ("Who chairs it? And when will it report?", "Who chairs it? And when will it report?"),  # two questions
     ("Summarise the UNISON post. Keep it short.", "Summarise the UNISON post. Keep it short."),
+    # what the asker says they know comes first
+    ("I know the coalition reversed it, but did Northern Rock ever end up re-mutualised?",
+     "did Northern Rock ever end up re-mutualised?"),
 ])
 def test_a_question_of_several_sentences_asks_what_its_last_one_asks(question, asked):
     from rag.question import asked_sentence
@@ -568,6 +571,9 @@ def test_a_preposition_is_no_topic():
      "co-operative. How does each put it?", ("the 2010 councillor", "the 2012 UNISON blogger")),
     ("Both the councillor and the Left Foot Forward writer worry that mutuals serve one group. How does "
      "each put it?", ("the councillor", "the Left Foot Forward writer")),
+    # a comparison whose own sentence names no sides ("they"): the context's two
+    ("Osborne and Jowell both talk about who should drive mutualisation. Do they agree that it shouldn't "
+     "be imposed from above?", ("Osborne", "Jowell")),
 ])
 def test_a_context_opening_with_both_names_the_sides_a_question_about_each_compares(question, sides):
     analysis = analyse(question)

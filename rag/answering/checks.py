@@ -37,6 +37,7 @@ from rag.question import (
     AUXILIARIES,
     CALLED,
     FRAME_VERBS,
+    KNOWN_CONTEXT,
     STOPWORDS,
     SUBJECT_PRONOUN,
     QuestionAnalysis,
@@ -395,7 +396,7 @@ def _pronoun_resolved(analysis: QuestionAnalysis) -> str:
     the Commission on Ownership report?"); the question as it stands otherwise."""
     m = SUBJECT_PRONOUN.match(analysis.text)
     if not (analysis.follow_up and m and analysis.entities):
-        return analysis.text
+        return KNOWN_CONTEXT.sub("", analysis.text)  # "I know X, but did Y...?" asks "did Y...?"
     name = analysis.entities[0]
     the = "" if is_person_name(name) or re.search(r"\d$", name) else "the "  # "Amendment 42.1"
     return f"{m.group('head')}{the}{name}{analysis.text[m.end():]}"
