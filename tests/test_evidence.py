@@ -249,6 +249,32 @@ def test_a_question_on_the_extent_of_a_stance_seeks_the_other_side(question, tex
     assert side is not None and side.takes(text) is takes
 
 
+def candidate_at(row: int, text: str, relevance: float, line: int | None = None):
+    from rag.answering.evidence import Candidate
+    from rag.types import Sentence
+
+    sentence = Sentence(row=row, doc_id="d", start=100 * row, end=100 * row + len(text), text=text,
+                        line=row if line is None else line)
+    return Candidate(sentence, relevance, 0.0, 0.0, relevance, True, 0)
+
+
+def test_asked_for_or_against_both_sides_are_quoted():
+    """"Is X for or against Y?": a sentence speaking well of Y and one speaking ill both answer, and
+    the best one speaking the other way from the best sentence rises to just below it."""
+    from rag.answering.evidence import OTHER_SIDE_MARGIN, _both_sides, exception_sought
+
+    side = exception_sought("Is the councillor for or against mutuals running services?")
+    assert side is not None
+    assert side.takes("I am sceptical about the plan for mutuals.") and side.takes("I'm all for mutuals.")
+    assert not side.takes("The council met on Monday about mutuals.")  # no side taken
+    texts = ["I am sceptical about the plan for mutuals.", "Mutuals were discussed at length.",
+             "Most mutuals risk failure.", "Where there is demand for mutuals I'm all for it."]
+    ranked = [candidate_at(r, t, 0.9 - 0.1 * r) for r, t in enumerate(texts)]
+    lifted = _both_sides(ranked, side)
+    assert [c.row for c in lifted] == [0, 3, 1, 2]
+    assert lifted[1].relevance == pytest.approx(0.9 - OTHER_SIDE_MARGIN)
+
+
 def test_other_questions_seek_no_exception():
     from rag.answering.evidence import exception_sought
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
@@ -48,6 +48,11 @@ TYPE_PENALTY = 0.2
 COUNT_BONUS = 0.1
 """Added when a "how many X" question's X is counted in the sentence ("108 ... schools")."""
 EXCEPTION_BONUS = 0.15
+OTHER_SIDE_MARGIN = 0.05
+"""Asked "for or against", the best sentence taking the other side from the best one scores this much
+below it (relevance units), so it is quoted as a near tie..."""
+OTHER_SIDE_REACH = 12
+"""... when it is among this many best sentences."""
 """Added, for "Is X against Y altogether?", to a sentence that takes the other side in so many words
 ("Where there is genuine demand ... I'm all for it"): the question asks whether there is an exception."""
 _EXTENT = re.compile(r"\b(altogether|entirely|completely|totally|wholly|outright|whatsoever|at all|"
@@ -71,6 +76,14 @@ _NEGATIVE = re.compile(r"\b(bad|wrong|risk[s]?|danger(s|ous)?|threat[s]?|sceptic
                        r"harmful|damaging|problem[s]?|concern[s]?|flaw(s|ed)?|disingenuous|ploy|stooges?|"
                        r"short of|ramshackle|false)\b", re.IGNORECASE)
 """Words that speak ill of something."""
+
+
+_EITHER_SIDE = re.compile(r"\b(for or against|against or for|(support|back|favou?r)s? or (oppose|reject)s?|"
+                          r"(oppose|reject)s? or (support|back|favou?r)s?|in favou?r (of [^?]{1,60}? )?or "
+                          r"(not|against))\b", re.IGNORECASE)
+"""A question asking which side a stance takes ("Is X for or against Y?"): both sides' words answer."""
+_EVALUATIVE = re.compile(f"{_POSITIVE.pattern}|{_NEGATIVE.pattern}", re.IGNORECASE)
+_NO_CUE = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,9 @@ def exception_sought(text: str, holder_words: str = "") -> SoughtSide | None:
     any reservation; None for other questions. ``holder_words`` (the post or person holding the
     stance) are no part of what it is on. The cues are a small polarity lexicon, in the manner
     of Hu & Liu's opinion lexicon ("Mining and summarizing customer reviews", KDD 2004)."""
+    if _EITHER_SIDE.search(text):  # "for or against": what speaks well of it and what speaks ill
+        about = frozenset(terms(text)) - frozenset(terms(holder_words)) - _STANCE_WORDS
+        return SoughtSide(_EVALUATIVE, _NO_CUE, about)
     if not _EXTENT.search(text):
         return None
     # what the stance is on: the question's words less its holder's ("the councillor who wrote...")
@@ -536,7 +552,29 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
         out.append(Candidate(sent, float(cosine), lexical, phrase, relevance, typed,
                              ranks.get(sent.row, 10_000), have))
     out.sort(key=lambda c: (-c.relevance, c.row))
+    if exception is not None and exception.sought is _EVALUATIVE and out:
+        out = _both_sides(out, exception)
     return out
+
+
+def _both_sides(ranked: list[Candidate], sought: SoughtSide) -> list[Candidate]:
+    """For "Is X for or against Y?": the best sentence that speaks the other way from the best one
+    (well of Y where it speaks ill, or ill where well) rises to just below it, so both sides are
+    quoted."""
+    def polarity(text: str) -> int:
+        return len(_POSITIVE.findall(text)) - len(_NEGATIVE.findall(text))
+
+    top = ranked[0]
+    lean = polarity(top.sentence.text)
+    if lean == 0:
+        return ranked
+    other = next((c for c in ranked[1:OTHER_SIDE_REACH] if polarity(c.sentence.text) * lean < 0
+                  and sought.takes(c.sentence.text)
+                  and (c.doc_id, c.sentence.line) != (top.doc_id, top.sentence.line)), None)
+    if other is None or other.relevance >= top.relevance - OTHER_SIDE_MARGIN:
+        return ranked
+    lifted = replace(other, relevance=top.relevance - OTHER_SIDE_MARGIN)
+    return sorted((lifted if c is other else c for c in ranked), key=lambda c: (-c.relevance, c.row))
 
 
 def _asked_verb(analysis: QuestionAnalysis) -> str:
