@@ -1062,3 +1062,12 @@ def test_what_the_asker_says_they_know_is_not_the_question(rag_obj):
     answer = rag_obj.answer("I know the coalition reversed Labour's commitment on Northern Rock, but did "
                             "Northern Rock ever end up re-mutualised?")
     assert not answer.found and "Northern Rock" in answer.text
+
+
+def test_a_compound_question_typed_in_lower_case_is_split_with_its_names_capitals(rag_obj):
+    """"...and what did it recommend": "it" is the commission, whose view the posts never give (they
+    say only that Jowell announced it), so both parts are refused."""
+    answer = rag_obj.answer("when did will hutton's commission on ownership publish its report and what "
+                            "did it recommend")
+    assert not answer.found, answer.text
+    assert "Commission on Ownership" in answer.lead

@@ -59,6 +59,14 @@ def test_the_role_just_named_speaks_for_its_holder() -> None:
     assert [voiced_by(s, "jowel", _earlier(post)) for s in post] == [False, False, True, False]
 
 
+def test_a_speech_verb_before_a_name_makes_it_the_speaker_only_when_inverted() -> None:
+    """"said the shadow chancellor George Osborne" is Osborne speaking; "announced the creation of an
+    independent Commission on Ownership" speaks of the commission."""
+    assert speaks("“It is a power shift,” said the shadow chancellor George Osborne.", "osborn")
+    assert speaks("According to Osborne, the plan is a power shift.", "osborn")
+    assert not speaks("Jowell announced the creation of an independent Commission on Ownership.", "commiss")
+
+
 def test_an_officer_speaks_for_the_body_named_before_the_title() -> None:
     assert speaks("When the Tories offered support, UNISON's General Secretary was forthright in his "
                   "response; “This is another ploy.”", "unison")

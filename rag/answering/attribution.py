@@ -65,6 +65,12 @@ OFFICERS = TITLES | {"head", "spokesperson", "spokesman", "spokeswoman", "office
 Head of Education")."""
 
 
+_ROLE_WORDS = TITLES | {"the", "a", "an", "to", "by", "mr", "mrs", "ms", "dr", "shadow", "general", "former",
+                       "prime", "deputy", "chief", "head", "of", "its", "their", "his", "her"}
+"""Words between an inverted attribution's verb and the name ("said the shadow chancellor George
+Osborne")."""
+
+
 def speaks(text: str, key: str) -> bool:
     """Whether the person whose name stems to ``key`` (or a pronoun opening the sentence) is the
     speaker of a speech or opinion verb, or of a quotation, in ``text``: within a few words of it."""
@@ -81,8 +87,12 @@ def speaks(text: str, key: str) -> bool:
             if officer is None:
                 continue
             i = officer
-        before, after = words[max(0, i - SPEAKER_GAP):i], words[i + 1:i + 1 + SPEAKER_GAP]
-        if any(SPEECH.fullmatch(w) for w in before + after) or any(w in "\"“:" for w in after[:QUOTE_GAP]):
+        after = words[i + 1:i + 1 + SPEAKER_GAP]
+        # before the name, only an inverted attribution: "said Jowell", "according to the minister",
+        # not "announced the creation of an independent Commission" (the name is what is spoken of)
+        before = [j for j in range(max(0, i - SPEAKER_GAP), i) if SPEECH.fullmatch(words[j])
+                  and all(w.lower() in _ROLE_WORDS or w[:1].isupper() for w in words[j + 1:i])]
+        if before or any(SPEECH.fullmatch(w) for w in after) or any(w in "\"“:" for w in after[:QUOTE_GAP]):
             return True
     return False
 

@@ -371,7 +371,8 @@ def check(analysis: QuestionAnalysis, query: QueryTerms, ranked: Sequence[Candid
     if holder and not summary:
         voiced = attributed(store, ranked, best, holder, query)
         if not voiced and mentioned(holder, store, query) and not _names_site(holder, store):
-            the = "the " if re.search(rf"\bthe\s+{re.escape(holder)}", analysis.text, re.IGNORECASE) else ""
+            the = "the " if re.search(rf"\bthe\s+{re.escape(holder)}", analysis.text, re.IGNORECASE) or (
+                re.search(r"\s(?:on|of|for)\s", holder) and not is_person_name(holder)) else ""
             lead = f"The posts mention {the}{holder}, but give no view of theirs on this."
             return Verdict(False, lead, (f"{holder}'s view",))
         # 4b. ... of another person ("What did Tessa Jowell think of George Osborne's plan?"): the
@@ -422,7 +423,8 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
     """The relevant sentences that give the holder's words or view (empty when none does): the holder
     (or "he", "she", "they" for them) speaks in them ("Osborne cited...", "He told...: “...”",
     "said Jowell")."""
-    key = [query.corrected.get(t, t) for t in terms(holder)[-1:]] or [""]
+    head = re.split(r"\s+(?:of|on|for|in|at)\s+", holder, maxsplit=1)[0]  # "Commission on Ownership"
+    key = [query.corrected.get(t, t) for t in terms(head)[-1:]] or [""]
 
     def earlier(sentence: Sentence) -> list[Sentence]:
         return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]

@@ -112,8 +112,9 @@ class ExtractiveBackend:
         ("Who chairs it and when will it report?") is answered part by part, over the same passages,
         and a part the posts do not answer is named in the lead; when neither part is answered, the
         question is refused with what each part lacks."""
-        parts = question_parts(request.question)
         analysis = request.analysis or analyse(request.question)
+        # split as read, with the capitals the posts give its names ("will hutton's commission...")
+        parts = question_parts(analysis.text if request.analysis else request.question)
         if len(parts) == 2 and analysis.answer_type != AnswerType.COMPARISON and not analysis.follow_up:
             first = self._draft_one(replace(request, question=parts[0], analysis=analyse(parts[0]),
                                             query=parts[0], query_vector=_part(request, 0)))
