@@ -153,7 +153,8 @@ def read_in_context(question: str, history: tuple[Turn, ...]) -> tuple[str, Ques
     if not asked:
         return read_after(question, None)
     start = max((i for i, q in enumerate(asked) if not analyse(q).follow_up), default=0)
-    return read_after(question, " ".join(asked[start:]))
+    answered = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    return read_after(question, " ".join(asked[start:]), answered)
 
 
 class Response:

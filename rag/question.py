@@ -798,15 +798,21 @@ def in_context(current: QuestionAnalysis, previous: QuestionAnalysis) -> Questio
                    context=tuple(borrowed) if current.focus else ())
 
 
-def read_after(question: str, previous: str | None) -> tuple[str, QuestionAnalysis]:
+def read_after(question: str, previous: str | None, answered: str = "") -> tuple[str, QuestionAnalysis]:
     """What to search for, and the question's analysis: a follow-up is read with the previous
     question ("And why?" as the whole of it; "And who funded it?" as its own words plus what the
-    previous one was about); a standalone question, or one with nothing before it, is not."""
+    previous one was about); a standalone question, or one with nothing before it, is not. When
+    "it" can stand for none of the previous question's names, it stands for the thing the last
+    answer (``answered``) names beside them ("What is he chairing?" answered "...an independent
+    Commission on Ownership, chaired by Will Hutton..." -> "Who funds it?")."""
     analysis = analyse(question)
     if previous and analysis.follow_up:
         before = analyse(previous)
         if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
             before = agreeing(before, question)
+            thing = _thing_answered(before, question, answered)
+            if thing:
+                before = replace(before, entities=(thing,))
             borrowed = (*subject_words(before), *referred_to(question, previous))
             read = in_context(analysis, before)
             read = replace(read, context=tuple(dict.fromkeys((*read.context, *borrowed))),
@@ -899,6 +905,26 @@ def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
     wanted = "thing" if wants_thing else "person"
     kept = tuple(e for e in previous.entities if _name_kind(e) in (wanted, ""))
     return replace(previous, entities=kept) if kept else previous
+
+
+def _thing_answered(previous: QuestionAnalysis, follow_up: str, answered: str) -> str | None:
+    """The thing's name in the last answer that a follow-up's "it" stands for, when none of the
+    previous question's names is a thing's: the one named nearest them in the answer."""
+    if not answered or not _THING_PRONOUN.search(follow_up) or _PERSON_PRONOUN.search(follow_up):
+        return None
+    if any(_name_kind(e) == "thing" for e in previous.entities):
+        return None
+    things = [e for e in dict.fromkeys(find_entities(answered)) if _name_kind(e) == "thing"
+              and not any(e in p or p in e for p in previous.entities)]
+    if not things:
+        return None
+    at = [answered.find(p) for p in previous.entities if p in answered]
+
+    def distance(name: str) -> int:
+        where = answered.find(name)
+        return min((abs(where - a) for a in at), default=where)
+
+    return min(things, key=distance)
 
 
 def subject_words(analysis: QuestionAnalysis) -> tuple[str, ...]:

@@ -1071,3 +1071,12 @@ def test_a_compound_question_typed_in_lower_case_is_split_with_its_names_capital
                             "did it recommend")
     assert not answer.found, answer.text
     assert "Commission on Ownership" in answer.lead
+
+
+def test_a_follow_ups_it_can_stand_for_what_the_last_answer_named(rag_obj):
+    """"Who is Will Hutton?", "What is he chairing?", "Who funds it?": the commission's funder."""
+    history: list[Answer] = []
+    for question in ("Who is Will Hutton?", "What is he chairing?"):
+        history.append(rag_obj.answer(question, history=history or None))
+    answer = rag_obj.answer("Who funds it?", history=history)
+    assert answer.found and "co-operative financial services" in quoted(answer), answer.text

@@ -554,6 +554,18 @@ def test_a_follow_ups_view_asked_of_a_pronoun_is_the_view_of_the_name_it_stands_
     assert read_after("What did they recommend?", "Who chairs it?")[1].holder is None  # no name before
 
 
+def test_a_follow_ups_it_stands_for_the_thing_the_last_answer_named_when_the_question_named_none():
+    """"Who is Will Hutton?" / "What is he chairing?" (answered "...an independent Commission on
+    Ownership, chaired by Will Hutton...") / "Who funds it?": "it" is the commission."""
+    answered = ("“...Tessa Jowell said that mutuals announced the creation of an independent Commission "
+                "on Ownership, chaired by Will Hutton, to investigate the issue.” [1]")
+    previous = "Who is Will Hutton? What is he chairing?"
+    assert read_after("Who funds it?", previous, answered)[0] == "Who funds it? Commission on Ownership"
+    assert read_after("Who funds it?", previous)[0] == "Who funds it? Will Hutton"  # no answer: as before
+    # "he" is a person: the answer's things are not what it stands for
+    assert "Commission" not in read_after("What did he say next?", "Who is Will Hutton?", answered)[0]
+
+
 def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
     query, analysis = read_after("and how many of those schools were set up?",
                                  "Who does the Left Foot Forward writer credit with announcing co-operative "

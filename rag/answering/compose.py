@@ -167,9 +167,14 @@ def words_of(units: Sequence[Unit]) -> int:
 class Composer:
     """Builds quote units from scored candidates, reading neighbours through the store."""
 
-    def __init__(self, store: AnswerStore, candidates: Sequence[Candidate]) -> None:
+    def __init__(self, store: AnswerStore, candidates: Sequence[Candidate], *,
+                 introduced: bool = True) -> None:
+        """``introduced=False`` quotes a sentence introducing a quotation without the quotation (a
+        question whose answer is a fact the introduction itself gives: "How many groups backed the
+        pledge?")."""
         self.store = store
         self.candidates = candidates
+        self.introduced = introduced
         self.by_row = {c.row: c for c in candidates}
         self._windows: dict[int, list[Sentence]] = {}
 
@@ -291,7 +296,8 @@ class Composer:
         lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
         first = self.list_after(sentence)[:1] if lead_in and sentence.role != SentenceRole.LIST_ITEM else []
         anchors: dict[int, Sentence] = {}
-        if first and first[0].role != SentenceRole.LIST_ITEM and opens_quotation(first[0].text):
+        if first and self.introduced and first[0].role != SentenceRole.LIST_ITEM and opens_quotation(
+                first[0].text):
             # 'based upon a "pledge" from 115 local Labour Groups;' says whose words follow, not what
             # they are: the quotation's first paragraph is quoted with it, whether or not it closes there
             first = [*first, *self.continuation(first[0])]

@@ -57,7 +57,7 @@ from rag.lexical import terms
 from rag.question import QuestionAnalysis, analyse, question_parts, read_after
 from rag.settings import Settings
 from rag.text import fold_whitespace
-from rag.types import AnswerType, DocumentInfo, Passage, Sentence, Turn
+from rag.types import AnswerType, DocumentInfo, FactType, Passage, Sentence, Turn
 
 __all__ = ["REFUSAL_MESSAGE", "Assessment", "ExtractiveBackend", "Verdict", "refusal_draft", "refusal_text"]
 
@@ -214,7 +214,9 @@ class ExtractiveBackend:
         analysis, query, scope_id, ranked = (assessment.analysis, assessment.query, assessment.scope_id,
                                              assessment.ranked)
         kind = analysis.answer_type
-        composer = Composer(store, ranked)
+        # a typed fact ("How many groups backed the pledge?") is in a quotation's introduction itself
+        introduced = not (kind == AnswerType.FACT and analysis.fact_type not in (None, FactType.OTHER))
+        composer = Composer(store, ranked, introduced=introduced)
         floor = RELEVANCE_FLOOR
         # "What else?": nothing an earlier answer quoted, not even as the context of a new quote
         said = _said(request.history) if analysis.wants_more else ""
@@ -245,10 +247,10 @@ class ExtractiveBackend:
                 foreign = _foreign_quotations(store, [*ranked, *around], analysis.holder)
                 ranked = [ranked[0], *(c for c in ranked[1:] if c.row not in foreign)]
                 around = [c for c in around if c.row not in foreign]
-                composer = Composer(store, ranked)
+                composer = Composer(store, ranked, introduced=introduced)
             if kind in LIST_KINDS:  # "List the councillor's objections": the post's list of them
                 ranked = list_first(ranked, composer, floor)
-                composer = Composer(store, ranked)
+                composer = Composer(store, ranked, introduced=introduced)
             units = compose_several(composer, ranked, floor, budget=SEVERAL_WORDS, whole_list=True,
                                     around=around, list_after=kind in (AnswerType.REASON, AnswerType.LIST),
                                     all_items=kind == AnswerType.LIST)
