@@ -806,6 +806,9 @@ def read_after(question: str, previous: str | None, answered: str = "") -> tuple
     answer (``answered``) names beside them ("What is he chairing?" answered "...an independent
     Commission on Ownership, chaired by Will Hutton..." -> "Who funds it?")."""
     analysis = analyse(question)
+    swapped = _with_other_name(question, analysis, previous) if previous else None
+    if swapped is not None:  # "And Jowell?" after "What did Osborne say about mutuals?"
+        return swapped, analyse(swapped)
     if previous and analysis.follow_up:
         before = analyse(previous)
         if analysis.focus or analysis.entities:  # its own words lead; the subject comes from before
@@ -905,6 +908,40 @@ def agreeing(previous: QuestionAnalysis, follow_up: str) -> QuestionAnalysis:
     wanted = "thing" if wants_thing else "person"
     kept = tuple(e for e in previous.entities if _name_kind(e) in (wanted, ""))
     return replace(previous, entities=kept) if kept else previous
+
+
+_ELLIPTICAL = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about|and how about)\s+"
+                         r"(?P<name>.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+"""A follow-up that only names someone or something else ("And Jowell?", "What about UNISON?")."""
+
+
+_NAME_GLUE = frozenset({"the", "of", "on", "for", "and"})
+
+
+def _with_other_name(question: str, analysis: QuestionAnalysis, previous: str) -> str | None:
+    """The previous question asked of the name an elliptical follow-up gives instead of the one it
+    named ("What did Osborne say about mutuals?" -> "And Jowell?" -> "What did Jowell say about
+    mutuals?"); None for any other follow-up, or when the previous question named no one."""
+    m = _ELLIPTICAL.match(question)
+    if m is None:
+        return None
+    name = m.group("name")
+    words = _WORD.findall(name)
+    # a name or a short noun phrase ("Jowell", "the councillor"), not "why", "what else" or a clause
+    if not 1 <= len(words) <= 5 or words[0].lower() in WH_WORDS | {"else", "more", "then", "also"} or any(
+            w.lower() in AUXILIARIES or (w.lower() in STOPWORDS and w.lower() not in _NAME_GLUE)
+            or w.lower() in SCOPE_NOUNS for w in words):
+        return None  # a post ("And the UNISON post?") is a scope, read as one
+    last = (previous.split("?")[-2] + "?").strip() if previous.count("?") > 1 else previous
+    before = analyse(last)
+    if any(name.lower() in e.lower() for e in before.entities):
+        return None  # "And Jowell?" after a question naming Tessa Jowell asks more of her
+    old = next((e for e in before.entities if e in last), None)
+    if old is None:
+        return None
+    if name.lower().startswith("the ") and f"the {old}" in last:
+        old = f"the {old}"
+    return last.replace(old, name, 1)
 
 
 def _thing_answered(previous: QuestionAnalysis, follow_up: str, answered: str) -> str | None:

@@ -566,6 +566,25 @@ def test_a_follow_ups_it_stands_for_the_thing_the_last_answer_named_when_the_que
     assert "Commission" not in read_after("What did he say next?", "Who is Will Hutton?", answered)[0]
 
 
+@pytest.mark.parametrize("follow_up,previous,read", [
+    ("And Jowell?", "What did Osborne say about mutuals?", "What did Jowell say about mutuals?"),
+    ("What about UNISON?", "What does Osborne think of co-ops?", "What does UNISON think of co-ops?"),
+    ("and the councillor?", "What does Osborne think?", "What does the councillor think?"),
+])
+def test_a_follow_up_naming_only_someone_else_asks_the_previous_question_of_them(follow_up, previous, read):
+    assert read_after(follow_up, previous)[0] == read
+
+
+@pytest.mark.parametrize("follow_up,previous", [
+    ("And why?", "What did Osborne say?"),  # a question word, not a name
+    ("And what else?", "What did Osborne say?"),
+    ("And Jowell?", "Who chairs the Commission that Tessa Jowell announced?"),  # more of the one named
+    ("And the UNISON post?", "What does the Left Foot Forward article say about cuts?"),  # a post: a scope
+])
+def test_other_short_follow_ups_keep_their_own_reading(follow_up, previous):
+    assert read_after(follow_up, previous)[0].startswith(follow_up)
+
+
 def test_a_follow_ups_those_noun_borrows_the_noun_phrase_it_refers_to():
     query, analysis = read_after("and how many of those schools were set up?",
                                  "Who does the Left Foot Forward writer credit with announcing co-operative "
