@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.types import Answer, Citation
 
+class QuestionProblem(click.ClickException):
+    """An empty or too long question: said in one line, with the exit status of a usage error (2),
+    but without the usage lines, which are no help here."""
+
+    exit_code = 2
+
+
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the product's own errors into one clear line and a non-zero exit, never a traceback."""
 
@@ -170,7 +177,7 @@ def ask(question: tuple[str, ...], index_dir: Path | None, backend: str | None, 
     try:
         clean_question(text, cfg.max_question_chars)
     except QuestionError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise QuestionProblem(str(exc)) from None
     rag = _open(cfg, backend)
     answer = rag.answer(text, k=k)
     if as_json:

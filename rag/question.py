@@ -613,7 +613,8 @@ def _answer_type(text: str, scope: ScopeRef | None, entities: list[str]) -> Answ
     if _REASON.search(text):
         return AnswerType.REASON
     if _DEFINITION.search(text) and not fact_type_of(text) and not re.search(  # "Osborne's plan": no term
-            r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b|\w['’]s\b",
+            r"\b(of|in|for|by|with|from|to|about|did|does|has|have|had)\b|\w['’]s\b|"
+            r"^(he|she|it|they|we|you|i)\b",  # "What is he chairing?": a clause, not a term
             _definition_term(text) or "of"):
         return AnswerType.DEFINITION
     plural = _PLURAL_ASKED.search(text)

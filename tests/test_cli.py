@@ -68,6 +68,13 @@ def test_ask_an_empty_question_is_a_friendly_message(built_index, question):
     out = run("ask", "--index", str(built_index), question)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and "question is empty" in out.stderr
+    assert "Usage:" not in out.stderr  # one line, not the command's usage
+
+
+def test_ask_a_too_long_question_says_the_limit_in_one_line(built_index):
+    out = run("ask", "--index", str(built_index), "why " * 1500)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "too long" in out.stderr and "2,000 characters" in out.stderr and "Usage:" not in out.stderr
 
 
 def test_ask_without_an_index_offers_to_build_it_and_a_bad_corpus_is_a_clear_error(tmp_path):

@@ -50,6 +50,7 @@ pytestmark = pytest.mark.unit
     ("Who wrote about the great pestilence in 1893?", AnswerType.FACT),
     # a plural wh-phrase asks for a list, whatever verb follows it
     ("What problems does the councillor see in handing services over?", AnswerType.LIST),
+    ("What is he chairing?", AnswerType.FACT),  # a clause after "what is", not a term to define
     ("Where does the 2012 UNISON writer stand on Co-operative Councils?", AnswerType.STANCE),  # no place
     ("What Labour-era examples of proper mutual structures does the article give?", AnswerType.LIST),
     ("Which kinds of service model did the pledge say councils could use?", AnswerType.LIST),
