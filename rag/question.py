@@ -807,7 +807,7 @@ def read_after(question: str, previous: str | None, answered: str = "") -> tuple
     answer (``answered``) names beside them ("What is he chairing?" answered "...an independent
     Commission on Ownership, chaired by Will Hutton..." -> "Who funds it?")."""
     analysis = analyse(question)
-    swapped = _with_other_name(question, analysis, previous) if previous else None
+    swapped = _with_other_name(question, previous) if previous else None
     if swapped is not None:  # "And Jowell?" after "What did Osborne say about mutuals?"
         return swapped, analyse(swapped)
     if previous and analysis.follow_up:
@@ -919,7 +919,7 @@ _ELLIPTICAL = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about
 _NAME_GLUE = frozenset({"the", "of", "on", "for", "and"})
 
 
-def _with_other_name(question: str, analysis: QuestionAnalysis, previous: str) -> str | None:
+def _with_other_name(question: str, previous: str) -> str | None:
     """The previous question asked of the name an elliptical follow-up gives instead of the one it
     named ("What did Osborne say about mutuals?" -> "And Jowell?" -> "What did Jowell say about
     mutuals?"); None for any other follow-up, or when the previous question named no one."""
