@@ -227,7 +227,7 @@ _POST_META = re.compile(
     rf"(the|this|that) "
     rf"([\w'’?]+\s){{0,6}}?{_DOC}\b|"
     rf"\bwhat (is|was) the (title|headline|name|url|link|web address|address) (of|to|for) (the|this|that) "
-    rf"([\w'’?]+\s){{0,8}}?{_DOC}\b|"
+    rf"((?!(?:quoted|mentioned|named|cited|in|by|from|at|on|who|that|which)\b)[\w'’?]+\s){{0,8}}?{_DOC}\b|"
     rf"\bwho (is|was) the ([\w'’?-]+\s){{0,3}}?(author|writer|blogger|columnist)\b|"
     rf"\b(author|writer) of the {_DOC}\b|"
     rf"\bwhere (was|is|did) (the|this|that) ([\w'’?]+\s){{0,6}}?{_DOC}\b.{{0,80}}\b(published|posted|appear|"

@@ -1080,3 +1080,18 @@ def test_a_follow_ups_it_can_stand_for_what_the_last_answer_named(rag_obj):
         history.append(rag_obj.answer(question, history=history or None))
     answer = rag_obj.answer("Who funds it?", history=history)
     assert answer.found and "co-operative financial services" in quoted(answer), answer.text
+
+
+def test_what_happened_with_a_vote_the_posts_name_only_in_passing_is_refused(rag_obj):
+    """"What happened with the vote on Amendment 42.1?" asks its outcome, as "What was the result
+    of..." does; the posts name the amendment once, as what the NEC opposed."""
+    answer = rag_obj.answer("what happened with the vote on Amendment 42.1 at national delegate conference")
+    assert not answer.found and "what came of it" in answer.lead
+    assert rag_obj.answer("What happened to the fund for co-operative trust schools?").found  # axed
+
+
+def test_the_name_of_someone_quoted_in_a_post_is_no_question_about_the_posts_title(rag_obj):
+    answer = rag_obj.answer("What is the name of the UNISON General Secretary quoted in the Mutual Benefit "
+                            "post?")
+    assert not answer.found and answer.kind != "post", answer.text
+    assert "don't say who" in answer.lead

@@ -284,11 +284,13 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
     return subject
 
 
-_OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:what|how)\s+(?:was|is|were|are|has\s+been)\s+the\s+"
+_OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:(?:what|how)\s+(?:was|is|were|are|has\s+been)\s+the\s+"
                       r"(?:final\s+|eventual\s+|actual\s+)?(?P<noun>result|results|outcome|outcomes|fate|upshot|"
-                      r"verdict)\s+(?:of|for|from)\s+)"
+                      r"verdict)\s+(?:of|for|from)\s+|what\s+(?:(?:eventually|finally|actually)\s+)?"
+                      r"(?P<happened>happened|became)\s+(?:with|to|of|at)\s+))"
                       r"(?P<subject>[^?]+?)\s*\?*\s*$")
-"""What came of something ("What was the result of the vote on Amendment 42.1?"); not its effect, which
+"""What came of something ("What was the result of the vote on Amendment 42.1?", "What happened with
+the vote on Amendment 42.1?"); not its effect, which
 a sentence may give in any words ("hit the region hard")."""
 _SETTLED = frozenset(terms("passed pass carried defeated rejected approved adopted won lost succeeded "
                            "failed resulted led outcome result results fell agreed happened became collapsed "
@@ -309,7 +311,7 @@ def outcome_unsaid(question: str, store: AnswerStore, corrected: dict[str, str] 
     naming = passing_mentions(subject, store, corrected or {})
     if naming is None:
         return None
-    noun = terms(m.group("noun"))
+    noun = terms(m.group("noun") or "result outcome")  # "what happened with X": what came of it
     for sentence in naming:
         for near in store.sentence_window(sentence.row, 1, 1):
             said = set(terms(without_links(near.text)))
