@@ -266,7 +266,8 @@ class RAG:
         else:  # retrieval alone: a question with nothing before it is searched as it stands
             query = text
         query = with_other_names(query)  # "the Tories" also searches for "Conservatives"
-        parts = question_parts(text) if analysis is not None and not analysis.follow_up else ()
+        # split as the backend splits it: as read, with the capitals the posts give its names
+        parts = question_parts(analysis.text) if analysis is not None and not analysis.follow_up else ()
         # "..., and who funds it?": each part is ranked by its own words, embedded in the same pass
         part_texts = [parts[0], read_after(parts[1], parts[0])[0]] if len(parts) == 2 else []
         embedded, others = self.embedder.encode_query_and_texts(query, part_texts)

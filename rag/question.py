@@ -1107,8 +1107,8 @@ def analyse(question: str) -> QuestionAnalysis:
     text = " ".join(question.split())
     # "And who funded it?" asks what "Who funded it?" asks; "X and Y both worry that... How do their
     # concerns compare?" asks what its last sentence asks, of the names the whole text gives
-    core = _POLITE.sub("", _OPENER.sub("", asked_sentence(text)))
-    entities = find_entities(_POLITE.sub("", _OPENER.sub("", text)) if core != text else core)
+    core = unframed(_OPENER.sub("", asked_sentence(text)))
+    entities = find_entities(unframed(_OPENER.sub("", text)) if core != text else core)
     scopes = _scopes_from(text)
     scope = scopes[0] if scopes else None
     answer_type = _answer_type(core, scope, entities)

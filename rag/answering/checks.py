@@ -423,23 +423,37 @@ def attributed(store: AnswerStore, ranked: Sequence[Candidate], best: Candidate,
     """The relevant sentences that give the holder's words or view (empty when none does): the holder
     (or "he", "she", "they" for them) speaks in them ("Osborne cited...", "He told...: “...”",
     "said Jowell")."""
-    head = re.split(r"\s+(?:of|on|for|in|at)\s+", holder, maxsplit=1)[0]  # "Commission on Ownership"
-    key = [query.corrected.get(t, t) for t in terms(head)[-1:]] or [""]
-
-    def earlier(sentence: Sentence) -> list[Sentence]:
-        return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
-
+    key = speaker_key(holder)
+    key = query.corrected.get(key, key)
     found: list[Sentence] = []
     for cand in ranked[:12]:
         if cand.relevance < min(best.relevance - ATTRIBUTION_WINDOW, ATTRIBUTION_FLOOR):
             break
-        for k in speaker_keys(key[0]):
-            # "Osborne cited...", or "..., she said, adding that..." right after Jowell is named
-            said = about(store, cand, k) and speaks(cand.sentence.text, k)
-            if said or voiced_by(cand.sentence, k, earlier):
-                found.append(cand.sentence)
-                break
+        if voices(store, cand, key):
+            found.append(cand.sentence)
     return found
+
+
+def speaker_key(name: str) -> str:
+    """The stem a name speaks by: the last word of its head ("osborn" of "George Osborne", "commiss"
+    of "Commission on Ownership"); "" for a name without one."""
+    head = re.split(r"\s+(?:of|on|for|in|at)\s+", name, maxsplit=1)[0]
+    stems = terms(head)
+    return stems[-1] if stems else ""
+
+
+def voices(store: AnswerStore, cand: Candidate, key: str) -> bool:
+    """Whether the one whose name stems to ``key`` speaks in the sentence: named and speaking
+    ("Osborne cited...", "said Jowell"), or as "he", "she" or a quotation right after being named
+    ("..., she said, adding that...")."""
+    if not key:
+        return False
+
+    def earlier(sentence: Sentence) -> list[Sentence]:
+        return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
+
+    return any((about(store, cand, k) and speaks(cand.sentence.text, k))
+               or voiced_by(cand.sentence, k, earlier) for k in speaker_keys(key))
 
 
 def unvoiced_names(analysis: QuestionAnalysis, holder: str, voiced: Sequence[Sentence], store: AnswerStore,

@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answering.attribution import REFERENCE_BACK, speaker_keys, speaks, voiced_by
-from rag.answering.checks import about
+from rag.answering.checks import about, speaker_key, voices
 from rag.answering.compose import SEVERAL_WORDS, Composer, Unit, compose_fact, compose_several, merge
 from rag.answering.evidence import LEXICAL_WEIGHT, Candidate, QueryTerms, score_sentences
 from rag.answering.scope import resolve_scope, tied_posts
 from rag.answering.store import AnswerStore
 from rag.lexical import terms
 from rag.question import FRAME_NOUNS, QuestionAnalysis, ScopeRef, lexicon, year_of
-from rag.types import Sentence
 
 if TYPE_CHECKING:
     from rag.embedding import QueryEmbedding
@@ -122,18 +120,11 @@ def voiced_first(candidates: Sequence[Candidate], side: str, store: AnswerStore)
     """Candidates with ``VOICE_BONUS`` for those in which the side speaks ("He told Radio 4's Today
     programme: ...", "UNISON's General Secretary was forthright in his response; ...") rather than
     is spoken of ("the Tory plans which UNISON slated"), re-ranked."""
-    keys = terms(side)[-1:]
-    if not keys:
+    key = speaker_key(side)
+    if not key:
         return list(candidates)
-
-    def earlier(sentence: Sentence) -> list[Sentence]:
-        return [s for s in store.sentence_window(sentence.row, REFERENCE_BACK, 0) if s.row < sentence.row]
-
-    def voiced(c: Candidate) -> bool:
-        return any((about(store, c, k) and speaks(c.sentence.text, k)) or voiced_by(c.sentence, k, earlier)
-                   for k in speaker_keys(keys[0]))
-
-    scored = [replace(c, relevance=c.relevance + VOICE_BONUS) if voiced(c) else c for c in candidates]
+    scored = [replace(c, relevance=c.relevance + VOICE_BONUS) if voices(store, c, key) else c
+              for c in candidates]
     return sorted(scored, key=lambda c: (-c.relevance, c.row))
 
 

@@ -285,38 +285,38 @@ class Composer:
                     sentence.role != SentenceRole.LIST_ITEM or before.line == sentence.line):
                 base.insert(0, before)
         base = self._closing_quotation(base, sentence)
-        options: list[list[Sentence]] = []
+        # each way to quote it, with the sentence a quotation it leaves open may end on
+        options: list[tuple[list[Sentence], Sentence]] = []
         previous = self._neighbour(sentence, -1)
         opens_paragraph = previous is None or previous.line != sentence.line
         if base[-1].row == sentence.row and (opens_quotation(sentence.text) or (
                 sentence.words < CONTINUE_WORDS and opens_paragraph)):
             more = self.continuation(sentence)
             if more:
-                options.append([*base, *more])
+                options.append(([*base, *more], sentence))
         lead_in = sentence.role == SentenceRole.LEAD_IN or sentence.text.rstrip().endswith((":", ";"))
         first = self.list_after(sentence)[:1] if lead_in and sentence.role != SentenceRole.LIST_ITEM else []
-        anchors: dict[int, Sentence] = {}
-        if first and self.introduced and first[0].role != SentenceRole.LIST_ITEM and opens_quotation(
-                first[0].text):
+        introduces = bool(first) and self.introduced and first[0].role != SentenceRole.LIST_ITEM \
+            and opens_quotation(first[0].text)
+        if introduces:
             # 'based upon a "pledge" from 115 local Labour Groups;' says whose words follow, not what
             # they are: the quotation's first paragraph is quoted with it, whether or not it closes there
-            first = [*first, *self.continuation(first[0])]
-            anchors[len(options)] = first[-1]
-            options.append([*base, *first])
+            paragraph = [*first, *self.continuation(first[0])]
+            options.append(([*base, *paragraph], paragraph[-1]))
         elif whole_list:
             lead = sentence if lead_in else (self.lead_in_of(sentence)
                                              if sentence.role == SentenceRole.LIST_ITEM else None)
             if lead is not None and lead.row >= sentence.row - 12:
-                options.append([*base, lead, *self.list_after(lead)])
+                options.append(([*base, lead, *self.list_after(lead)], sentence))
         if sentence.role == SentenceRole.LIST_ITEM:  # the whole item: its line
             line = [s for s in self.window(sentence.row) if s.line == sentence.line]
-            options.append([*base, *line])
-        elif first and not anchors:
-            options.append([*base, *first])
-        options.append(base)
+            options.append(([*base, *line], sentence))
+        elif first and not introduces:
+            options.append(([*base, *first], sentence))
+        options.append((base, sentence))
         units: list[Unit] = []
-        for i, parts in enumerate(options):
-            unit = _unit(self._closing_quotation(parts, anchors.get(i, sentence)), score)
+        for parts, anchor in options:
+            unit = _unit(self._closing_quotation(parts, anchor), score)
             if not any(u.rows() == unit.rows() for u in units):
                 units.append(unit)
         return units

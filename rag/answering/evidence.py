@@ -513,17 +513,15 @@ def score_sentences(sentences: Sequence[Sentence], ranks: Mapping[int, int], que
                 term_sets[i] = term_sets[i] | voiced
                 by_row[sent.row] = term_sets[i]
 
-    for i, sent in enumerate(sentences):
-        intro = introducers.get(sent.row)
-        if intro is not None and intro.text.rstrip().endswith((":", ";")):
-            # 'based upon a "pledge" from 115 local Labour Groups;' frames what follows and says no more:
-            # the words it introduces are the pledge's as much as it is
-            term_sets[i] = term_sets[i] | sentence_term_set(intro.text)
     out: list[Candidate] = []
     for sent, cosine, have in zip(sentences, cosines, term_sets, strict=True):
+        introducer = introducers.get(sent.row)
+        if introducer is not None and introducer.text.rstrip().endswith((":", ";")):
+            # 'based upon a "pledge" from 115 local Labour Groups;' frames what follows and says no more:
+            # the words it introduces are the pledge's as much as it is
+            have = have | sentence_term_set(introducer.text)
         own = coverage(have)
         around = have | by_row.get(sent.row - 1, frozenset())
-        introducer = introducers.get(sent.row)
         if introducer is not None:  # a quoted sentence is read with what introduces the quotation
             around = around | frozenset(sentence_terms(introducer.text))
         context = coverage(around)

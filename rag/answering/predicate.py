@@ -287,7 +287,7 @@ def undescribed(question: str, store: AnswerStore, corrected: dict[str, str] | N
 _OUTCOME = re.compile(r"^\s*(?i:(?:and\s+|so\s+)?(?:(?:what|how)\s+(?:was|is|were|are|has\s+been)\s+the\s+"
                       r"(?:final\s+|eventual\s+|actual\s+)?(?P<noun>result|results|outcome|outcomes|fate|upshot|"
                       r"verdict)\s+(?:of|for|from)\s+|what\s+(?:(?:eventually|finally|actually)\s+)?"
-                      r"(?P<happened>happened|became)\s+(?:with|to|of|at)\s+))"
+                      r"(?:happened|became)\s+(?:with|to|of|at)\s+))"
                       r"(?P<subject>[^?]+?)\s*\?*\s*$")
 """What came of something ("What was the result of the vote on Amendment 42.1?", "What happened with
 the vote on Amendment 42.1?"); not its effect, which
